@@ -1,0 +1,103 @@
+// SnapshotReader: reads a snapshot record by record and validates everything before handing it
+// out. Snapshots are untrusted input: a corrupt, truncated, empty or foreign file gives a
+// Status naming the file and the problem, never a crash or an unchecked index.
+//
+//   auto reader = SnapshotReader::Open("app.heapsnap");
+//   if (!reader.ok()) return reader.status();
+//   for (;;) {
+//     StatusOr<SnapshotReader::Item> item = (*reader)->Next();
+//     if (!item.ok()) return item.status();
+//     if (*item == SnapshotReader::Item::kEnd) break;
+//     if (*item == SnapshotReader::Item::kObjects) Use((*reader)->objects());
+//   }
+//
+// Guarantees once an item is returned: every type id and string id it holds is defined, every
+// enum is in range, object indices are dense and in order. Edge targets are addresses and are
+// not resolved here (that needs the whole file; see analyze/snapshot.h).
+#ifndef HEAPSNAP_FORMAT_READER_H_
+#define HEAPSNAP_FORMAT_READER_H_
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "heapsnap/format/status.h"
+#include "heapsnap/format/types.h"
+
+namespace heapsnap {
+
+struct ObjectBatch {
+  uint64_t first_index = 0;
+  // The first `continued_edges` edges belong to object first_index - 1, whose edges began in an
+  // earlier batch. Edges arrive in object order, so appending them in order rebuilds every list.
+  uint32_t continued_edges = 0;
+  bool last_continues = false;  // the last object's edges go on in the next batch
+  std::vector<ObjectRecord> objects;
+  std::vector<uint32_t> edge_begin;  // objects.size() + 1 offsets into `edges`
+  std::vector<EdgeRecord> edges;
+  std::vector<ValueRecord> values;   // object_index is global
+  std::vector<NameRecord> names;     // object_index is global
+};
+
+class SnapshotReader {
+ public:
+  enum class Item { kObjects, kRoots, kSizeFixups, kEnd };
+
+  static StatusOr<std::unique_ptr<SnapshotReader>> Open(const std::string& path);
+  ~SnapshotReader();
+  SnapshotReader(const SnapshotReader&) = delete;
+  SnapshotReader& operator=(const SnapshotReader&) = delete;
+
+  const std::string& path() const { return path_; }
+  const HeaderInfo& header() const { return header_; }
+
+  // Reads up to the next object, root or size-fixup record; string and type records are
+  // absorbed into the tables on the way. kEnd comes after a valid trailer at end of file.
+  StatusOr<Item> Next();
+
+  const ObjectBatch& objects() const { return objects_; }
+  const std::vector<RootRecord>& roots() const { return roots_; }
+  const std::vector<SizeFixup>& size_fixups() const { return fixups_; }
+  const TrailerInfo& trailer() const { return trailer_; }
+
+  // Tables so far. string(StringId()) is "".
+  const std::string& string(StringId id) const { return strings_[id.value()]; }
+  size_t string_count() const { return strings_.size() - 1; }
+  const TypeRecord& type(TypeId id) const { return types_[id.value()]; }
+  size_t type_count() const { return types_.size() - 1; }
+  uint64_t objects_read() const { return objects_read_; }
+
+  // Moves the tables out (used by loaders once the file has been read to the end).
+  std::vector<std::string> TakeStrings() { return std::move(strings_); }
+  std::vector<TypeRecord> TakeTypes() { return std::move(types_); }
+
+ private:
+  SnapshotReader(std::string path, FILE* file);
+  Status Error(const std::string& what) const;
+  Status ReadRecord(std::string* payload, bool* eof);
+  Status ReadHeader();
+
+  std::string path_;
+  FILE* file_ = nullptr;
+  uint64_t offset_ = 0;
+  uint64_t records_ = 0;
+  bool done_ = false;
+  HeaderInfo header_;
+  std::vector<std::string> strings_{std::string()};
+  std::vector<TypeRecord> types_{TypeRecord()};
+  uint64_t objects_read_ = 0;
+  bool expect_continuation_ = false;
+  uint64_t edges_read_ = 0;
+  uint64_t roots_read_ = 0;
+  uint64_t fixups_read_ = 0;
+  ObjectBatch objects_;
+  std::vector<RootRecord> roots_;
+  std::vector<SizeFixup> fixups_;
+  TrailerInfo trailer_;
+  std::string payload_;
+};
+
+}  // namespace heapsnap
+
+#endif  // HEAPSNAP_FORMAT_READER_H_

@@ -1,0 +1,500 @@
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "heapsnap.pb.h"
+#include "heapsnap/format/crc32c.h"
+#include "heapsnap/format/reader.h"
+#include "heapsnap/format/writer.h"
+
+namespace heapsnap {
+namespace {
+
+std::string TempPath(const std::string& name) {
+  return ::testing::TempDir() + "/format_test_" + std::to_string(getpid()) + "_" + name;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void WriteFile(const std::string& path, const std::string& data) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << data;
+}
+
+HeaderInfo TestHeader() {
+  HeaderInfo h;
+  h.python_version = "3.12.1 (main)";
+  h.python_implementation = "cpython";
+  h.python_hexversion = 0x030c01f0;
+  h.pid = 4242;
+  h.time_unix_ns = 1234567890123;
+  h.executable = "/usr/bin/python3";
+  h.values = true;
+  h.max_preview_bytes = 64;
+  h.gc_enabled = true;
+  h.gc_thresholds = {700, 10, 10};
+  h.gc_counts = {5, 1, 0};
+  h.gc_garbage_length = 3;
+  h.reason = "dump";
+  h.capture_version = "0.1.0";
+  return h;
+}
+
+// Everything a reader hands out, gathered for comparison.
+struct Contents {
+  HeaderInfo header;
+  std::vector<ObjectRecord> objects;
+  std::vector<std::vector<EdgeRecord>> edges;
+  std::vector<ValueRecord> values;
+  std::vector<NameRecord> names;
+  std::vector<RootRecord> roots;
+  std::vector<SizeFixup> fixups;
+  std::vector<std::string> strings;
+  std::vector<TypeRecord> types;
+  TrailerInfo trailer;
+};
+
+Status ReadAll(const std::string& path, Contents* out) {
+  auto reader = SnapshotReader::Open(path);
+  if (!reader.ok()) return reader.status();
+  SnapshotReader& r = **reader;
+  out->header = r.header();
+  for (;;) {
+    auto item = r.Next();
+    if (!item.ok()) return item.status();
+    if (*item == SnapshotReader::Item::kEnd) break;
+    if (*item == SnapshotReader::Item::kObjects) {
+      const ObjectBatch& b = r.objects();
+      if (b.first_index != out->objects.size()) return Internal("bad first index");
+      for (uint32_t e = 0; e < b.continued_edges; ++e) out->edges.back().push_back(b.edges[e]);
+      for (size_t i = 0; i < b.objects.size(); ++i) {
+        out->objects.push_back(b.objects[i]);
+        out->edges.emplace_back(b.edges.begin() + b.edge_begin[i],
+                                b.edges.begin() + b.edge_begin[i + 1]);
+      }
+      out->values.insert(out->values.end(), b.values.begin(), b.values.end());
+      out->names.insert(out->names.end(), b.names.begin(), b.names.end());
+    } else if (*item == SnapshotReader::Item::kRoots) {
+      out->roots.insert(out->roots.end(), r.roots().begin(), r.roots().end());
+    } else {
+      out->fixups.insert(out->fixups.end(), r.size_fixups().begin(), r.size_fixups().end());
+    }
+  }
+  out->trailer = r.trailer();
+  out->strings = r.TakeStrings();
+  out->types = r.TakeTypes();
+  return Status::Ok();
+}
+
+// Writes a small snapshot with every kind of record; returns the path.
+std::string WriteSample(const std::string& name, SnapshotWriter::Options options = {},
+                        size_t list_items = 3) {
+  std::string path = TempPath(name);
+  auto w = SnapshotWriter::Create(path, TestHeader(), options);
+  EXPECT_TRUE(w.ok()) << w.status().message();
+  SnapshotWriter& wr = **w;
+  TypeId list_t = wr.AddType({wr.InternString("list"), wr.InternString("builtins.list"), 0x1000,
+                              type_flags::kGc, 40, 0});
+  TypeId str_t = wr.AddType(
+      {wr.InternString("str"), wr.InternString("builtins.str"), 0x2000, 0, 48, 1});
+  TypeId node_t = wr.AddType({wr.InternString("Node"), wr.InternString("app.Node"), 0x3000,
+                              type_flags::kHeap | type_flags::kGc | type_flags::kHasFinalizer,
+                              32, 0});
+  // 0x7000: a list of `list_items` references to the string at 0x5000.
+  wr.BeginObject({0x7000, list_t, 120, 1, object_flags::kGcTracked | object_flags::kGcType, 3});
+  for (size_t i = 0; i < list_items; ++i) {
+    wr.AddEdge({0x5000, EdgeKind::kTraverse, LabelKind::kIndex, i});
+  }
+  wr.BeginObject({0x5000, str_t, 53, list_items + 1, 0, 0});
+  wr.SetValue("hello", 5);
+  // Two nodes in a cycle, one with a weak edge and a closure-style label.
+  wr.BeginObject({0x6000, node_t, 48, 1,
+                  object_flags::kGcTracked | object_flags::kFinalized | object_flags::kGcType, 1});
+  wr.AddEdge({0x6100, EdgeKind::kTraverse, LabelKind::kAttribute, wr.InternString("next").value()});
+  wr.AddEdge({0x7000, EdgeKind::kWeak, LabelKind::kField, wr.InternString("referent").value()});
+  wr.SetName(wr.InternString("app.Node.method"), wr.InternString("app.py"), 12);
+  wr.BeginObject({0x6100, node_t, 48, 1, object_flags::kGcTracked | object_flags::kGcType, 1});
+  wr.AddEdge({0x6000, EdgeKind::kTraverse, LabelKind::kDictKeyInt, ZigZagEncode(-7)});
+  EXPECT_TRUE(wr.AddRoot({RootKind::kModules, 0x7000, wr.InternString("sys.modules"), 0, 0}).ok());
+  EXPECT_TRUE(wr.AddRoot({RootKind::kThreadFrame, 0x6000,
+                          wr.InternString("thread 'MainThread' main (app.py:3)"), 77, 1})
+                  .ok());
+  EXPECT_TRUE(wr.AddSizeFixup({1, 99}).ok());
+  Status s = wr.Finish();
+  EXPECT_TRUE(s.ok()) << s.message();
+  return path;
+}
+
+TEST(Crc32c, HardwareAndPortableAgree) {
+  EXPECT_EQ(Crc32c("123456789", 9), 0xE3069283u);  // the standard CRC-32C check value
+  std::mt19937 rng(1);
+  for (size_t n = 0; n < 300; ++n) {
+    std::string s(n, '\0');
+    for (auto& c : s) c = static_cast<char>(rng());
+    EXPECT_EQ(Crc32c(s.data(), s.size()), Crc32cPortable(s.data(), s.size())) << n;
+  }
+}
+
+TEST(Format, RoundTripsEveryField) {
+  std::string path = WriteSample("roundtrip");
+  Contents c;
+  Status s = ReadAll(path, &c);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(c.header.python_version, "3.12.1 (main)");
+  EXPECT_EQ(c.header.python_hexversion, 0x030c01f0u);
+  EXPECT_EQ(c.header.pid, 4242);
+  EXPECT_EQ(c.header.time_unix_ns, 1234567890123);
+  EXPECT_EQ(c.header.gc_thresholds, (std::vector<int64_t>{700, 10, 10}));
+  EXPECT_EQ(c.header.gc_counts, (std::vector<int64_t>{5, 1, 0}));
+  EXPECT_EQ(c.header.gc_garbage_length, 3u);
+  EXPECT_EQ(c.header.reason, "dump");
+  EXPECT_TRUE(c.header.values);
+  EXPECT_EQ(c.header.max_preview_bytes, 64u);
+  ASSERT_EQ(c.objects.size(), 4u);
+  EXPECT_EQ(c.objects[0].address, 0x7000u);
+  EXPECT_EQ(c.objects[1].address, 0x5000u);
+  EXPECT_EQ(c.objects[1].refcount, 4u);
+  EXPECT_EQ(c.objects[2].flags,
+            object_flags::kGcTracked | object_flags::kFinalized | object_flags::kGcType);
+  EXPECT_EQ(c.objects[2].generation, 1u);
+  EXPECT_EQ(c.objects[0].generation, 3u);
+  ASSERT_EQ(c.edges[0].size(), 3u);
+  EXPECT_EQ(c.edges[0][2].label_value, 2u);
+  EXPECT_EQ(c.edges[0][2].target, 0x5000u);
+  ASSERT_EQ(c.edges[2].size(), 2u);
+  EXPECT_EQ(c.edges[2][1].kind, EdgeKind::kWeak);
+  EXPECT_EQ(c.strings[c.edges[2][0].label_value], "next");
+  EXPECT_EQ(ZigZagDecode(c.edges[3][0].label_value), -7);
+  ASSERT_EQ(c.values.size(), 1u);
+  EXPECT_EQ(c.values[0].object_index, 1u);
+  EXPECT_EQ(c.values[0].text, "hello");
+  ASSERT_EQ(c.names.size(), 1u);
+  EXPECT_EQ(c.strings[c.names[0].name.value()], "app.Node.method");
+  EXPECT_EQ(c.names[0].line, 12u);
+  ASSERT_EQ(c.types.size(), 4u);  // slot 0 is the invalid id
+  EXPECT_EQ(c.strings[c.types[3].qualname.value()], "app.Node");
+  EXPECT_EQ(c.types[3].flags, type_flags::kHeap | type_flags::kGc | type_flags::kHasFinalizer);
+  ASSERT_EQ(c.roots.size(), 2u);
+  EXPECT_EQ(c.roots[1].kind, RootKind::kThreadFrame);
+  EXPECT_EQ(c.roots[1].thread_id, 77u);
+  EXPECT_EQ(c.roots[1].depth, 1u);
+  ASSERT_EQ(c.fixups.size(), 1u);
+  EXPECT_EQ(c.fixups[0].size, 99u);
+  EXPECT_EQ(c.trailer.objects, 4u);
+  EXPECT_EQ(c.trailer.edges, 6u);
+}
+
+TEST(Format, LargeObjectEdgesSpanChunks) {
+  SnapshotWriter::Options small;
+  small.objects_per_chunk = 2;
+  small.edges_per_chunk = 3;  // a list of 50 items spans many chunks
+  std::string path = WriteSample("span", small, 50);
+  Contents c;
+  Status s = ReadAll(path, &c);
+  ASSERT_TRUE(s.ok()) << s.message();
+  ASSERT_EQ(c.edges[0].size(), 50u);
+  for (size_t i = 0; i < 50; ++i) EXPECT_EQ(c.edges[0][i].label_value, i);
+  EXPECT_EQ(c.objects[1].refcount, 51u);
+  EXPECT_EQ(c.edges[3].size(), 1u);
+}
+
+TEST(Format, WriterWithoutFinishLeavesNoFile) {
+  std::string path = TempPath("unfinished");
+  {
+    auto w = SnapshotWriter::Create(path, TestHeader());
+    ASSERT_TRUE(w.ok());
+    SnapshotWriter& wr = **w;
+    TypeId t = wr.AddType({wr.InternString("x"), wr.InternString("x"), 0, 0, 0, 0});
+    wr.BeginObject({1, t, 1, 1, 0, 0});
+  }
+  EXPECT_NE(access(path.c_str(), F_OK), 0);
+  EXPECT_NE(access((path + ".tmp-" + std::to_string(getpid())).c_str(), F_OK), 0);
+}
+
+TEST(Format, CreateInMissingDirectoryFails) {
+  auto w = SnapshotWriter::Create("/nonexistent-dir/x.heapsnap", TestHeader());
+  ASSERT_FALSE(w.ok());
+  EXPECT_NE(w.status().message().find("/nonexistent-dir/x.heapsnap"), std::string::npos);
+}
+
+void ExpectRejected(const std::string& path, const std::string& fragment) {
+  Contents c;
+  Status s = ReadAll(path, &c);
+  ASSERT_FALSE(s.ok()) << "accepted: " << fragment;
+  EXPECT_NE(s.message().find(path), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find(fragment), std::string::npos) << s.message();
+}
+
+TEST(Format, RejectsMissingEmptyAndForeignFiles) {
+  Contents c;
+  Status missing = ReadAll(TempPath("does-not-exist"), &c);
+  EXPECT_EQ(missing.code(), StatusCode::kNotFound);
+  std::string empty = TempPath("empty");
+  WriteFile(empty, "");
+  ExpectRejected(empty, "empty file");
+  std::string text = TempPath("text");
+  WriteFile(text, "import gc\nprint(gc.collect())\n");
+  ExpectRejected(text, "bad magic");
+  std::string elf = TempPath("short");
+  WriteFile(elf, "\x7f" "ELF");
+  ExpectRejected(elf, "bad magic");
+}
+
+TEST(Format, RejectsOtherVersions) {
+  std::string data = ReadFile(WriteSample("version"));
+  data[8] = 2;
+  std::string path = TempPath("version2");
+  WriteFile(path, data);
+  ExpectRejected(path, "format version 2 is not supported");
+}
+
+TEST(Format, RejectsEveryTruncation) {
+  std::string data = ReadFile(WriteSample("trunc"));
+  std::string path = TempPath("truncated");
+  for (size_t len = 1; len < data.size(); ++len) {
+    WriteFile(path, data.substr(0, len));
+    Contents c;
+    Status s = ReadAll(path, &c);
+    ASSERT_FALSE(s.ok()) << "accepted a file cut at " << len << " of " << data.size();
+    EXPECT_EQ(s.code(), StatusCode::kDataLoss);
+  }
+}
+
+TEST(Format, RejectsEverySingleByteCorruption) {
+  std::string data = ReadFile(WriteSample("flip"));
+  std::string path = TempPath("flipped");
+  for (size_t i = 0; i < data.size(); ++i) {
+    for (unsigned char mask : {0x01, 0x80, 0xff}) {
+      std::string bad = data;
+      bad[i] = static_cast<char>(bad[i] ^ mask);
+      WriteFile(path, bad);
+      Contents c;
+      Status s = ReadAll(path, &c);
+      ASSERT_FALSE(s.ok()) << "accepted a flip of byte " << i << " mask " << int(mask);
+    }
+  }
+}
+
+TEST(Format, RejectsTrailingData) {
+  std::string path = TempPath("trailing");
+  WriteFile(path, ReadFile(WriteSample("trail")) + "x");
+  ExpectRejected(path, "data after the trailer");
+}
+
+// Frames records by hand, with valid checksums, to test checks beyond the checksum.
+class HandMadeFile {
+ public:
+  HandMadeFile() {
+    data_.assign(reinterpret_cast<const char*>(kMagic), sizeof(kMagic));
+    PutU32(kFormatVersion);
+    proto::Record header;
+    header.mutable_header()->set_format_version(kFormatVersion);
+    Add(header);
+  }
+  void Add(const proto::Record& r) { AddRaw(r.SerializeAsString()); }
+  void AddRaw(const std::string& payload) {
+    PutU32(static_cast<uint32_t>(payload.size()));
+    PutU32(Crc32c(payload.data(), payload.size()));
+    data_ += payload;
+    ++records_;
+  }
+  void AddTrailer(uint64_t objects, uint64_t edges, uint64_t strings, uint64_t types) {
+    proto::Record r;
+    auto* t = r.mutable_trailer();
+    t->set_objects(objects);
+    t->set_edges(edges);
+    t->set_strings(strings);
+    t->set_types(types);
+    t->set_records(records_);
+    Add(r);
+  }
+  std::string Save(const std::string& name) {
+    std::string path = TempPath(name);
+    WriteFile(path, data_);
+    return path;
+  }
+  void PutU32(uint32_t v) {
+    for (int i = 0; i < 4; ++i) data_.push_back(static_cast<char>(v >> (8 * i)));
+  }
+
+ private:
+  std::string data_;
+  uint64_t records_ = 0;
+};
+
+proto::Record OneType() {
+  proto::Record r;
+  auto* t = r.mutable_types()->add_types();
+  t->set_name(0);
+  return r;
+}
+
+proto::Record OneObject(uint32_t type, uint32_t edge_kind, uint32_t label_kind,
+                        uint64_t label_value) {
+  proto::Record r;
+  auto* c = r.mutable_objects();
+  c->add_address_delta(0x1000);
+  c->add_type_id(type);
+  c->add_size(16);
+  c->add_refcount(1);
+  c->add_flags(0);
+  c->add_generation(0);
+  c->add_edge_count(1);
+  c->add_edge_target_delta(0x1000);
+  c->add_edge_kind(edge_kind);
+  c->add_edge_label_kind(label_kind);
+  c->add_edge_label_value(label_value);
+  return r;
+}
+
+TEST(Format, HandMadeValidFileIsAccepted) {
+  HandMadeFile f;
+  f.Add(OneType());
+  f.Add(OneObject(1, 1, 7, 0));
+  f.AddTrailer(1, 1, 0, 1);
+  Contents c;
+  Status s = ReadAll(f.Save("handmade_ok"), &c);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(c.objects.size(), 1u);
+}
+
+TEST(Format, RejectsSemanticCorruption) {
+  {
+    HandMadeFile f;
+    f.Add(OneType());
+    f.Add(OneObject(2, 1, 7, 0));
+    ExpectRejected(f.Save("bad_type"), "undefined type id 2");
+  }
+  {
+    HandMadeFile f;
+    f.Add(OneType());
+    f.Add(OneObject(1, 9, 7, 0));
+    ExpectRejected(f.Save("bad_edge_kind"), "invalid kind 9");
+  }
+  {
+    HandMadeFile f;
+    f.Add(OneType());
+    f.Add(OneObject(1, 1, 40, 0));
+    ExpectRejected(f.Save("bad_label_kind"), "invalid label kind 40");
+  }
+  {
+    HandMadeFile f;
+    f.Add(OneType());
+    f.Add(OneObject(1, 1, static_cast<uint32_t>(LabelKind::kAttribute), 5));
+    ExpectRejected(f.Save("bad_label_string"), "undefined string id");
+  }
+  {
+    HandMadeFile f;
+    f.Add(OneType());
+    proto::Record r = OneObject(1, 1, 7, 0);
+    r.mutable_objects()->add_size(3);
+    f.Add(r);
+    ExpectRejected(f.Save("ragged"), "different lengths");
+  }
+  {
+    HandMadeFile f;
+    f.Add(OneType());
+    proto::Record r = OneObject(1, 1, 7, 0);
+    r.mutable_objects()->set_edge_count(0, 5);
+    f.Add(r);
+    ExpectRejected(f.Save("edge_count"), "edge counts");
+  }
+  {
+    HandMadeFile f;
+    f.Add(OneType());
+    proto::Record r = OneObject(1, 1, 7, 0);
+    r.mutable_objects()->set_first_index(3);
+    f.Add(r);
+    ExpectRejected(f.Save("first_index"), "expected 0");
+  }
+  {
+    HandMadeFile f;
+    f.Add(OneType());
+    f.Add(OneObject(1, 1, 7, 0));
+    f.AddTrailer(2, 1, 0, 1);
+    ExpectRejected(f.Save("trailer_count"), "trailer counts 2 objects");
+  }
+  {
+    HandMadeFile f;
+    f.Add(OneType());
+    f.Add(OneObject(1, 1, 7, 0));
+    ExpectRejected(f.Save("no_trailer"), "without a trailer");
+  }
+  {
+    HandMadeFile f;
+    proto::Record h;
+    h.mutable_header()->set_format_version(kFormatVersion);
+    f.Add(h);
+    ExpectRejected(f.Save("two_headers"), "a second header");
+  }
+  {
+    HandMadeFile f;
+    f.AddRaw("\xff\xff\xff");
+    ExpectRejected(f.Save("garbage_record"), "does not parse");
+  }
+  {
+    HandMadeFile f;
+    f.PutU32(kMaxRecordBytes + 1);
+    f.PutU32(0);
+    ExpectRejected(f.Save("huge_record"), "more than the format allows");
+  }
+  {
+    HandMadeFile f;
+    proto::Record r;
+    auto* root = r.mutable_roots()->add_roots();
+    root->set_kind(static_cast<proto::RootKind>(77));
+    f.Add(r);
+    ExpectRejected(f.Save("bad_root"), "invalid kind 77");
+  }
+  {
+    HandMadeFile f;
+    proto::Record r;
+    r.mutable_size_fixups()->add_object_index(0);
+    r.mutable_size_fixups()->add_size(1);
+    f.Add(r);
+    ExpectRejected(f.Save("bad_fixup"), "has not been defined");
+  }
+  {
+    HandMadeFile f;
+    f.Add(OneType());
+    proto::Record r = OneObject(1, 1, 7, 0);
+    r.mutable_objects()->set_continued_edges(1);
+    f.Add(r);
+    ExpectRejected(f.Save("bad_continuation"), "object that ended");
+  }
+  {
+    HandMadeFile f;
+    f.Add(OneType());
+    proto::Record r = OneObject(1, 1, 7, 0);
+    r.mutable_objects()->set_last_continues(true);
+    f.Add(r);
+    f.AddTrailer(1, 1, 0, 1);
+    ExpectRejected(f.Save("dangling_continuation"), "continue past the trailer");
+  }
+}
+
+TEST(Format, FormatsLabelsAsPeopleWriteThem) {
+  std::vector<std::string> strings = {"", "cache", "'ada'", "limit"};
+  auto s = [&](StringId id) -> const std::string& { return strings[id.value()]; };
+  EXPECT_EQ(FormatLabel(LabelKind::kAttribute, 1, s), ".cache");
+  EXPECT_EQ(FormatLabel(LabelKind::kDictKey, 2, s), "['ada']");
+  EXPECT_EQ(FormatLabel(LabelKind::kDictKeyInt, ZigZagEncode(-3), s), "[-3]");
+  EXPECT_EQ(FormatLabel(LabelKind::kIndex, 7, s), "[7]");
+  EXPECT_EQ(FormatLabel(LabelKind::kClosureVariable, 1, s), "<closure cache>");
+  EXPECT_EQ(FormatLabel(LabelKind::kParameterDefault, 3, s), "<default limit=>");
+  EXPECT_EQ(FormatLabel(LabelKind::kTraverseIndex, 4, s), "tp_traverse#4");
+}
+
+}  // namespace
+}  // namespace heapsnap
