@@ -1,0 +1,111 @@
+// The CPython extension module. Built once per interpreter as heapsnap/_heapsnap_<hexversion>;
+// heapsnap/__init__.py imports the one whose name matches sys.hexversion.
+#include <Python.h>
+
+#include <string>
+
+#include "walker.h"
+
+#ifndef HEAPSNAP_MODULE_NAME
+#error "HEAPSNAP_MODULE_NAME must be defined by the build"
+#endif
+#ifndef HEAPSNAP_VERSION
+#define HEAPSNAP_VERSION "0.0.0"
+#endif
+
+#define HEAPSNAP_STR2(x) #x
+#define HEAPSNAP_STR(x) HEAPSNAP_STR2(x)
+#define HEAPSNAP_CONCAT2(a, b) a##b
+#define HEAPSNAP_CONCAT(a, b) HEAPSNAP_CONCAT2(a, b)
+
+namespace {
+
+// dump(path: str | bytes, values: bool, reason: str, max_preview_bytes: int)
+//   -> (objects, edges, roots, seconds)
+// Positional only and METH_FASTCALL, so that the call allocates no argument tuple that would
+// show up in the snapshot. heapsnap.dump() is the documented wrapper.
+PyObject* Dump(PyObject* /*module*/, PyObject* const* args, Py_ssize_t nargs) {
+  if (nargs != 4) {
+    PyErr_SetString(PyExc_TypeError, "dump() takes path, values, reason, max_preview_bytes");
+    return nullptr;
+  }
+  heapsnap::capture::CaptureConfig config;
+  {
+    PyObject* encoded = nullptr;
+    if (!PyUnicode_FSConverter(args[0], &encoded)) return nullptr;
+    config.path.assign(PyBytes_AS_STRING(encoded), static_cast<size_t>(PyBytes_GET_SIZE(encoded)));
+    Py_DECREF(encoded);
+  }
+  int values = PyObject_IsTrue(args[1]);
+  if (values < 0) return nullptr;
+  config.values = values != 0;
+  if (!PyUnicode_Check(args[2])) {
+    PyErr_SetString(PyExc_TypeError, "reason must be a str");
+    return nullptr;
+  }
+  const char* reason = PyUnicode_AsUTF8(args[2]);
+  if (reason == nullptr) return nullptr;
+  config.reason = reason;
+  long max_preview = PyLong_AsLong(args[3]);
+  if (max_preview == -1 && PyErr_Occurred()) return nullptr;
+  if (max_preview < 0 || max_preview > (1 << 20)) {
+    PyErr_SetString(PyExc_ValueError, "max_preview_bytes must be between 0 and 1048576");
+    return nullptr;
+  }
+  config.max_preview_bytes = static_cast<uint32_t>(max_preview);
+  config.capture_version = HEAPSNAP_VERSION;
+
+  heapsnap::capture::CaptureStats stats;
+  heapsnap::Status status = heapsnap::capture::CaptureHeap(config, &stats);
+  if (!status.ok()) {
+    PyObject* type = status.code() == heapsnap::StatusCode::kIoError ? PyExc_OSError
+                                                                     : PyExc_RuntimeError;
+    PyErr_SetString(type, ("heapsnap: " + status.message()).c_str());
+    return nullptr;
+  }
+  return Py_BuildValue("(KKKd)", static_cast<unsigned long long>(stats.objects),
+                       static_cast<unsigned long long>(stats.edges),
+                       static_cast<unsigned long long>(stats.roots), stats.seconds);
+}
+
+PyMethodDef kMethods[] = {
+    {"dump", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(Dump)), METH_FASTCALL,
+     "dump(path, values, reason, max_preview_bytes): write a heap snapshot."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+PyModuleDef kModule = {
+    PyModuleDef_HEAD_INIT,
+    HEAPSNAP_STR(HEAPSNAP_MODULE_NAME),
+    "heapsnap capture module for one exact CPython version.",
+    -1,
+    kMethods,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+};
+
+}  // namespace
+
+extern "C" __attribute__((visibility("default"))) PyObject* HEAPSNAP_CONCAT(PyInit_, HEAPSNAP_MODULE_NAME)(void) {
+  // The module reads private interpreter structures, so it must run only under the exact
+  // interpreter version it was compiled against.
+  PyObject* hexversion = PySys_GetObject("hexversion");  // borrowed
+  unsigned long running = hexversion != nullptr ? PyLong_AsUnsignedLong(hexversion) : 0;
+  if (running != static_cast<unsigned long>(PY_VERSION_HEX)) {
+    PyErr_Format(PyExc_ImportError,
+                 "heapsnap capture module built for Python hexversion 0x%08lx cannot run under "
+                 "0x%08lx",
+                 static_cast<unsigned long>(PY_VERSION_HEX), running);
+    return nullptr;
+  }
+  PyObject* m = PyModule_Create(&kModule);
+  if (m == nullptr) return nullptr;
+  if (PyModule_AddIntConstant(m, "built_for_hexversion", PY_VERSION_HEX) < 0 ||
+      PyModule_AddStringConstant(m, "version", HEAPSNAP_VERSION) < 0) {
+    Py_DECREF(m);
+    return nullptr;
+  }
+  return m;
+}

@@ -1,0 +1,1245 @@
+// cpython_internals.h brings Python.h, which must come before any other header.
+#include "cpython_internals.h"
+// clang-format off
+#include <frameobject.h>
+#include <structmember.h>
+// clang-format on
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "heapsnap/format/writer.h"
+#include "walker.h"
+
+namespace heapsnap::capture {
+namespace {
+
+// Open-addressing map from pointers to small values. The walk does millions of lookups, so
+// this avoids std::unordered_map's node allocations. Key 0 marks an empty slot.
+template <typename V>
+class PtrMap {
+ public:
+  PtrMap() { Reset(1024); }
+
+  V* Find(const void* p) {
+    auto key = reinterpret_cast<uintptr_t>(p);
+    for (size_t i = Hash(key) & mask_;; i = (i + 1) & mask_) {
+      if (keys_[i] == key) return &values_[i];
+      if (keys_[i] == 0) return nullptr;
+    }
+  }
+
+  // Returns the value slot and whether the key was new.
+  std::pair<V*, bool> Insert(const void* p, V value) {
+    if ((size_ + 1) * 2 > keys_.size()) Grow();
+    auto key = reinterpret_cast<uintptr_t>(p);
+    for (size_t i = Hash(key) & mask_;; i = (i + 1) & mask_) {
+      if (keys_[i] == key) return {&values_[i], false};
+      if (keys_[i] == 0) {
+        keys_[i] = key;
+        values_[i] = value;
+        ++size_;
+        return {&values_[i], true};
+      }
+    }
+  }
+
+  size_t size() const { return size_; }
+
+ private:
+  static size_t Hash(uintptr_t k) {
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdULL;
+    k ^= k >> 33;
+    return static_cast<size_t>(k);
+  }
+  void Reset(size_t capacity) {
+    keys_.assign(capacity, 0);
+    values_.assign(capacity, V());
+    mask_ = capacity - 1;
+    size_ = 0;
+  }
+  void Grow() {
+    std::vector<uintptr_t> old_keys = std::move(keys_);
+    std::vector<V> old_values = std::move(values_);
+    Reset(old_keys.size() * 2);
+    for (size_t i = 0; i < old_keys.size(); ++i) {
+      if (old_keys[i] != 0) Insert(reinterpret_cast<const void*>(old_keys[i]), old_values[i]);
+    }
+  }
+
+  std::vector<uintptr_t> keys_;
+  std::vector<V> values_;
+  size_t mask_ = 0;
+  size_t size_ = 0;
+};
+
+PyCFunction CFunctionOf(PyObject* descr) {
+  if (descr == nullptr || Py_TYPE(descr) != &PyMethodDescr_Type) return nullptr;
+  PyMethodDef* def = reinterpret_cast<PyMethodDescrObject*>(descr)->d_method;
+  return def != nullptr ? def->ml_meth : nullptr;
+}
+
+uint64_t Addr(const void* p) { return static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p)); }
+
+// UTF-8 of a str without creating any Python object (PyUnicode_AsUTF8 would cache a copy
+// inside non-ASCII strings and so change their size). Lone surrogates become \udXXX.
+bool AppendUtf8(PyObject* s, size_t max_bytes, std::string* out, bool* truncated) {
+#if PY_VERSION_HEX < 0x030C0000
+  if (!PyUnicode_IS_READY(s)) return false;
+#endif
+  const Py_ssize_t len = PyUnicode_GET_LENGTH(s);
+  const int kind = PyUnicode_KIND(s);
+  const void* data = PyUnicode_DATA(s);
+  *truncated = false;
+  if (PyUnicode_IS_ASCII(s)) {
+    size_t n = std::min(static_cast<size_t>(len), max_bytes);
+    out->append(static_cast<const char*>(data), n);
+    *truncated = n < static_cast<size_t>(len);
+    return true;
+  }
+  const size_t start = out->size();
+  for (Py_ssize_t i = 0; i < len; ++i) {
+    Py_UCS4 c = PyUnicode_READ(kind, data, i);
+    char buf[12];
+    size_t n = 0;
+    if (c < 0x80) {
+      buf[n++] = static_cast<char>(c);
+    } else if (c < 0x800) {
+      buf[n++] = static_cast<char>(0xC0 | (c >> 6));
+      buf[n++] = static_cast<char>(0x80 | (c & 0x3F));
+    } else if (c >= 0xD800 && c <= 0xDFFF) {
+      n = static_cast<size_t>(std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(c)));
+    } else if (c < 0x10000) {
+      buf[n++] = static_cast<char>(0xE0 | (c >> 12));
+      buf[n++] = static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+      buf[n++] = static_cast<char>(0x80 | (c & 0x3F));
+    } else {
+      buf[n++] = static_cast<char>(0xF0 | (c >> 18));
+      buf[n++] = static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+      buf[n++] = static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+      buf[n++] = static_cast<char>(0x80 | (c & 0x3F));
+    }
+    if (out->size() - start + n > max_bytes) {
+      *truncated = true;
+      break;
+    }
+    out->append(buf, n);
+  }
+  return true;
+}
+
+std::string Utf8(PyObject* s, size_t max_bytes = 4096) {
+  std::string out;
+  bool truncated = false;
+  if (s == nullptr || !PyUnicode_Check(s) || !AppendUtf8(s, max_bytes, &out, &truncated)) {
+    return std::string();
+  }
+  return out;
+}
+
+bool IsIdentifier(const std::string& s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    bool ok = c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (i > 0 && c >= '0' && c <= '9');
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string FormatDouble(double d) {
+  if (std::isnan(d)) return "nan";
+  if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof(buf), d);
+  std::string s(buf, r.ptr);
+  if (s.find_first_of(".en") == std::string::npos) s += ".0";
+  return s;
+}
+
+// How an edge is labelled before it is matched with what tp_traverse reported.
+struct Label {
+  PyObject* target;
+  EdgeKind kind_if_not_traversed;
+  LabelKind kind;
+  uint64_t value;
+};
+
+enum class Labeler : uint8_t {
+  kNone,
+  kDict,
+  kList,
+  kTuple,
+  kSet,
+  kDeque,
+  kFunction,
+  kCell,
+  kMethod,
+  kCFunction,
+  kType,
+  kModule,
+  kCode,
+  kFrame,
+  kGenerator,
+  kWeakref,
+  kException,
+  kTraceback,
+  kStaticOrClassMethod,
+  kProperty,
+};
+
+struct TypeEntry {
+  TypeId id;
+  uint32_t object_flags = 0;  // flags every instance inherits from its type
+  int size_kind = HS_SIZE_DEFAULT;
+  PyObject* deferred_sizeof = nullptr;  // a C __sizeof__ to run after the walk
+  Labeler labeler = Labeler::kNone;
+  bool heap = false;
+  std::vector<std::pair<Py_ssize_t, StringId>> slots;  // __slots__ of the whole MRO
+};
+
+class Walker {
+ public:
+  Walker(SnapshotWriter* writer, const CaptureConfig& config)
+      : w_(writer), config_(config) {}
+
+  Status Run(CaptureStats* stats);
+
+ private:
+  // Names and strings.
+  StringId Str(const char* s) {
+    auto it = literal_ids_.find(s);
+    if (it != literal_ids_.end()) return it->second;
+    StringId id = w_->InternString(s);
+    literal_ids_.emplace(s, id);
+    return id;
+  }
+  StringId Name(PyObject* str);     // a str used as a name (attribute, variable, key text)
+  StringId KeyRepr(PyObject* key);  // the text between [ ] for a dict key
+  std::string ReprForKey(PyObject* key, int depth);
+
+  TypeEntry& TypeOf(PyTypeObject* tp);
+  void BuildSlots(PyTypeObject* tp, TypeEntry* entry);
+
+  void Register(PyObject* op) {
+    if (op == nullptr || hs_is_tracked(op)) return;
+    if (untracked_.Insert(op, 1).second) {
+      queue_.push_back(op);
+      generation_.push_back(kGenerationUntracked);
+    }
+  }
+
+  void AddLabel(PyObject* target, LabelKind kind, uint64_t value,
+                EdgeKind kind_if_not_traversed = EdgeKind::kStrong) {
+    if (target != nullptr) labels_.push_back({target, kind_if_not_traversed, kind, value});
+  }
+  void AddField(PyObject* target, const char* name,
+                EdgeKind kind_if_not_traversed = EdgeKind::kStrong) {
+    if (target != nullptr) AddLabel(target, LabelKind::kField, Str(name).value(), kind_if_not_traversed);
+  }
+
+  void ProcessObject(PyObject* op, uint32_t generation);
+  void CollectLabels(PyObject* op, const TypeEntry& type);
+  void LabelInstance(PyObject* op, const TypeEntry& type);
+  void LabelDict(PyObject* op);
+  void LabelFunction(PyObject* op);
+  void LabelFrameView(const hs_frame_view& view, bool include_specials);
+  void LabelType(PyObject* op);
+  void EmitEdges();
+  void SetValuePreview(PyObject* op);
+  void SetObjectName(PyObject* op, const TypeEntry& type);
+  uint64_t ObjectSize(PyObject* op, const TypeEntry& type, uint64_t index);
+
+  void WriteRunningFrames();
+  void CollectRoots();
+  void ReadThreadNames();
+  std::string ThreadName(unsigned long ident);
+
+  SnapshotWriter* w_;
+  const CaptureConfig& config_;
+
+  std::vector<PyObject*> queue_;
+  std::vector<uint8_t> generation_;
+  PtrMap<uint8_t> untracked_;
+  PtrMap<uint32_t> type_index_;
+  std::vector<std::unique_ptr<TypeEntry>> types_;
+  PtrMap<uint32_t> name_ids_;
+  PtrMap<uint32_t> key_ids_;
+  std::unordered_map<const char*, StringId> literal_ids_;
+  PtrMap<uint8_t> garbage_;
+  // Functions' __defaults__, __kwdefaults__ and __closure__ containers, found before the walk
+  // so that their items are labelled with parameter and variable names.
+  struct ContainerNames {
+    PyObject* code;
+    uint8_t role;  // 1 defaults tuple, 2 closure tuple, 3 kwdefaults dict
+  };
+  PtrMap<ContainerNames> function_containers_;
+
+  std::vector<Label> labels_;
+  std::vector<PyObject*> traversed_;
+  std::vector<uint8_t> matched_;
+  std::vector<std::pair<PyObject*, uint32_t>> label_index_;
+
+  struct Deferred {
+    uint64_t index;
+    PyObject* op;
+    PyObject* sizeof_descr;
+  };
+  std::vector<Deferred> deferred_sizes_;
+
+  std::vector<RootRecord> roots_;
+  std::vector<std::pair<unsigned long, std::string>> thread_names_;
+  PyObject* str_sizeof_ = nullptr;
+  PyObject* str_module_ = nullptr;
+  PyObject* str_name_ = nullptr;
+  PyCFunction sizeof_by_kind_[HS_SIZE_BYTEARRAY + 1] = {};
+};
+
+StringId Walker::Name(PyObject* str) {
+  if (str == nullptr || !PyUnicode_Check(str)) return Str("?");
+  if (uint32_t* id = name_ids_.Find(str)) return StringId(*id);
+  StringId id = w_->InternString(Utf8(str, 256));
+  name_ids_.Insert(str, id.value());
+  return id;
+}
+
+std::string Walker::ReprForKey(PyObject* key, int depth) {
+  if (key == Py_None) return "None";
+  if (key == Py_True) return "True";
+  if (key == Py_False) return "False";
+  if (PyUnicode_Check(key)) {
+    std::string text;
+    bool truncated = false;
+    if (!AppendUtf8(key, 80, &text, &truncated)) return "<str>";
+    if (!config_.values && !IsIdentifier(text)) {
+      return "<str of " + std::to_string(PyUnicode_GET_LENGTH(key)) + " chars>";
+    }
+    std::string out = "'";
+    for (char c : text) {
+      if (c == '\'' || c == '\\') out += '\\';
+      if (static_cast<unsigned char>(c) < 0x20) {
+        char buf[8];
+        std::snprintf(buf, sizeof(buf), "\\x%02x", static_cast<unsigned>(c));
+        out += buf;
+      } else {
+        out += c;
+      }
+    }
+    if (truncated) out += "...";
+    return out + "'";
+  }
+  if (PyLong_Check(key)) {
+    if (!config_.values) return "<int>";
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(key, &overflow);
+    if (overflow == 0 && !(v == -1 && PyErr_Occurred())) return std::to_string(v);
+    PyErr_Clear();
+    return "<int>";
+  }
+  if (PyFloat_Check(key)) return config_.values ? FormatDouble(PyFloat_AS_DOUBLE(key)) : "<float>";
+  if (PyBytes_Check(key)) {
+    if (!config_.values) return "<bytes of " + std::to_string(PyBytes_GET_SIZE(key)) + ">";
+    std::string out = "b'";
+    Py_ssize_t n = std::min<Py_ssize_t>(PyBytes_GET_SIZE(key), 60);
+    for (Py_ssize_t i = 0; i < n; ++i) {
+      auto c = static_cast<unsigned char>(PyBytes_AS_STRING(key)[i]);
+      if (c >= 0x20 && c < 0x7f && c != '\'' && c != '\\') {
+        out += static_cast<char>(c);
+      } else {
+        char buf[8];
+        std::snprintf(buf, sizeof(buf), "\\x%02x", c);
+        out += buf;
+      }
+    }
+    if (n < PyBytes_GET_SIZE(key)) out += "...";
+    return out + "'";
+  }
+  if (PyTuple_CheckExact(key) && depth < 2 && PyTuple_GET_SIZE(key) <= 8) {
+    std::string out = "(";
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(key); ++i) {
+      if (i > 0) out += ", ";
+      out += ReprForKey(PyTuple_GET_ITEM(key, i), depth + 1);
+    }
+    if (PyTuple_GET_SIZE(key) == 1) out += ",";
+    return out + ")";
+  }
+  if (PyType_Check(key)) {
+    return "<class " + std::string(reinterpret_cast<PyTypeObject*>(key)->tp_name) + ">";
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), " 0x%llx>", static_cast<unsigned long long>(Addr(key)));
+  return "<" + std::string(Py_TYPE(key)->tp_name) + buf;
+}
+
+StringId Walker::KeyRepr(PyObject* key) {
+  if (uint32_t* id = key_ids_.Find(key)) return StringId(*id);
+  StringId id = w_->InternString(ReprForKey(key, 0));
+  key_ids_.Insert(key, id.value());
+  return id;
+}
+
+void Walker::BuildSlots(PyTypeObject* tp, TypeEntry* entry) {
+  // traverse_slots() visits the T_OBJECT_EX members of each heap type in the tp_base chain.
+  for (PyTypeObject* base = tp; base != nullptr; base = base->tp_base) {
+    if (!(base->tp_flags & Py_TPFLAGS_HEAPTYPE)) continue;
+    Py_ssize_t n = Py_SIZE(base);
+    // PyHeapType_GET_MEMBERS (private from 3.11): the members follow the type object.
+    auto* members = reinterpret_cast<PyMemberDef*>(reinterpret_cast<char*>(base) +
+                                                   Py_TYPE(base)->tp_basicsize);
+    for (Py_ssize_t i = 0; i < n; ++i) {
+      const PyMemberDef& m = members[i];
+      if (m.name == nullptr) break;
+      if ((m.type == T_OBJECT_EX || m.type == T_OBJECT) && !(m.flags & READONLY)) {
+        entry->slots.emplace_back(m.offset, w_->InternString(m.name));
+      }
+    }
+  }
+}
+
+TypeEntry& Walker::TypeOf(PyTypeObject* tp) {
+  if (uint32_t* i = type_index_.Find(tp)) return *types_[*i];
+  auto entry = std::make_unique<TypeEntry>();
+  const bool heap = (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) != 0;
+  entry->heap = heap;
+
+  TypeRecord record;
+  record.address = Addr(tp);
+  record.basicsize = static_cast<uint64_t>(tp->tp_basicsize);
+  record.itemsize = static_cast<uint64_t>(tp->tp_itemsize);
+  if (heap) record.flags |= type_flags::kHeap;
+  if (tp->tp_flags & Py_TPFLAGS_HAVE_GC) record.flags |= type_flags::kGc;
+  if (tp->tp_finalize != nullptr) {
+    record.flags |= type_flags::kHasFinalizer;
+    entry->object_flags |= object_flags::kHasFinalizer;
+  }
+  if (tp->tp_del != nullptr) {
+    record.flags |= type_flags::kHasLegacyDel;
+    entry->object_flags |= object_flags::kHasLegacyDel;
+  }
+  std::string name;
+  std::string qualname;
+  if (heap) {
+    auto* ht = reinterpret_cast<PyHeapTypeObject*>(tp);
+    name = Utf8(ht->ht_name);
+    std::string module;
+    if (tp->tp_dict != nullptr) {
+      PyObject* m = PyDict_GetItem(tp->tp_dict, str_module_);  // borrowed, allocates nothing
+      if (m != nullptr && PyUnicode_Check(m)) module = Utf8(m);
+    }
+    qualname = Utf8(ht->ht_qualname);
+    if (!module.empty() && module != "builtins") qualname = module + "." + qualname;
+  } else {
+    const char* tp_name = tp->tp_name != nullptr ? tp->tp_name : "?";
+    const char* dot = std::strrchr(tp_name, '.');
+    name = dot != nullptr ? dot + 1 : tp_name;
+    qualname = tp_name;
+  }
+  record.name = w_->InternString(name);
+  record.qualname = w_->InternString(qualname);
+  entry->id = w_->AddType(record);
+
+  // Sizes: mirror the builtin __sizeof__ implementations; defer other C ones until after the
+  // walk; never run a Python-level __sizeof__ (that would run user code inside the program).
+  PyObject* descr = _PyType_Lookup(tp, str_sizeof_);
+  entry->size_kind = HS_SIZE_DEFAULT;
+  if (descr != nullptr && Py_TYPE(descr) == &PyMethodDescr_Type) {
+    PyCFunction meth = CFunctionOf(descr);
+    bool mirrored = meth == sizeof_by_kind_[HS_SIZE_DEFAULT];
+    for (int k = HS_SIZE_LIST; k <= HS_SIZE_BYTEARRAY && !mirrored; ++k) {
+      if (meth == sizeof_by_kind_[k]) {
+        entry->size_kind = k;
+        mirrored = true;
+      }
+    }
+    if (!mirrored) entry->deferred_sizeof = descr;
+  }
+
+  if (PyType_IsSubtype(tp, &PyDict_Type)) {
+    entry->labeler = Labeler::kDict;
+  } else if (PyType_IsSubtype(tp, &PyList_Type)) {
+    entry->labeler = Labeler::kList;
+  } else if (PyType_IsSubtype(tp, &PyTuple_Type)) {
+    entry->labeler = Labeler::kTuple;
+  } else if (PyType_IsSubtype(tp, &PySet_Type) || PyType_IsSubtype(tp, &PyFrozenSet_Type)) {
+    entry->labeler = Labeler::kSet;
+  } else if (tp == &PyFunction_Type) {
+    entry->labeler = Labeler::kFunction;
+  } else if (tp == &PyCell_Type) {
+    entry->labeler = Labeler::kCell;
+  } else if (tp == &PyMethod_Type) {
+    entry->labeler = Labeler::kMethod;
+  } else if (PyType_IsSubtype(tp, &PyCFunction_Type)) {
+    entry->labeler = Labeler::kCFunction;
+  } else if (PyType_IsSubtype(tp, &PyType_Type)) {
+    entry->labeler = Labeler::kType;
+  } else if (PyType_IsSubtype(tp, &PyModule_Type)) {
+    entry->labeler = Labeler::kModule;
+  } else if (tp == &PyCode_Type) {
+    entry->labeler = Labeler::kCode;
+  } else if (tp == &PyFrame_Type) {
+    entry->labeler = Labeler::kFrame;
+  } else if (tp == &PyGen_Type || tp == &PyCoro_Type || tp == &PyAsyncGen_Type) {
+    entry->labeler = Labeler::kGenerator;
+  } else if (PyType_IsSubtype(tp, &_PyWeakref_RefType) || tp == &_PyWeakref_ProxyType ||
+             tp == &_PyWeakref_CallableProxyType) {
+    entry->labeler = Labeler::kWeakref;
+  } else if (PyType_IsSubtype(tp, reinterpret_cast<PyTypeObject*>(PyExc_BaseException))) {
+    entry->labeler = Labeler::kException;
+  } else if (tp == &PyTraceBack_Type) {
+    entry->labeler = Labeler::kTraceback;
+  } else if (tp == &PyStaticMethod_Type || tp == &PyClassMethod_Type) {
+    entry->labeler = Labeler::kStaticOrClassMethod;
+  } else if (tp == &PyProperty_Type) {
+    entry->labeler = Labeler::kProperty;
+  } else if (tp->tp_name != nullptr && std::strcmp(tp->tp_name, "collections.deque") == 0) {
+    entry->labeler = Labeler::kDeque;
+  }
+  if (heap) BuildSlots(tp, entry.get());
+
+  type_index_.Insert(tp, static_cast<uint32_t>(types_.size()));
+  types_.push_back(std::move(entry));
+  return *types_.back();
+}
+
+void Walker::LabelInstance(PyObject* op, const TypeEntry& type) {
+  for (const auto& [offset, name] : type.slots) {
+    PyObject* v = *reinterpret_cast<PyObject**>(reinterpret_cast<char*>(op) + offset);
+    AddLabel(v, LabelKind::kAttribute, name.value());
+  }
+  Py_ssize_t n = hs_inline_attribute_count(op);
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    PyObject* name = nullptr;
+    PyObject* value = nullptr;
+    if (hs_inline_attribute(op, i, &name, &value) && value != nullptr) {
+      AddLabel(value, LabelKind::kAttribute, Name(name).value());
+    }
+  }
+  AddField(hs_instance_dict(op), "__dict__");
+  AddField(reinterpret_cast<PyObject*>(Py_TYPE(op)), "__class__");
+}
+
+void Walker::LabelDict(PyObject* op) {
+  const ContainerNames* names = function_containers_.Find(op);
+  const bool kwdefaults = names != nullptr && names->role == 3;
+  // 3.13: values stored inline in their owner object belong to the owner.
+  const EdgeKind value_kind = hs_dict_values_embedded(op) ? EdgeKind::kBorrowed : EdgeKind::kStrong;
+  Py_ssize_t pos = 0;
+  PyObject* key = nullptr;
+  PyObject* value = nullptr;
+  while (PyDict_Next(op, &pos, &key, &value)) {
+    if (kwdefaults && PyUnicode_Check(key)) {
+      AddLabel(value, LabelKind::kParameterDefault, Name(key).value(), value_kind);
+      AddLabel(key, LabelKind::kDictKeyObject, KeyRepr(key).value());
+      continue;
+    }
+    if (PyLong_CheckExact(key) && config_.values) {
+      int overflow = 0;
+      long long v = PyLong_AsLongLongAndOverflow(key, &overflow);
+      if (overflow == 0 && !(v == -1 && PyErr_Occurred())) {
+        AddLabel(key, LabelKind::kDictKeyObject, KeyRepr(key).value());
+        AddLabel(value, LabelKind::kDictKeyInt, ZigZagEncode(v), value_kind);
+        continue;
+      }
+      PyErr_Clear();
+    }
+    StringId repr = KeyRepr(key);
+    AddLabel(key, LabelKind::kDictKeyObject, repr.value());
+    AddLabel(value, LabelKind::kDictKey, repr.value(), value_kind);
+  }
+}
+
+void Walker::LabelFunction(PyObject* op) {
+  auto* f = reinterpret_cast<PyFunctionObject*>(op);
+  AddField(f->func_code, "__code__");
+  AddField(f->func_globals, "__globals__");
+  AddField(f->func_module, "__module__");
+  AddField(f->func_defaults, "__defaults__");
+  AddField(f->func_kwdefaults, "__kwdefaults__");
+  AddField(f->func_doc, "__doc__");
+  AddField(f->func_name, "__name__");
+  AddField(f->func_dict, "__dict__");
+  AddField(f->func_closure, "__closure__");
+  AddField(f->func_annotations, "__annotations__");
+  AddField(f->func_qualname, "__qualname__");
+#if PY_VERSION_HEX >= 0x030A0000
+  AddField(f->func_builtins, "__builtins__");
+#endif
+#if PY_VERSION_HEX >= 0x030C0000
+  AddField(f->func_typeparams, "__type_params__");
+#endif
+}
+
+void Walker::LabelFrameView(const hs_frame_view& v, bool include_specials) {
+  if (include_specials) {
+    AddField(v.back, "f_back");
+    AddField(v.trace, "f_trace");
+    AddField(v.code, "f_code");
+    AddField(v.function, "f_func");
+    AddField(v.globals, "f_globals", hs_frames_are_objects() ? EdgeKind::kStrong : EdgeKind::kBorrowed);
+    AddField(v.builtins, "f_builtins", hs_frames_are_objects() ? EdgeKind::kStrong : EdgeKind::kBorrowed);
+    AddField(v.locals, "f_locals");
+    AddField(v.frame_object, "frame_obj");
+  }
+  for (int i = 0; i < v.nlocalsplus; ++i) {
+    PyObject* value = v.localsplus[i];
+    if (value == nullptr) continue;
+    PyObject* name = v.code != nullptr ? hs_code_local_name(v.code, i) : nullptr;
+    if (name != nullptr) {
+      AddLabel(value, LabelKind::kLocalVariable, Name(name).value());
+    } else {
+      AddLabel(value, LabelKind::kStackSlot, static_cast<uint64_t>(i));
+    }
+  }
+  for (int i = 0; i < v.stack_depth; ++i) {
+    AddLabel(v.stack[i], LabelKind::kStackSlot, static_cast<uint64_t>(i));
+  }
+}
+
+void Walker::LabelType(PyObject* op) {
+  auto* tp = reinterpret_cast<PyTypeObject*>(op);
+  if (!(tp->tp_flags & Py_TPFLAGS_HEAPTYPE)) return;  // static types are not traversed
+  auto* ht = reinterpret_cast<PyHeapTypeObject*>(tp);
+  AddField(tp->tp_dict, "__dict__");
+  AddField(tp->tp_mro, "__mro__");
+  AddField(tp->tp_bases, "__bases__");
+  AddField(reinterpret_cast<PyObject*>(tp->tp_base), "__base__");
+  AddField(ht->ht_name, "__name__");
+  AddField(ht->ht_qualname, "__qualname__");
+  AddField(ht->ht_slots, "__slots__");
+#if PY_VERSION_HEX >= 0x03090000
+  AddField(ht->ht_module, "__module_object__");
+#endif
+#if PY_VERSION_HEX < 0x030C0000
+  AddField(tp->tp_subclasses, "__subclasses__");
+#else
+  AddField(static_cast<PyObject*>(tp->tp_subclasses), "__subclasses__");
+#endif
+  AddField(reinterpret_cast<PyObject*>(Py_TYPE(op)), "__class__");
+}
+
+void Walker::CollectLabels(PyObject* op, const TypeEntry& type) {
+  switch (type.labeler) {
+    case Labeler::kDict:
+      LabelDict(op);
+      break;
+    case Labeler::kList: {
+      auto* l = reinterpret_cast<PyListObject*>(op);
+      for (Py_ssize_t i = 0; i < Py_SIZE(op); ++i) {
+        AddLabel(l->ob_item[i], LabelKind::kIndex, static_cast<uint64_t>(i));
+      }
+      break;
+    }
+    case Labeler::kTuple: {
+      const ContainerNames* names = function_containers_.Find(op);
+      const Py_ssize_t n = PyTuple_GET_SIZE(op);
+      for (Py_ssize_t i = 0; i < n; ++i) {
+        PyObject* item = PyTuple_GET_ITEM(op, i);
+        PyObject* name = nullptr;
+        if (names != nullptr && names->role == 1) {
+          // __defaults__ fill the last len(defaults) positional parameters.
+          int argcount = hs_code_argcount(names->code);
+          name = hs_code_arg_name(names->code, argcount - static_cast<int>(n) + static_cast<int>(i));
+          if (name != nullptr) AddLabel(item, LabelKind::kParameterDefault, Name(name).value());
+        } else if (names != nullptr && names->role == 2) {
+          name = hs_code_free_name(names->code, static_cast<int>(i));
+          if (name != nullptr) AddLabel(item, LabelKind::kClosureVariable, Name(name).value());
+        }
+        if (name == nullptr) AddLabel(item, LabelKind::kIndex, static_cast<uint64_t>(i));
+      }
+      break;
+    }
+    case Labeler::kSet:
+    case Labeler::kDeque:
+      break;  // every traversed edge is a member / index; see EmitEdges
+    case Labeler::kFunction:
+      LabelFunction(op);
+      break;
+    case Labeler::kCell:
+      AddField(PyCell_GET(op), "cell_contents");
+      break;
+    case Labeler::kMethod:
+      AddField(PyMethod_GET_FUNCTION(op), "__func__");
+      AddField(PyMethod_GET_SELF(op), "__self__");
+      break;
+    case Labeler::kCFunction: {
+      auto* c = reinterpret_cast<PyCFunctionObject*>(op);
+      AddField(c->m_self, "__self__");
+      AddField(c->m_module, "__module__");
+      break;
+    }
+    case Labeler::kType:
+      LabelType(op);
+      break;
+    case Labeler::kModule:
+      AddField(PyModule_GetDict(op), "__dict__");
+      break;
+    case Labeler::kCode: {
+      hs_named_ref refs[16];
+      int n = hs_code_refs(op, refs, 16);
+      for (int i = 0; i < n; ++i) AddField(refs[i].target, refs[i].name);
+      break;
+    }
+    case Labeler::kFrame: {
+      hs_frame_view v;
+      if (hs_frame_object_view(op, &v)) LabelFrameView(v, true);
+      break;
+    }
+    case Labeler::kGenerator: {
+      hs_named_ref refs[16];
+      int n = hs_generator_refs(op, refs, 16);
+      for (int i = 0; i < n; ++i) AddField(refs[i].target, refs[i].name);
+      hs_frame_view v;
+      if (hs_generator_frame_view(op, &v)) LabelFrameView(v, false);
+      break;
+    }
+    case Labeler::kWeakref: {
+      auto* wr = reinterpret_cast<PyWeakReference*>(op);
+      AddField(wr->wr_callback, "__callback__");
+      if (wr->wr_object != nullptr && wr->wr_object != Py_None) {
+        AddField(wr->wr_object, "__referent__", EdgeKind::kWeak);
+      }
+      break;
+    }
+    case Labeler::kException: {
+      auto* e = reinterpret_cast<PyBaseExceptionObject*>(op);
+      AddField(e->dict, "__dict__");
+      AddField(e->args, "args");
+      AddField(e->traceback, "__traceback__");
+      AddField(e->context, "__context__");
+      AddField(e->cause, "__cause__");
+#if PY_VERSION_HEX >= 0x030B0000
+      AddField(e->notes, "__notes__");
+#endif
+      break;
+    }
+    case Labeler::kTraceback: {
+      auto* tb = reinterpret_cast<PyTracebackObject*>(op);
+      AddField(reinterpret_cast<PyObject*>(tb->tb_next), "tb_next");
+      AddField(reinterpret_cast<PyObject*>(tb->tb_frame), "tb_frame");
+      break;
+    }
+    case Labeler::kStaticOrClassMethod: {
+      // staticmethod and classmethod share this layout: PyObject_HEAD, sm_callable, sm_dict.
+      struct Layout {
+        PyObject_HEAD PyObject* callable;
+        PyObject* dict;
+      };
+      auto* sm = reinterpret_cast<Layout*>(op);
+      AddField(sm->callable, "__func__");
+      AddField(sm->dict, "__dict__");
+      break;
+    }
+    case Labeler::kProperty: {
+      struct Layout {
+        PyObject_HEAD PyObject* get;
+        PyObject* set;
+        PyObject* del;
+        PyObject* doc;
+      };
+      auto* p = reinterpret_cast<Layout*>(op);
+      AddField(p->get, "fget");
+      AddField(p->set, "fset");
+      AddField(p->del, "fdel");
+      AddField(p->doc, "__doc__");
+      break;
+    }
+    case Labeler::kNone:
+      break;
+  }
+  if (type.heap && type.labeler != Labeler::kType) LabelInstance(op, type);
+}
+
+int CollectVisit(PyObject* target, void* arg) {
+  static_cast<std::vector<PyObject*>*>(arg)->push_back(target);
+  return 0;
+}
+
+void Walker::EmitEdges() {
+  const size_t n_labels = labels_.size();
+  matched_.assign(n_labels, 0);
+  size_t cursor = 0;
+  bool indexed = false;
+  for (size_t k = 0; k < traversed_.size(); ++k) {
+    PyObject* t = traversed_[k];
+    const Label* label = nullptr;
+    // Labels usually come in tp_traverse order, with some never traversed (str dict keys)
+    // in between: look a little ahead of the cursor first.
+    for (size_t look = cursor; look < n_labels && look < cursor + 8; ++look) {
+      if (!matched_[look] && labels_[look].target == t) {
+        matched_[look] = 1;
+        label = &labels_[look];
+        cursor = look + 1;
+        break;
+      }
+    }
+    if (label == nullptr && n_labels > 0) {
+      if (!indexed) {
+        label_index_.clear();
+        for (size_t i = 0; i < n_labels; ++i) {
+          label_index_.emplace_back(labels_[i].target, static_cast<uint32_t>(i));
+        }
+        std::sort(label_index_.begin(), label_index_.end());
+        indexed = true;
+      }
+      auto it = std::lower_bound(label_index_.begin(), label_index_.end(),
+                                 std::make_pair(t, uint32_t{0}));
+      for (; it != label_index_.end() && it->first == t; ++it) {
+        if (!matched_[it->second]) {
+          matched_[it->second] = 1;
+          label = &labels_[it->second];
+          break;
+        }
+      }
+    }
+    EdgeRecord e;
+    e.target = Addr(t);
+    e.kind = EdgeKind::kTraverse;
+    if (label != nullptr) {
+      e.label_kind = label->kind;
+      e.label_value = label->value;
+    } else {
+      e.label_kind = LabelKind::kTraverseIndex;
+      e.label_value = k;
+    }
+    w_->AddEdge(e);
+    Register(t);
+  }
+  for (size_t i = 0; i < n_labels; ++i) {
+    if (matched_[i]) continue;
+    const Label& l = labels_[i];
+    w_->AddEdge({Addr(l.target), l.kind_if_not_traversed, l.kind, l.value});
+    Register(l.target);
+  }
+}
+
+void Walker::SetValuePreview(PyObject* op) {
+  if (!config_.values) return;
+  const size_t max = config_.max_preview_bytes;
+  if (PyUnicode_Check(op)) {
+    std::string text;
+    bool truncated = false;
+    if (AppendUtf8(op, max, &text, &truncated)) {
+      w_->SetValue(text, static_cast<uint64_t>(PyUnicode_GET_LENGTH(op)));
+    }
+  } else if (PyBytes_Check(op)) {
+    size_t n = std::min(static_cast<size_t>(PyBytes_GET_SIZE(op)), max);
+    w_->SetValue(std::string_view(PyBytes_AS_STRING(op), n),
+                 static_cast<uint64_t>(PyBytes_GET_SIZE(op)));
+  } else if (PyBool_Check(op)) {
+    w_->SetValue(op == Py_True ? "True" : "False", op == Py_True ? 4 : 5);
+  } else if (PyLong_Check(op)) {
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(op, &overflow);
+    if (overflow == 0 && !(v == -1 && PyErr_Occurred())) {
+      std::string s = std::to_string(v);
+      w_->SetValue(s, s.size() - (v < 0 ? 1 : 0));
+    } else {
+      PyErr_Clear();
+      size_t bits = _PyLong_NumBits(op);
+      if (bits == static_cast<size_t>(-1)) {
+        PyErr_Clear();
+      } else {
+        auto digits = static_cast<uint64_t>(static_cast<double>(bits) * 0.30102999566398120) + 1;
+        w_->SetValue("<int of " + std::to_string(bits) + " bits>", digits);
+      }
+    }
+  } else if (PyFloat_Check(op)) {
+    std::string s = FormatDouble(PyFloat_AS_DOUBLE(op));
+    w_->SetValue(s, s.size());
+  }
+}
+
+void Walker::SetObjectName(PyObject* op, const TypeEntry& type) {
+  switch (type.labeler) {
+    case Labeler::kFunction: {
+      auto* f = reinterpret_cast<PyFunctionObject*>(op);
+      PyObject* code = f->func_code;
+      if (code == nullptr || !PyCode_Check(code)) break;
+      auto* co = reinterpret_cast<PyCodeObject*>(code);
+      std::string qualname = Utf8(f->func_qualname);
+      std::string module = f->func_module != nullptr ? Utf8(f->func_module) : std::string();
+      if (!module.empty()) qualname = module + "." + qualname;
+      w_->SetName(w_->InternString(qualname), Name(co->co_filename),
+                  static_cast<uint32_t>(co->co_firstlineno));
+      break;
+    }
+    case Labeler::kCode: {
+      auto* co = reinterpret_cast<PyCodeObject*>(op);
+      w_->SetName(Name(hs_code_qualname(op)), Name(co->co_filename),
+                  static_cast<uint32_t>(co->co_firstlineno));
+      break;
+    }
+    case Labeler::kType: {
+      const TypeEntry& self = TypeOf(reinterpret_cast<PyTypeObject*>(op));
+      (void)self;
+      auto* tp = reinterpret_cast<PyTypeObject*>(op);
+      if (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) {
+        auto* ht = reinterpret_cast<PyHeapTypeObject*>(tp);
+        std::string qualname = Utf8(ht->ht_qualname);
+        if (tp->tp_dict != nullptr) {
+          PyObject* m = PyDict_GetItem(tp->tp_dict, str_module_);
+          if (m != nullptr && PyUnicode_Check(m)) qualname = Utf8(m) + "." + qualname;
+        }
+        w_->SetName(w_->InternString(qualname), StringId(), 0);
+      } else {
+        w_->SetName(w_->InternString(tp->tp_name != nullptr ? tp->tp_name : "?"), StringId(), 0);
+      }
+      break;
+    }
+    case Labeler::kModule: {
+      PyObject* dict = PyModule_GetDict(op);
+      PyObject* name = dict != nullptr ? PyDict_GetItem(dict, str_name_) : nullptr;
+      if (name != nullptr && PyUnicode_Check(name)) w_->SetName(Name(name), StringId(), 0);
+      break;
+    }
+    case Labeler::kFrame: {
+      hs_frame_view v;
+      if (hs_frame_object_view(op, &v) && v.code != nullptr) {
+        auto* co = reinterpret_cast<PyCodeObject*>(v.code);
+        w_->SetName(Name(hs_code_qualname(v.code)), Name(co->co_filename),
+                    static_cast<uint32_t>(v.line));
+      }
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+uint64_t Walker::ObjectSize(PyObject* op, const TypeEntry& type, uint64_t index) {
+  Py_ssize_t size = hs_sizeof(op, type.size_kind);
+  if (size < 0) size = 0;
+  size += hs_inline_values_size(op);
+  if (type.deferred_sizeof != nullptr) deferred_sizes_.push_back({index, op, type.deferred_sizeof});
+  return static_cast<uint64_t>(size);
+}
+
+void Walker::ProcessObject(PyObject* op, uint32_t generation) {
+  PyTypeObject* tp = Py_TYPE(op);
+  const TypeEntry& type = TypeOf(tp);
+  uint32_t flags = type.object_flags;
+  const bool is_gc = PyObject_IS_GC(op) != 0;
+  if (is_gc) {
+    flags |= object_flags::kGcType;
+    if (hs_is_finalized(op)) flags |= object_flags::kFinalized;
+  }
+  if (generation != kGenerationUntracked) flags |= object_flags::kGcTracked;
+  if (generation == kGenerationPermanent) flags |= object_flags::kFrozen;
+  if (hs_is_immortal(op)) flags |= object_flags::kImmortal;
+  if (garbage_.size() > 0 && garbage_.Find(op) != nullptr) flags |= object_flags::kInGcGarbage;
+
+  ObjectRecord record;
+  record.address = Addr(op);
+  record.type = type.id;
+  record.refcount = static_cast<uint64_t>(Py_REFCNT(op));
+  record.flags = flags;
+  record.generation = generation;
+  const uint64_t index = w_->object_count();
+  record.size = ObjectSize(op, type, index);
+  w_->BeginObject(record);
+
+  labels_.clear();
+  traversed_.clear();
+  CollectLabels(op, type);
+  if (is_gc && tp->tp_traverse != nullptr) tp->tp_traverse(op, CollectVisit, &traversed_);
+  if (type.labeler == Labeler::kSet || type.labeler == Labeler::kDeque) {
+    // Members of a set have no order or name; a deque's traversal is in index order.
+    // Their traversed edges are labelled directly, after any instance attributes matched.
+    const size_t n_labels = labels_.size();
+    size_t k = 0;
+    for (PyObject* t : traversed_) {
+      bool is_attr = false;
+      for (size_t i = 0; i < n_labels && !is_attr; ++i) is_attr = labels_[i].target == t;
+      if (is_attr) continue;
+      labels_.push_back({t, EdgeKind::kStrong,
+                         type.labeler == Labeler::kSet ? LabelKind::kSetMember : LabelKind::kIndex,
+                         type.labeler == Labeler::kSet ? 0 : k});
+      ++k;
+    }
+  }
+  EmitEdges();
+  SetValuePreview(op);
+  SetObjectName(op, type);
+}
+
+std::string Walker::ThreadName(unsigned long ident) {
+  for (const auto& [id, name] : thread_names_) {
+    if (id == ident) return name;
+  }
+  return "thread-" + std::to_string(ident);
+}
+
+void Walker::ReadThreadNames() {
+  // Before the walk: this looks up attributes and so may allocate (never GC objects that
+  // survive). threading may not even be imported, in which case idents are used.
+  PyObject* name = PyUnicode_FromString("threading");
+  if (name == nullptr) {
+    PyErr_Clear();
+    return;
+  }
+  PyObject* threading = PyImport_GetModule(name);
+  Py_DECREF(name);
+  if (threading == nullptr) {
+    PyErr_Clear();
+    return;
+  }
+  PyObject* active = PyObject_GetAttrString(threading, "_active");
+  Py_DECREF(threading);
+  if (active == nullptr || !PyDict_Check(active)) {
+    Py_XDECREF(active);
+    PyErr_Clear();
+    return;
+  }
+  Py_ssize_t pos = 0;
+  PyObject* key = nullptr;
+  PyObject* thread = nullptr;
+  while (PyDict_Next(active, &pos, &key, &thread)) {
+    unsigned long ident = PyLong_AsUnsignedLong(key);
+    if (PyErr_Occurred()) {
+      PyErr_Clear();
+      continue;
+    }
+    PyObject* tname = PyObject_GetAttrString(thread, "_name");
+    if (tname == nullptr) {
+      PyErr_Clear();
+      continue;
+    }
+    thread_names_.emplace_back(ident, Utf8(tname, 200));
+    Py_DECREF(tname);
+  }
+  Py_DECREF(active);
+}
+
+void Walker::WriteRunningFrames() {
+  // 3.11+: running frames live on the threads' data stacks, invisible to tp_traverse. Each
+  // becomes a synthetic node whose local variables are strong (not traversed) edges: exactly
+  // the references gc counts as "from outside". On 3.8–3.10 frames are ordinary objects and
+  // only need roots.
+  TypeId synthetic;
+  if (!hs_frames_are_objects()) {
+    TypeRecord t;
+    t.name = w_->InternString("frame");
+    t.qualname = w_->InternString("<running frame>");
+    t.flags = type_flags::kSynthetic;
+    synthetic = w_->AddType(t);
+  }
+  PyInterpreterState* interp = PyThreadState_GET()->interp;
+  for (PyThreadState* ts = PyInterpreterState_ThreadHead(interp); ts != nullptr;
+       ts = PyThreadState_Next(ts)) {
+    struct Ctx {
+      Walker* self;
+      TypeId synthetic;
+      unsigned long thread_id;
+      std::string thread_name;
+    } ctx{this, synthetic, static_cast<unsigned long>(ts->thread_id),
+          ThreadName(static_cast<unsigned long>(ts->thread_id))};
+    hs_foreach_thread_frame(
+        ts,
+        [](const hs_frame_view* v, int depth, void* arg) -> int {
+          auto* c = static_cast<Ctx*>(arg);
+          Walker* self = c->self;
+          std::string where = "thread '" + c->thread_name + "'";
+          if (v->code != nullptr) {
+            auto* co = reinterpret_cast<PyCodeObject*>(v->code);
+            where += " " + Utf8(hs_code_qualname(v->code)) + " (" + Utf8(co->co_filename) + ":" +
+                     std::to_string(v->line) + ")";
+          }
+          if (!hs_frames_are_objects()) {
+            ObjectRecord record;
+            record.address = Addr(v->address);
+            record.type = c->synthetic;
+            record.size = static_cast<uint64_t>(v->size);
+            record.refcount = 0;
+            record.flags = object_flags::kSynthetic;
+            self->w_->BeginObject(record);
+            self->labels_.clear();
+            self->traversed_.clear();
+            self->LabelFrameView(*v, !v->owned_by_generator);
+            self->EmitEdges();
+            if (v->code != nullptr) {
+              auto* co = reinterpret_cast<PyCodeObject*>(v->code);
+              self->w_->SetName(self->Name(hs_code_qualname(v->code)), self->Name(co->co_filename),
+                                static_cast<uint32_t>(v->line));
+            }
+          }
+          self->roots_.push_back({RootKind::kThreadFrame, Addr(v->address),
+                                  self->w_->InternString(where), c->thread_id,
+                                  static_cast<uint32_t>(depth)});
+          return 0;
+        },
+        &ctx);
+  }
+}
+
+void Walker::CollectRoots() {
+  auto add = [&](RootKind kind, PyObject* op, const std::string& label, unsigned long thread) {
+    if (op == nullptr) return;
+    roots_.push_back({kind, Addr(op), w_->InternString(label), thread, 0});
+    Register(op);
+  };
+  add(RootKind::kModules, PyImport_GetModuleDict(), "sys.modules", 0);
+  add(RootKind::kSys, hs_interp_sysdict(), "sys.__dict__", 0);
+  add(RootKind::kBuiltins, hs_interp_builtins(), "builtins.__dict__", 0);
+  add(RootKind::kGcGarbage, hs_gc_garbage(), "gc.garbage", 0);
+  PyInterpreterState* interp = PyThreadState_GET()->interp;
+  for (PyThreadState* ts = PyInterpreterState_ThreadHead(interp); ts != nullptr;
+       ts = PyThreadState_Next(ts)) {
+    auto id = static_cast<unsigned long>(ts->thread_id);
+    std::string prefix = "thread '" + ThreadName(id) + "' ";
+#if PY_VERSION_HEX >= 0x030C0000
+    add(RootKind::kThreadState, ts->current_exception, prefix + "current exception", id);
+#else
+    add(RootKind::kThreadState, ts->curexc_type, prefix + "current exception type", id);
+    add(RootKind::kThreadState, ts->curexc_value, prefix + "current exception", id);
+    add(RootKind::kThreadState, ts->curexc_traceback, prefix + "current traceback", id);
+#endif
+    add(RootKind::kThreadState, ts->exc_state.exc_value, prefix + "handled exception", id);
+#if PY_VERSION_HEX < 0x030B0000
+    add(RootKind::kThreadState, ts->exc_state.exc_type, prefix + "handled exception type", id);
+    add(RootKind::kThreadState, ts->exc_state.exc_traceback, prefix + "handled traceback", id);
+#endif
+    add(RootKind::kThreadState, ts->dict, prefix + "state dict", id);
+    add(RootKind::kThreadState, ts->context, prefix + "contextvars context", id);
+    add(RootKind::kThreadState, ts->async_gen_firstiter, prefix + "async_gen_firstiter", id);
+    add(RootKind::kThreadState, ts->async_gen_finalizer, prefix + "async_gen_finalizer", id);
+    add(RootKind::kThreadState, ts->c_profileobj, prefix + "profile function", id);
+    add(RootKind::kThreadState, ts->c_traceobj, prefix + "trace function", id);
+  }
+}
+
+Status Walker::Run(CaptureStats* stats) {
+  auto start = std::chrono::steady_clock::now();
+  // Everything that might allocate happens here, before the walk.
+  str_sizeof_ = PyUnicode_InternFromString("__sizeof__");
+  str_module_ = PyUnicode_InternFromString("__module__");
+  str_name_ = PyUnicode_InternFromString("__name__");
+  if (str_sizeof_ == nullptr || str_module_ == nullptr || str_name_ == nullptr) {
+    PyErr_Clear();
+    return Internal("cannot create the capture's attribute names");
+  }
+  PyTypeObject* by_kind[] = {&PyBaseObject_Type, &PyList_Type,    &PyDict_Type,     &PySet_Type,
+                              &PyUnicode_Type,    &PyLong_Type,    &PyByteArray_Type};
+  for (int k = HS_SIZE_DEFAULT; k <= HS_SIZE_BYTEARRAY; ++k) {
+    sizeof_by_kind_[k] = CFunctionOf(_PyType_Lookup(by_kind[k], str_sizeof_));
+  }
+  ReadThreadNames();
+
+  // The walk. From here on: no Python objects, no Python code.
+  PyObject* garbage = hs_gc_garbage();
+  if (garbage != nullptr && PyList_Check(garbage)) {
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(garbage); ++i) {
+      garbage_.Insert(PyList_GET_ITEM(garbage, i), 1);
+    }
+  }
+  hs_foreach_tracked(
+      [](PyObject* op, int generation, void* arg) -> int {
+        auto* self = static_cast<Walker*>(arg);
+        self->queue_.push_back(op);
+        self->generation_.push_back(static_cast<uint8_t>(generation + 1));
+        return 0;
+      },
+      this);
+  // Functions' defaults and closures, so their items get parameter and variable names.
+  for (PyObject* op : queue_) {
+    if (!PyFunction_Check(op)) continue;
+    auto* f = reinterpret_cast<PyFunctionObject*>(op);
+    if (f->func_code == nullptr) continue;
+    if (f->func_defaults != nullptr) function_containers_.Insert(f->func_defaults, {f->func_code, 1});
+    if (f->func_closure != nullptr) function_containers_.Insert(f->func_closure, {f->func_code, 2});
+    if (f->func_kwdefaults != nullptr) {
+      function_containers_.Insert(f->func_kwdefaults, {f->func_code, 3});
+    }
+  }
+  CollectRoots();
+  WriteRunningFrames();
+  for (size_t i = 0; i < queue_.size(); ++i) {
+    ProcessObject(queue_[i], generation_[i]);
+    if ((i & 0xffff) == 0 && !w_->status().ok()) return w_->status();
+  }
+  for (const auto& root : roots_) HEAPSNAP_RETURN_IF_ERROR(w_->AddRoot(root));
+  // The walk is over: C __sizeof__ methods may allocate their result now.
+  for (const Deferred& d : deferred_sizes_) {
+    auto* descr = reinterpret_cast<PyMethodDescrObject*>(d.sizeof_descr);
+    PyMethodDef* def = descr->d_method;
+    if (def == nullptr || !(def->ml_flags & METH_NOARGS)) continue;
+    PyObject* result = def->ml_meth(d.op, nullptr);
+    if (result == nullptr) {
+      PyErr_Clear();
+      continue;
+    }
+    Py_ssize_t size = PyLong_AsSsize_t(result);
+    Py_DECREF(result);
+    if (size < 0) {
+      PyErr_Clear();
+      continue;
+    }
+    size += hs_preheader_size(d.op) + hs_inline_values_size(d.op);
+    HEAPSNAP_RETURN_IF_ERROR(w_->AddSizeFixup({d.index, static_cast<uint64_t>(size)}));
+  }
+  stats->objects = w_->object_count();
+  stats->edges = w_->edge_count();
+  stats->roots = roots_.size();
+  stats->seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  Py_DECREF(str_sizeof_);
+  Py_DECREF(str_module_);
+  Py_DECREF(str_name_);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status CaptureHeap(const CaptureConfig& config, CaptureStats* stats) {
+  const int was_enabled = hs_gc_set_enabled(0);
+  HeaderInfo header;
+  header.python_version = Py_GetVersion();
+  header.python_implementation = "cpython";
+  header.python_hexversion = PY_VERSION_HEX;
+  header.pid = static_cast<int64_t>(getpid());
+  header.time_unix_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  PyObject* executable = PySys_GetObject("executable");  // borrowed
+  header.executable = Utf8(executable);
+  PyErr_Clear();
+  header.values = config.values;
+  header.max_preview_bytes = config.values ? config.max_preview_bytes : 0;
+  header.gc_enabled = was_enabled != 0;
+  long long thresholds[3];
+  long long counts[3];
+  hs_gc_info(thresholds, counts);
+  header.gc_thresholds.assign(thresholds, thresholds + 3);
+  header.gc_counts.assign(counts, counts + 3);
+  PyObject* garbage = hs_gc_garbage();
+  header.gc_garbage_length =
+      garbage != nullptr && PyList_Check(garbage) ? static_cast<uint64_t>(PyList_GET_SIZE(garbage)) : 0;
+  header.pointer_size = sizeof(void*);
+  header.reason = config.reason;
+  header.capture_version = config.capture_version;
+
+  Status status;
+  {
+    auto writer = SnapshotWriter::Create(config.path, header);
+    if (!writer.ok()) {
+      status = writer.status();
+    } else {
+      Walker walker(writer->get(), config);
+      status = walker.Run(stats);
+      if (status.ok()) status = (*writer)->Finish();
+    }
+  }
+  hs_gc_set_enabled(was_enabled);
+  return status;
+}
+
+}  // namespace heapsnap::capture

@@ -1,0 +1,42 @@
+// The heap walk: every gc-tracked object, everything reachable from them through tp_traverse
+// and the labelled fields heapsnap knows, and every thread's running frames, streamed to a
+// snapshot file through format/'s SnapshotWriter.
+//
+// Contract (what makes the snapshot exact):
+//  - The caller holds the GIL. The walk disables the collector, allocates no Python object,
+//    runs no Python code and releases the GIL never, so the heap cannot change under it; the
+//    collector's previous state is restored afterwards.
+//  - Refcounts are read as they are: the capture holds no reference to any object it records.
+//  - C-implemented __sizeof__ methods that heapsnap does not mirror (code, type, frame, deque,
+//    ...) allocate their result, so they run after the walk and are written as size fixups.
+#ifndef HEAPSNAP_CAPTURE_WALKER_H_
+#define HEAPSNAP_CAPTURE_WALKER_H_
+
+#include <cstdint>
+#include <string>
+
+#include "heapsnap/format/status.h"
+
+namespace heapsnap::capture {
+
+struct CaptureConfig {
+  std::string path;
+  bool values = true;               // record previews of str/bytes/int/float values
+  uint32_t max_preview_bytes = 100;
+  std::string reason = "dump";
+  std::string capture_version;
+};
+
+struct CaptureStats {
+  uint64_t objects = 0;
+  uint64_t edges = 0;
+  uint64_t roots = 0;
+  double seconds = 0;
+};
+
+// Walks the heap of the calling interpreter and writes the snapshot to config.path.
+Status CaptureHeap(const CaptureConfig& config, CaptureStats* stats);
+
+}  // namespace heapsnap::capture
+
+#endif  // HEAPSNAP_CAPTURE_WALKER_H_
