@@ -11,6 +11,7 @@
 #if PY_VERSION_HEX >= 0x03090000
 #include "internal/pycore_gc.h"
 #include "internal/pycore_interp.h"
+#include "internal/pycore_runtime.h"
 #else
 #include "internal/pycore_pystate.h"
 #endif
@@ -419,28 +420,9 @@ int hs_dict_values_embedded(PyObject* dict) {
 #endif
 }
 
-Py_ssize_t hs_inline_values_size(PyObject* obj) {
-#if PY_VERSION_HEX >= 0x030D0000
-  PyTypeObject* tp = Py_TYPE(obj);
-  if ((tp->tp_flags & Py_TPFLAGS_INLINE_VALUES) && ((PyHeapTypeObject*)tp)->ht_cached_keys) {
-    return (Py_ssize_t)_PyInlineValuesSize(tp);
-  }
-  return 0;
-#elif PY_VERSION_HEX >= 0x030B0000
-  if (inline_values(obj) == NULL) return 0;
-  PyDictKeysObject* keys = ((PyHeapTypeObject*)Py_TYPE(obj))->ht_cached_keys;
-  if (keys == NULL) return 0;
-  /* new_values(): a prefix of one byte per slot (rounded to words) plus the pointers. */
-  Py_ssize_t size = keys->dk_nentries + keys->dk_usable;
-  Py_ssize_t prefix = (size + 2 + (Py_ssize_t)sizeof(PyObject*) - 1) & ~((Py_ssize_t)sizeof(PyObject*) - 1);
-  return prefix + size * (Py_ssize_t)sizeof(PyObject*);
-#else
-  (void)obj;
-  return 0;
-#endif
-}
-
 /* ---- interpreter ----------------------------------------------------------------------- */
+
+unsigned long hs_main_thread_id(void) { return _PyRuntime.main_thread; }
 
 PyObject* hs_interp_sysdict(void) { return PyThreadState_GET()->interp->sysdict; }
 PyObject* hs_interp_builtins(void) { return PyThreadState_GET()->interp->builtins; }

@@ -77,9 +77,6 @@ int hs_inline_attribute(PyObject* obj, Py_ssize_t i, PyObject** name_out, PyObje
 PyObject* hs_instance_dict(PyObject* obj);
 /* 3.13+: the dict's values live inside their owner object, which owns the references. */
 int hs_dict_values_embedded(PyObject* dict);
-/* Bytes of instance-attribute storage outside tp_basicsize: 3.11/3.12 values array,
- * 3.13 inline values. */
-Py_ssize_t hs_inline_values_size(PyObject* obj);
 
 /* Collector state, read and written directly so that nothing is allocated. */
 int hs_gc_set_enabled(int enabled); /* returns the previous state */
@@ -103,6 +100,7 @@ enum {
 };
 Py_ssize_t hs_sizeof(PyObject* op, int kind);
 
+unsigned long hs_main_thread_id(void);
 PyObject* hs_interp_sysdict(void);
 PyObject* hs_interp_builtins(void);
 

@@ -919,7 +919,6 @@ void Walker::SetObjectName(PyObject* op, const TypeEntry& type) {
 uint64_t Walker::ObjectSize(PyObject* op, const TypeEntry& type, uint64_t index) {
   Py_ssize_t size = hs_sizeof(op, type.size_kind);
   if (size < 0) size = 0;
-  size += hs_inline_values_size(op);
   if (type.deferred_sizeof != nullptr) deferred_sizes_.push_back({index, op, type.deferred_sizeof});
   return static_cast<uint64_t>(size);
 }
@@ -976,6 +975,7 @@ std::string Walker::ThreadName(unsigned long ident) {
   for (const auto& [id, name] : thread_names_) {
     if (id == ident) return name;
   }
+  if (ident == hs_main_thread_id()) return "MainThread";
   return "thread-" + std::to_string(ident);
 }
 
@@ -1071,6 +1071,10 @@ void Walker::WriteRunningFrames() {
               self->w_->SetName(self->Name(hs_code_qualname(v->code)), self->Name(co->co_filename),
                                 static_cast<uint32_t>(v->line));
             }
+          }
+          if (hs_frames_are_objects()) {
+            // 3.8-3.10 run most frames untracked; they are objects all the same.
+            self->Register(static_cast<PyObject*>(v->address));
           }
           self->roots_.push_back({RootKind::kThreadFrame, Addr(v->address),
                                   self->w_->InternString(where), c->thread_id,
@@ -1183,7 +1187,7 @@ Status Walker::Run(CaptureStats* stats) {
       PyErr_Clear();
       continue;
     }
-    size += hs_preheader_size(d.op) + hs_inline_values_size(d.op);
+    size += hs_preheader_size(d.op);
     HEAPSNAP_RETURN_IF_ERROR(w_->AddSizeFixup({d.index, static_cast<uint64_t>(size)}));
   }
   stats->objects = w_->object_count();

@@ -1,0 +1,78 @@
+#include "heapsnap/analyze/snapshot.h"
+
+#include "gtest/gtest.h"
+#include "test_snapshots.h"
+
+namespace heapsnap {
+namespace {
+
+using testing::TestObject;
+using testing::WriteTestSnapshot;
+
+TEST(LoadSnapshot, ResolvesEdgesAndRoots) {
+  std::string path = WriteTestSnapshot(
+      "resolve",
+      {{0x300, "A", 10, 1, {{0x100, EdgeKind::kTraverse}, {0x200, EdgeKind::kWeak}}},
+       {0x100, "B", 20, 2, {{0x100, EdgeKind::kTraverse}}},
+       {0x200, "B", 30, 5, {}}},
+      {{RootKind::kModules, 0x300, StringId(), 0, 0}}, {{2, 33}});
+  auto s = LoadSnapshot(path);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  ASSERT_EQ(s->object_count(), 3u);
+  ASSERT_EQ(s->edge_count(), 3u);
+  EXPECT_EQ(s->edge_begin, (std::vector<uint64_t>{0, 2, 3, 3}));
+  EXPECT_EQ(s->edge_target, (std::vector<uint32_t>{1, 2, 1}));
+  EXPECT_EQ(s->edge_kind[1], EdgeKind::kWeak);
+  EXPECT_EQ(s->size[2], 33u);  // the fixup replaced 30
+  ASSERT_EQ(s->roots.size(), 1u);
+  EXPECT_EQ(s->roots[0].node.value(), 0u);
+  EXPECT_EQ(s->FindAddress(0x200)->value(), 2u);
+  EXPECT_FALSE(s->FindAddress(0x999).has_value());
+  EXPECT_EQ(s->TypeName(NodeIndex(1)), "B");
+  EXPECT_EQ(s->TypeQualname(NodeIndex(1)), "app.B");
+  EXPECT_EQ(s->EdgeLabel(0), "[0]");
+}
+
+TEST(LoadSnapshot, RejectsEdgesToMissingObjects) {
+  std::string path =
+      WriteTestSnapshot("dangling", {{0x300, "A", 10, 1, {{0x400, EdgeKind::kTraverse}}}});
+  auto s = LoadSnapshot(path);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find(path), std::string::npos);
+  EXPECT_NE(s.status().message().find("0x400, which is not in the snapshot"), std::string::npos)
+      << s.status().message();
+}
+
+TEST(LoadSnapshot, RejectsDuplicateAddresses) {
+  std::string path = WriteTestSnapshot("dup", {{0x300, "A", 10, 1, {}}, {0x300, "A", 10, 1, {}}});
+  auto s = LoadSnapshot(path);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("have address 0x300"), std::string::npos);
+}
+
+TEST(LoadSnapshot, RejectsRootsToMissingObjects) {
+  std::string path = WriteTestSnapshot("badroot", {{0x300, "A", 10, 1, {}}},
+                                       {{RootKind::kModules, 0x500, StringId(), 0, 0}});
+  auto s = LoadSnapshot(path);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("root 'root' names 0x500"), std::string::npos);
+}
+
+TEST(ExternalReferences, CountsWhatEdgesDoNotExplain) {
+  std::string path = WriteTestSnapshot(
+      "external",
+      {{0x1, "A", 8, 1, {{0x2, EdgeKind::kTraverse}, {0x3, EdgeKind::kWeak}}},
+       {0x2, "A", 8, 3, {{0x3, EdgeKind::kStrong}, {0x3, EdgeKind::kBorrowed}}},
+       {0x3, "A", 8, 1, {}},
+       {0x4, "A", 8, 0, {{0x4, EdgeKind::kTraverse}}}});
+  auto s = LoadSnapshot(path);
+  ASSERT_TRUE(s.ok());
+  ExternalReferences ext = ComputeExternalReferences(*s);
+  EXPECT_EQ(ext.count, (std::vector<uint64_t>{1, 2, 0, 0}));
+  EXPECT_EQ(ext.objects, 2u);
+  EXPECT_EQ(ext.total, 3u);
+  EXPECT_EQ(ext.overcounted, 1u);  // 0x4: one counted edge, refcount 0
+}
+
+}  // namespace
+}  // namespace heapsnap

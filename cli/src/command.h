@@ -1,0 +1,35 @@
+// One class per subcommand. Each owns its options, registers them with CLI11 and runs.
+// Run() returns the exit code on success (0, 1 for a failed check, or a captured program's
+// own code); an error Status becomes exit code 2 in main(), the one place exit codes are made.
+#ifndef HEAPSNAP_CLI_COMMAND_H_
+#define HEAPSNAP_CLI_COMMAND_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "heapsnap/format/status.h"
+
+namespace heapsnap::cli {
+
+class Command {
+ public:
+  virtual ~Command() = default;
+  virtual CLI::App* Register(CLI::App& app) = 0;
+  virtual StatusOr<int> Run() = 0;
+};
+
+std::unique_ptr<Command> MakeCaptureCommand();
+std::unique_ptr<Command> MakeSummaryCommand();
+std::unique_ptr<Command> MakeObjectsCommand();
+
+// Shared formatting.
+std::string FormatBytes(uint64_t bytes);   // "1.2 MiB"
+std::string FormatCount(uint64_t count);   // "12,345"
+std::string FormatAddress(uint64_t a);     // "0x7f3a..."
+std::string ShortPythonVersion(uint32_t hexversion);  // "3.12.1"
+
+}  // namespace heapsnap::cli
+
+#endif  // HEAPSNAP_CLI_COMMAND_H_

@@ -1,0 +1,37 @@
+// heapsnap: the command line. Parses flags, runs one subcommand, and turns its result into the
+// process's exit code: 0 ok, 1 a check failed, 2 usage or input error; `capture` passes the
+// captured program's own exit code through.
+#include <iostream>
+#include <memory>
+#include <vector>
+
+#include "command.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"heapsnap: heap snapshots of CPython programs, analysed offline", "heapsnap"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("heapsnap ") + HEAPSNAP_VERSION);
+  std::vector<std::unique_ptr<heapsnap::cli::Command>> commands;
+  commands.push_back(heapsnap::cli::MakeCaptureCommand());
+  commands.push_back(heapsnap::cli::MakeSummaryCommand());
+  commands.push_back(heapsnap::cli::MakeObjectsCommand());
+  std::vector<std::pair<CLI::App*, heapsnap::cli::Command*>> registered;
+  for (auto& c : commands) registered.emplace_back(c->Register(app), c.get());
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    app.exit(e);
+    return 2;
+  }
+  for (auto& [sub, command] : registered) {
+    if (!sub->parsed()) continue;
+    heapsnap::StatusOr<int> result = command->Run();
+    if (!result.ok()) {
+      std::cerr << "heapsnap: " << result.status().message() << "\n";
+      return 2;
+    }
+    return *result;
+  }
+  return 2;
+}

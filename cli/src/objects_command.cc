@@ -1,0 +1,192 @@
+// heapsnap objects SNAP (--id ADDR... | --type NAME) [--limit N] [--json]: the objects
+// themselves, with their references out, their referrers and the roots that name them.
+#include <algorithm>
+#include <iostream>
+#include <unordered_map>
+
+#include "command.h"
+#include "heapsnap/analyze/snapshot.h"
+#include "json.h"
+
+namespace heapsnap::cli {
+namespace {
+
+std::vector<std::string> FlagNames(uint32_t flags) {
+  static const std::pair<uint32_t, const char*> kNames[] = {
+      {object_flags::kGcTracked, "gc_tracked"},   {object_flags::kImmortal, "immortal"},
+      {object_flags::kFrozen, "frozen"},          {object_flags::kFinalized, "finalized"},
+      {object_flags::kHasFinalizer, "has_finalizer"}, {object_flags::kHasLegacyDel, "has_legacy_del"},
+      {object_flags::kInGcGarbage, "in_gc_garbage"}, {object_flags::kSynthetic, "synthetic"},
+      {object_flags::kGcType, "gc_type"}};
+  std::vector<std::string> out;
+  for (const auto& [bit, name] : kNames) {
+    if (flags & bit) out.emplace_back(name);
+  }
+  return out;
+}
+
+class ObjectsCommand : public Command {
+ public:
+  CLI::App* Register(CLI::App& app) override {
+    CLI::App* sub = app.add_subcommand(
+        "objects", "Show objects: their fields, references, referrers and roots");
+    sub->add_option("snapshot", path_, "Snapshot file")->required();
+    sub->add_option("--id", ids_, "Object id (id() in Python; hex with 0x, or decimal)");
+    sub->add_option("--type", type_, "All objects of a type: its name (Node) or qualified name");
+    sub->add_option("--limit", limit_, "At most N objects (default 50, 0: all)");
+    sub->add_flag("--json", json_, "Machine-readable output");
+    return sub;
+  }
+
+  StatusOr<int> Run() override {
+    if (ids_.empty() && type_.empty()) return InvalidArgument("objects: give --id or --type");
+    StatusOr<Snapshot> loaded = LoadSnapshot(path_);
+    if (!loaded.ok()) return loaded.status();
+    const Snapshot& s = *loaded;
+    std::vector<uint32_t> selected;
+    for (const std::string& text : ids_) {
+      uint64_t address = 0;
+      try {
+        size_t used = 0;
+        address = std::stoull(text, &used, 0);
+        if (used != text.size()) throw std::invalid_argument(text);
+      } catch (const std::exception&) {
+        return InvalidArgument("objects: --id " + text + " is not a number");
+      }
+      auto node = s.FindAddress(address);
+      if (!node) return NotFound(path_ + ": no object with id " + text);
+      selected.push_back(node->value());
+    }
+    if (!type_.empty()) {
+      size_t count = 0;
+      for (uint32_t i = 0; i < s.object_count(); ++i) {
+        if (s.TypeName(NodeIndex(i)) == type_ || s.TypeQualname(NodeIndex(i)) == type_) {
+          if (limit_ != 0 && count >= limit_) break;
+          selected.push_back(i);
+          ++count;
+        }
+      }
+    }
+    std::unordered_map<uint32_t, std::vector<uint64_t>> referrers;  // node -> edges into it
+    for (uint32_t n : selected) referrers[n];
+    std::vector<uint32_t> edge_source(s.edge_count());
+    for (uint32_t i = 0; i < s.object_count(); ++i) {
+      for (uint64_t e = s.edge_begin[i]; e < s.edge_begin[i + 1]; ++e) {
+        edge_source[e] = i;
+        auto it = referrers.find(s.edge_target[e]);
+        if (it != referrers.end()) it->second.push_back(e);
+      }
+    }
+    ExternalReferences external = ComputeExternalReferences(s);
+    if (json_) {
+      JsonWriter j(std::cout);
+      j.BeginObject().Key("objects").BeginArray();
+      for (uint32_t n : selected) {
+        NodeIndex node(n);
+        j.BeginObject();
+        j.Key("id").String(FormatAddress(s.address[n]));
+        j.Key("type").String(s.TypeName(node));
+        j.Key("qualtype").String(s.TypeQualname(node));
+        j.Key("size").Uint(s.size[n]);
+        j.Key("refcount").Uint(s.refcount[n]);
+        j.Key("external_refs").Uint(external.count[n]);
+        j.Key("generation").Uint(s.generation[n]);
+        j.Key("flags").BeginArray();
+        for (const auto& f : FlagNames(s.flags[n])) j.String(f);
+        j.EndArray();
+        if (const ValueRecord* v = s.Value(node)) {
+          j.Key("value").String(v->text);
+          j.Key("length").Uint(v->length);
+        }
+        if (const NameRecord* nm = s.Name(node)) {
+          j.Key("name").String(s.String(nm->name));
+          j.Key("file").String(s.String(nm->file));
+          j.Key("line").Uint(nm->line);
+        }
+        j.Key("edges").BeginArray();
+        for (uint64_t e = s.edge_begin[n]; e < s.edge_begin[n + 1]; ++e) {
+          NodeIndex t(s.edge_target[e]);
+          j.BeginObject();
+          j.Key("label").String(s.EdgeLabel(e));
+          j.Key("kind").String(EdgeKindName(s.edge_kind[e]));
+          j.Key("target").String(FormatAddress(s.address[t.value()]));
+          j.Key("target_type").String(s.TypeName(t));
+          j.EndObject();
+        }
+        j.EndArray();
+        j.Key("referrers").BeginArray();
+        for (uint64_t e : referrers[n]) {
+          NodeIndex src(edge_source[e]);
+          j.BeginObject();
+          j.Key("label").String(s.EdgeLabel(e));
+          j.Key("kind").String(EdgeKindName(s.edge_kind[e]));
+          j.Key("source").String(FormatAddress(s.address[src.value()]));
+          j.Key("source_type").String(s.TypeName(src));
+          j.EndObject();
+        }
+        j.EndArray();
+        j.Key("roots").BeginArray();
+        for (const SnapshotRoot& r : s.roots) {
+          if (r.node.value() != n) continue;
+          j.BeginObject();
+          j.Key("kind").String(RootKindName(r.kind));
+          j.Key("label").String(s.String(r.label));
+          j.Key("depth").Uint(r.depth);
+          j.EndObject();
+        }
+        j.EndArray();
+        j.EndObject();
+      }
+      j.EndArray().EndObject();
+      std::cout << "\n";
+      return 0;
+    }
+    for (uint32_t n : selected) {
+      NodeIndex node(n);
+      std::cout << FormatAddress(s.address[n]) << "  " << s.TypeQualname(node) << "  "
+                << FormatBytes(s.size[n]) << "  refcount " << s.refcount[n];
+      if (external.count[n] > 0) std::cout << " (" << external.count[n] << " from outside the graph)";
+      for (const auto& f : FlagNames(s.flags[n])) std::cout << "  " << f;
+      std::cout << "\n";
+      if (const NameRecord* nm = s.Name(node)) {
+        std::cout << "    " << s.String(nm->name);
+        if (nm->file.valid()) std::cout << " (" << s.String(nm->file) << ":" << nm->line << ")";
+        std::cout << "\n";
+      }
+      if (const ValueRecord* v = s.Value(node)) {
+        std::cout << "    value: " << v->text << (v->text.size() < v->length ? "..." : "") << "\n";
+      }
+      for (const SnapshotRoot& r : s.roots) {
+        if (r.node.value() == n) std::cout << "    root: " << s.String(r.label) << "\n";
+      }
+      for (uint64_t e = s.edge_begin[n]; e < s.edge_begin[n + 1]; ++e) {
+        NodeIndex t(s.edge_target[e]);
+        std::cout << "    -> " << s.EdgeLabel(e) << "  " << s.TypeName(t) << " "
+                  << FormatAddress(s.address[t.value()]);
+        if (s.edge_kind[e] != EdgeKind::kTraverse) std::cout << "  (" << EdgeKindName(s.edge_kind[e]) << ")";
+        std::cout << "\n";
+      }
+      for (uint64_t e : referrers[n]) {
+        NodeIndex src(edge_source[e]);
+        std::cout << "    <- " << s.TypeName(src) << " " << FormatAddress(s.address[src.value()])
+                  << " " << s.EdgeLabel(e);
+        if (s.edge_kind[e] != EdgeKind::kTraverse) std::cout << "  (" << EdgeKindName(s.edge_kind[e]) << ")";
+        std::cout << "\n";
+      }
+    }
+    return 0;
+  }
+
+ private:
+  std::string path_;
+  std::vector<std::string> ids_;
+  std::string type_;
+  size_t limit_ = 50;
+  bool json_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> MakeObjectsCommand() { return std::make_unique<ObjectsCommand>(); }
+
+}  // namespace heapsnap::cli

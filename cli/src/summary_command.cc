@@ -1,0 +1,110 @@
+// heapsnap summary SNAP [--top N] [--json]: totals and per-type counts and bytes.
+#include <ctime>
+#include <iomanip>
+#include <iostream>
+
+#include "command.h"
+#include "heapsnap/analyze/summary.h"
+#include "json.h"
+
+namespace heapsnap::cli {
+namespace {
+
+std::string FormatTime(int64_t unix_ns) {
+  std::time_t t = static_cast<std::time_t>(unix_ns / 1000000000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return buf;
+}
+
+class SummaryCommand : public Command {
+ public:
+  CLI::App* Register(CLI::App& app) override {
+    CLI::App* sub = app.add_subcommand("summary", "Totals and the types that take the most memory");
+    sub->add_option("snapshot", path_, "Snapshot file")->required();
+    sub->add_option("--top", top_, "Show the N largest types (0: all; default 20, JSON: all)");
+    sub->add_flag("--json", json_, "Machine-readable output (see README for the contract)");
+    return sub;
+  }
+
+  StatusOr<int> Run() override {
+    StatusOr<Summary> s = Summarize(path_);
+    if (!s.ok()) return s.status();
+    const Summary& sum = *s;
+    size_t limit = sum.types.size();
+    if (top_.has_value()) {
+      if (*top_ > 0) limit = std::min(limit, *top_);
+    } else if (!json_) {
+      limit = std::min<size_t>(limit, 20);
+    }
+    if (json_) {
+      JsonWriter j(std::cout);
+      j.BeginObject();
+      j.Key("objects").Uint(sum.objects);
+      j.Key("bytes").Uint(sum.bytes);
+      j.Key("python").String(ShortPythonVersion(sum.header.python_hexversion));
+      j.Key("types").BeginArray();
+      for (size_t i = 0; i < limit; ++i) {
+        j.BeginObject();
+        j.Key("type").String(sum.types[i].qualname);
+        j.Key("count").Uint(sum.types[i].count);
+        j.Key("bytes").Uint(sum.types[i].bytes);
+        j.EndObject();
+      }
+      j.EndArray();
+      j.Key("edges").Uint(sum.edges);
+      j.Key("gc_tracked").Uint(sum.gc_tracked);
+      j.Key("threads").Uint(sum.threads);
+      j.Key("running_frames").Uint(sum.running_frames);
+      j.Key("reason").String(sum.header.reason);
+      j.EndObject();
+      std::cout << "\n";
+      return 0;
+    }
+    const HeaderInfo& h = sum.header;
+    std::cout << path_ << ": Python " << ShortPythonVersion(h.python_hexversion) << " ("
+              << h.python_implementation << "), pid " << h.pid << ", captured "
+              << (h.reason == "exit" ? "at exit " : "by heapsnap.dump() ") << FormatTime(h.time_unix_ns)
+              << "\n";
+    std::cout << FormatCount(sum.objects) << " objects, " << FormatBytes(sum.bytes) << ", "
+              << FormatCount(sum.edges) << " references; " << FormatCount(sum.gc_tracked)
+              << " gc-tracked";
+    if (sum.frozen > 0) std::cout << " (" << FormatCount(sum.frozen) << " frozen)";
+    std::cout << "; " << sum.threads << (sum.threads == 1 ? " thread" : " threads") << "\n";
+    std::cout << "gc: " << (h.gc_enabled ? "enabled" : "DISABLED");
+    if (h.gc_thresholds.size() == 3) {
+      std::cout << ", thresholds " << h.gc_thresholds[0] << "/" << h.gc_thresholds[1] << "/"
+                << h.gc_thresholds[2];
+    }
+    std::cout << ", gc.garbage holds " << h.gc_garbage_length;
+    if (sum.finalized > 0) std::cout << "; " << FormatCount(sum.finalized) << " objects already finalized";
+    if (!h.values) std::cout << "; values not recorded";
+    std::cout << "\n\n";
+    std::cout << std::setw(12) << "count" << std::setw(12) << "bytes" << std::setw(8) << "%"
+              << "  type\n";
+    for (size_t i = 0; i < limit; ++i) {
+      const TypeTotal& t = sum.types[i];
+      char pct[16];
+      std::snprintf(pct, sizeof(pct), "%.1f", sum.bytes ? 100.0 * t.bytes / sum.bytes : 0.0);
+      std::cout << std::setw(12) << FormatCount(t.count) << std::setw(12) << FormatBytes(t.bytes)
+                << std::setw(8) << pct << "  " << t.qualname << "\n";
+    }
+    if (limit < sum.types.size()) {
+      std::cout << "  ... " << (sum.types.size() - limit) << " more types (--top 0 shows all)\n";
+    }
+    return 0;
+  }
+
+ private:
+  std::string path_;
+  std::optional<size_t> top_;
+  bool json_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> MakeSummaryCommand() { return std::make_unique<SummaryCommand>(); }
+
+}  // namespace heapsnap::cli
