@@ -75,6 +75,14 @@ def _load_native():
     return _native
 
 
+# Load the capture module now, so that the first dump() does not import anything (an import
+# inside dump() would leave new module objects behind in the program being measured).
+try:
+    _load_native()
+except CaptureUnavailable:
+    pass  # dump() raises it again with the explanation
+
+
 def dump(path, *, values=True, max_preview_bytes=100):
     """Write a snapshot of this process's heap to ``path``.
 

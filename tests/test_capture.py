@@ -1,0 +1,182 @@
+"""End to end, on every interpreter the capture was built for: run fixture programs, capture
+their heaps and check what the programs know they made."""
+import json
+import os
+
+import pytest
+
+from conftest import Objects, fixture, heapsnap, heapsnap_json, run
+
+
+@pytest.fixture
+def known(python, tmp_path):
+    """known_objects.py dumps from inside a running function; returns (facts, snapshot)."""
+    facts_path = tmp_path / "facts.json"
+    snapshot = tmp_path / "known.heapsnap"
+    result = heapsnap("capture", "-o", tmp_path / "atexit.heapsnap", "--", python,
+                      fixture("known_objects.py"), facts_path, snapshot)
+    assert "snapshot written to" in result.stderr
+    with open(facts_path) as f:
+        return json.load(f), str(snapshot)
+
+
+def attribute(objects, source, name):
+    """obj.name: a direct attribute edge (slots, 3.11+ managed dicts) or through __dict__."""
+    for e in objects[source]["edges"]:
+        if e["label"] == "." + name:
+            return int(e["target"], 16)
+    dict_id = objects.target(source, ".__dict__")
+    objects.by_id.update(Objects(objects.snapshot, [dict_id]).by_id)
+    return objects.target(dict_id, "['%s']" % name)
+
+
+def load(snapshot, ids):
+    objects = Objects(snapshot, ids)
+    objects.snapshot = snapshot
+    return objects
+
+
+def test_reachable_cycle(known):
+    facts, snap = known
+    objects = load(snap, [facts["cycle_a"], facts["cycle_b"]])
+    assert attribute(objects, facts["cycle_a"], "next") == facts["cycle_b"]
+    assert attribute(objects, facts["cycle_b"], "next") == facts["cycle_a"]
+    assert objects[facts["cycle_a"]]["qualtype"] == "__main__.Node"
+    assert "gc_tracked" in objects[facts["cycle_a"]]["flags"]
+
+
+def test_dict_keyed_chain(known):
+    facts, snap = known
+    objects = load(snap, [facts["registry"], facts["users"], facts["user"], facts["orders"]])
+    assert objects.target(facts["registry"], "['users']") == facts["users"]
+    assert objects.target(facts["users"], "['ada']") == facts["user"]
+    assert attribute(objects, facts["user"], "orders") == facts["orders"]
+    assert objects.target(facts["orders"], "[7]") == facts["order7"]
+    # The str key itself is a strong edge that tp_traverse does not report.
+    key_edge = objects.edge(facts["users"], "<key 'ada'>")
+    assert key_edge["kind"] == "strong"
+
+
+def test_closure_and_defaults(known):
+    facts, snap = known
+    objects = load(snap, [facts["handler"], facts["cell"], facts["defaults"], facts["kwdefaults"]])
+    closure = objects.target(facts["handler"], ".__closure__")
+    closure_objects = load(snap, [closure])
+    assert closure_objects.target(closure, "<closure cache>") == facts["cell"]
+    assert objects.target(facts["cell"], ".cell_contents") == facts["cache"]
+    assert objects.target(facts["handler"], ".__defaults__") == facts["defaults"]
+    assert objects.target(facts["defaults"], "<default extra=>") == facts["extra_default"]
+    assert objects.edge(facts["defaults"], "<default limit=>")["target_type"] == "int"
+    assert objects.target(facts["kwdefaults"], "<default scale=>") == facts["scale_default"]
+    handler = objects[facts["handler"]]
+    assert handler["name"] == "__main__.make_handler.<locals>.handler"
+    assert handler["file"].endswith("known_objects.py")
+    assert handler["line"] > 0
+
+
+def test_slotted_class(known):
+    facts, snap = known
+    objects = load(snap, [facts["slotted"], facts["slot_value"]])
+    assert objects.target(facts["slotted"], ".alpha") == facts["slot_value"]
+    assert objects[facts["slot_value"]]["value"] == "slot-alpha"
+    assert not [e for e in objects[facts["slotted"]]["edges"] if e["label"] == ".beta"]
+
+
+def test_weakref_is_a_weak_edge(known):
+    facts, snap = known
+    objects = load(snap, [facts["weak_ref"], facts["weak_target"]])
+    edge = objects.edge(facts["weak_ref"], ".__referent__")
+    assert edge["kind"] == "weak"
+    assert int(edge["target"], 16) == facts["weak_target"]
+
+
+def test_running_frame_local(known):
+    facts, snap = known
+    objects = load(snap, [facts["frame_local"]])
+    referrers = [r for r in objects[facts["frame_local"]]["referrers"]
+                 if r["label"] == "<local frame_local>"]
+    assert len(referrers) == 1, objects[facts["frame_local"]]["referrers"]
+    frame_id = int(referrers[0]["source"], 16)
+    frame = load(snap, [frame_id])[frame_id]
+    assert frame["name"] == "running_function"
+    roots = [r for r in frame["roots"] if r["kind"] == "thread_frame"]
+    assert roots and "running_function (" in roots[0]["label"]
+    assert "known_objects.py:" in roots[0]["label"]
+    assert "MainThread" in roots[0]["label"]
+    if tuple(map(int, facts["python"].split("."))) >= (3, 11):
+        assert "synthetic" in frame["flags"]  # interpreter frames are not objects on 3.11+
+        assert referrers[0]["kind"] == "strong"
+    else:
+        assert frame["type"] == "frame"
+
+
+def test_refcounts_are_exact(known):
+    facts, snap = known
+    ids = {name: facts[name] for name in facts["refcounts"]}
+    objects = load(snap, list(ids.values()))
+    for name, expected in facts["refcounts"].items():
+        assert objects[ids[name]]["refcount"] == expected, name
+
+
+def test_sizes_match_getsizeof(known):
+    facts, snap = known
+    sized = facts["sized"]
+    objects = load(snap, [s["id"] for s in sized.values()] + [facts["cycle_a"], facts["slotted"]])
+    for name, s in sized.items():
+        assert objects[s["id"]]["size"] == s["getsizeof"], name
+    assert objects[facts["cycle_a"]]["size"] == facts["node_getsizeof"]
+    assert objects[facts["slotted"]]["size"] == facts["slotted_getsizeof"]
+    assert objects[sized["str_wide"]["id"]]["value"] == "h\u00e9apsnap-\u4e2d\u6587"
+    assert objects[sized["int"]["id"]]["value"] == "<int of 64 bits>"
+    assert objects[sized["float"]["id"]]["value"] == "2.5"
+
+
+def test_roots_and_summary(known):
+    facts, snap = known
+    summary = heapsnap_json("summary", snap)
+    assert summary["python"] == facts["python"]
+    assert set(summary) >= {"objects", "bytes", "python", "types"}
+    types = {t["type"]: t for t in summary["types"]}
+    assert types["__main__.Order"]["count"] == 10
+    assert types["__main__.Node"]["count"] == 3
+    assert sum(t["bytes"] for t in summary["types"]) == summary["bytes"]
+    assert [t["bytes"] for t in summary["types"]] == sorted(
+        (t["bytes"] for t in summary["types"]), reverse=True)
+
+
+def test_capture_at_exit_and_no_values(python, tmp_path):
+    snap = tmp_path / "exit.heapsnap"
+    result = heapsnap("capture", "--no-values", "-o", snap, "--", python,
+                      fixture("exit_code.py"), "0")
+    assert result.returncode == 0
+    objects = heapsnap_json("objects", snap, "--type", "str", "--limit", "0")["objects"]
+    assert objects and not [o for o in objects if "value" in o]
+    summary = heapsnap("summary", snap).stdout
+    assert "values not recorded" in summary
+    assert "captured at exit" in summary
+
+
+def test_capture_passes_exit_code_through(python, tmp_path):
+    snap = tmp_path / "code.heapsnap"
+    result = heapsnap("capture", "-o", snap, "--", python, fixture("exit_code.py"), "3",
+                      check=False)
+    assert result.returncode == 3, result.stderr
+    assert os.path.exists(snap)
+
+
+def test_capture_changes_nothing(python, tmp_path):
+    env = dict(os.environ, PYTHONPATH=os.path.join(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))), "build", "lib", "heapsnap", "python"))
+    from conftest import BUILD
+    env["PYTHONPATH"] = os.path.join(BUILD, "lib", "heapsnap", "python")
+    results = {}
+    for mode in ("nodump", "dump"):
+        out = run([python, fixture("gc_effect.py"), mode, str(tmp_path / "gc.heapsnap")], env=env)
+        assert out.returncode == 0, out.stderr
+        results[mode] = json.loads(out.stdout)
+    assert results["dump"]["collected"] == results["nodump"]["collected"]
+    assert results["dump"]["collected"] >= 500 * 2 + 50
+    assert results["dump"]["refcounts_unchanged"]
+    assert results["dump"]["tracked_delta"] == results["nodump"]["tracked_delta"]
+    assert results["dump"]["enabled_after_dump"] is False  # the program had disabled gc
+    assert results["dump"]["garbage"] == 0

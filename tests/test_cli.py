@@ -1,0 +1,118 @@
+"""The CLI's contract: clear errors with exit code 2 for bad input, never a crash."""
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import BUILD, INTERPRETERS, ROOT, fixture, heapsnap, heapsnap_json, run
+
+
+@pytest.fixture(scope="module")
+def snapshot(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "good.heapsnap"
+    heapsnap("capture", "-o", path, "--", INTERPRETERS[0], fixture("exit_code.py"), "0")
+    return path
+
+
+def expect_input_error(result, *fragments):
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    assert result.stderr.startswith("heapsnap: "), result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["summary", "objects"])
+def test_bad_files_are_errors_not_crashes(command, snapshot, tmp_path):
+    good = open(snapshot, "rb").read()
+    cases = {
+        "missing.heapsnap": None,
+        "empty.heapsnap": b"",
+        "text.heapsnap": b"print('hello')\n",
+        "truncated.heapsnap": good[: len(good) // 2],
+        "no-trailer.heapsnap": good[:-20],
+        "flipped.heapsnap": good[:100] + bytes([good[100] ^ 0xFF]) + good[101:],
+        "trailing.heapsnap": good + b"junk",
+    }
+    for name, data in cases.items():
+        path = tmp_path / name
+        if data is not None:
+            path.write_bytes(data)
+        extra = ["--id", "0x1"] if command == "objects" else []
+        result = heapsnap(command, path, *extra, check=False)
+        expect_input_error(result, str(path))
+
+
+def test_error_messages_say_what_is_wrong(snapshot, tmp_path):
+    good = open(snapshot, "rb").read()
+    (tmp_path / "t.heapsnap").write_bytes(good[: len(good) // 2])
+    (tmp_path / "x.heapsnap").write_bytes(b"PK\x03\x04 a zip file")
+    expect_input_error(heapsnap("summary", tmp_path / "t.heapsnap", check=False), "truncated")
+    expect_input_error(heapsnap("summary", tmp_path / "x.heapsnap", check=False),
+                       "not a heapsnap snapshot")
+    expect_input_error(heapsnap("summary", tmp_path / "none.heapsnap", check=False),
+                       "no such file")
+
+
+def test_usage_errors_exit_2(snapshot):
+    assert heapsnap("summary", check=False).returncode == 2
+    assert heapsnap("nonsense", check=False).returncode == 2
+    assert heapsnap(check=False).returncode == 2
+    expect_input_error(heapsnap("objects", snapshot, "--id", "zz", check=False), "not a number")
+    expect_input_error(heapsnap("objects", snapshot, "--id", "0x1", check=False), "no object")
+    expect_input_error(heapsnap("objects", snapshot, check=False), "--id or --type")
+    assert heapsnap("--help").returncode == 0
+
+
+def test_summary_text_and_top(snapshot):
+    text = heapsnap("summary", snapshot, "--top", "3").stdout
+    assert "objects" in text and "gc-tracked" in text
+    assert "more types (--top 0 shows all)" in text
+    data = heapsnap_json("summary", snapshot, "--top", "3")
+    assert len(data["types"]) == 3
+
+
+def test_interpreter_without_module_gets_a_clear_error(tmp_path):
+    lib = tmp_path / "lib"
+    shutil.copytree(os.path.join(BUILD, "lib", "heapsnap"), lib,
+                    ignore=shutil.ignore_patterns("_heapsnap_*"))
+    env = dict(os.environ, HEAPSNAP_LIBDIR=str(lib))
+    result = heapsnap("capture", "-o", tmp_path / "x.heapsnap", "--", INTERPRETERS[0],
+                      fixture("exit_code.py"), "0", env=env, check=False)
+    assert result.returncode == 2, result.stderr
+    assert "no capture module for Python" in result.stderr
+    assert "-DHEAPSNAP_PYTHONS=" in result.stderr
+    assert "no snapshot was written" in result.stderr
+    assert not (tmp_path / "x.heapsnap").exists()
+
+
+def test_capture_errors(tmp_path):
+    result = heapsnap("capture", "-o", tmp_path / "x.heapsnap", "--", "no-such-program-xyz",
+                      check=False)
+    assert result.returncode == 127
+    assert "cannot run 'no-such-program-xyz'" in result.stderr
+    expect_input_error(heapsnap("capture", "-o", tmp_path / "missing-dir" / "x.heapsnap", "--",
+                                INTERPRETERS[0], "-c", "pass", check=False),
+                       "the directory does not exist")
+
+
+def test_only_the_first_python_writes(tmp_path):
+    snap = tmp_path / "parent.heapsnap"
+    result = heapsnap("capture", "-o", snap, "--", INTERPRETERS[0], fixture("spawns_child.py"))
+    parent_pid, child_pid = result.stdout.split()
+    text = heapsnap("summary", snap).stdout
+    assert "pid %s," % parent_pid in text
+    assert not list(tmp_path.glob("*.tmp-*"))
+
+
+def test_capture_after_install(tmp_path):
+    prefix = tmp_path / "prefix"
+    out = run(["cmake", "--install", BUILD, "--prefix", str(prefix)])
+    assert out.returncode == 0, out.stderr
+    snap = tmp_path / "installed.heapsnap"
+    installed = str(prefix / "bin" / "heapsnap")
+    result = run([installed, "capture", "-o", str(snap), "--", INTERPRETERS[-1],
+                  fixture("exit_code.py"), "0"])
+    assert result.returncode == 0, result.stderr
+    assert run([installed, "summary", str(snap)]).returncode == 0
