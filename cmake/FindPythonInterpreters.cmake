@@ -10,7 +10,7 @@ function(heapsnap_find_pythons out)
     set(pyenv_root "$ENV{HOME}/.pyenv")
   endif()
   file(GLOB pyenv_pythons "${pyenv_root}/versions/*/bin/python3")
-  list(SORT pyenv_pythons)
+  list(SORT pyenv_pythons COMPARE NATURAL)
   list(APPEND candidates ${pyenv_pythons} /usr/bin/python3 /usr/local/bin/python3)
   set(probe [=[
 import sys, sysconfig
@@ -55,5 +55,6 @@ print("%08x;%d.%d.%d;%s;%s;%s;%s" % (sys.hexversion, v[0], v[1], v[2],
     set(HEAPSNAP_PY_${hex}_INCLUDE "${include}" PARENT_SCOPE)
     set(HEAPSNAP_PY_${hex}_SUFFIX "${suffix}" PARENT_SCOPE)
   endforeach()
+  list(SORT found)  # sys.hexversion order: oldest first
   set(${out} ${found} PARENT_SCOPE)
 endfunction()
