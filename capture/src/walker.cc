@@ -82,6 +82,60 @@ class PtrMap {
   size_t size_ = 0;
 };
 
+// PyObject_IS_GC, inlined: it runs for every object.
+inline bool IsGc(PyObject* op) {
+  PyTypeObject* tp = Py_TYPE(op);
+  return (tp->tp_flags & Py_TPFLAGS_HAVE_GC) != 0 && (tp->tp_is_gc == nullptr || tp->tp_is_gc(op));
+}
+
+// The set of objects already written or queued, as one bit per 8 bytes of address space in
+// 64 KiB regions. Every edge tests it, so it must be cheap: objects allocated together sit
+// together in the bitmap (good locality, unlike a hash), and because every tracked object is
+// entered before the walk, an edge never has to look at its target to know whether it is new.
+class AddressSet {
+ public:
+  // Adds addr; true if it was not there before.
+  bool Insert(const void* p) {
+    const auto addr = reinterpret_cast<uintptr_t>(p);
+    uint64_t* bits = Region(addr >> kRegionBits);
+    const size_t bit = (addr & kRegionMask) >> 3;
+    const uint64_t mask = uint64_t{1} << (bit & 63);
+    uint64_t& word = bits[bit >> 6];
+    if (word & mask) return false;
+    word |= mask;
+    return true;
+  }
+
+ private:
+  static constexpr int kRegionBits = 16;
+  static constexpr uintptr_t kRegionMask = (uintptr_t{1} << kRegionBits) - 1;
+  static constexpr size_t kWordsPerRegion = (size_t{1} << kRegionBits) / 8 / 64;
+
+  uint64_t* Region(uintptr_t region) {
+    Cached& c = cache_[region & 1023];
+    if (c.bits != nullptr && c.region == region) return c.bits;
+    // PtrMap keys must be non-zero: store region + 1.
+    uint32_t* index = index_.Find(reinterpret_cast<const void*>(region + 1));
+    if (index == nullptr) {
+      storage_.push_back(std::make_unique<uint64_t[]>(kWordsPerRegion));  // zeroed
+      index = index_.Insert(reinterpret_cast<const void*>(region + 1),
+                            static_cast<uint32_t>(storage_.size() - 1))
+                  .first;
+    }
+    c.region = region;
+    c.bits = storage_[*index].get();
+    return c.bits;
+  }
+
+  struct Cached {
+    uintptr_t region = 0;
+    uint64_t* bits = nullptr;
+  };
+  PtrMap<uint32_t> index_;
+  std::vector<std::unique_ptr<uint64_t[]>> storage_;
+  Cached cache_[1024];
+};
+
 PyCFunction CFunctionOf(PyObject* descr) {
   if (descr == nullptr || Py_TYPE(descr) != &PyMethodDescr_Type) return nullptr;
   PyMethodDef* def = reinterpret_cast<PyMethodDescrObject*>(descr)->d_method;
@@ -218,10 +272,9 @@ class Walker {
  private:
   // Names and strings.
   StringId Str(const char* s) {
-    auto it = literal_ids_.find(s);
-    if (it != literal_ids_.end()) return it->second;
+    if (uint32_t* id = literal_ids_.Find(s)) return StringId(*id);
     StringId id = w_->InternString(s);
-    literal_ids_.emplace(s, id);
+    literal_ids_.Insert(s, id.value());
     return id;
   }
   StringId Name(PyObject* str);     // a str used as a name (attribute, variable, key text)
@@ -231,9 +284,10 @@ class Walker {
   TypeEntry& TypeOf(PyTypeObject* tp);
   void BuildSlots(PyTypeObject* tp, TypeEntry* entry);
 
+  // Makes sure op is written: tracked objects are all entered before the walk; anything else
+  // is queued the first time an edge reaches it.
   void Register(PyObject* op) {
-    if (op == nullptr || hs_is_tracked(op)) return;
-    if (untracked_.Insert(op, 1).second) {
+    if (op != nullptr && seen_.Insert(op)) {
       queue_.push_back(op);
       generation_.push_back(kGenerationUntracked);
     }
@@ -270,12 +324,12 @@ class Walker {
 
   std::vector<PyObject*> queue_;
   std::vector<uint8_t> generation_;
-  PtrMap<uint8_t> untracked_;
+  AddressSet seen_;
   PtrMap<uint32_t> type_index_;
   std::vector<std::unique_ptr<TypeEntry>> types_;
   PtrMap<uint32_t> name_ids_;
   PtrMap<uint32_t> key_ids_;
-  std::unordered_map<const char*, StringId> literal_ids_;
+  PtrMap<uint32_t> literal_ids_;  // string literals by address
   PtrMap<uint8_t> garbage_;
   // Functions' __defaults__, __kwdefaults__ and __closure__ containers, found before the walk
   // so that their items are labelled with parameter and variable names.
@@ -542,19 +596,20 @@ void Walker::LabelDict(PyObject* op) {
       AddLabel(key, LabelKind::kDictKeyObject, KeyRepr(key).value());
       continue;
     }
+    // Value first, then key: the order dict_traverse visits them in (when it visits keys).
     if (PyLong_CheckExact(key) && config_.values) {
       int overflow = 0;
       long long v = PyLong_AsLongLongAndOverflow(key, &overflow);
       if (overflow == 0 && !(v == -1 && PyErr_Occurred())) {
-        AddLabel(key, LabelKind::kDictKeyObject, KeyRepr(key).value());
         AddLabel(value, LabelKind::kDictKeyInt, ZigZagEncode(v), value_kind);
+        AddLabel(key, LabelKind::kDictKeyIntObject, ZigZagEncode(v));
         continue;
       }
       PyErr_Clear();
     }
     StringId repr = KeyRepr(key);
-    AddLabel(key, LabelKind::kDictKeyObject, repr.value());
     AddLabel(value, LabelKind::kDictKey, repr.value(), value_kind);
+    AddLabel(key, LabelKind::kDictKeyObject, repr.value());
   }
 }
 
@@ -927,7 +982,7 @@ void Walker::ProcessObject(PyObject* op, uint32_t generation) {
   PyTypeObject* tp = Py_TYPE(op);
   const TypeEntry& type = TypeOf(tp);
   uint32_t flags = type.object_flags;
-  const bool is_gc = PyObject_IS_GC(op) != 0;
+  const bool is_gc = IsGc(op);
   if (is_gc) {
     flags |= object_flags::kGcType;
     if (hs_is_finalized(op)) flags |= object_flags::kFinalized;
@@ -1148,6 +1203,7 @@ Status Walker::Run(CaptureStats* stats) {
   hs_foreach_tracked(
       [](PyObject* op, int generation, void* arg) -> int {
         auto* self = static_cast<Walker*>(arg);
+        self->seen_.Insert(op);
         self->queue_.push_back(op);
         self->generation_.push_back(static_cast<uint8_t>(generation + 1));
         return 0;
@@ -1166,7 +1222,13 @@ Status Walker::Run(CaptureStats* stats) {
   }
   CollectRoots();
   WriteRunningFrames();
+  constexpr size_t kAhead = 8;  // objects are scattered in memory: fetch them early
   for (size_t i = 0; i < queue_.size(); ++i) {
+    if (i + kAhead < queue_.size()) {
+      const char* next = reinterpret_cast<const char*>(queue_[i + kAhead]);
+      __builtin_prefetch(next - 16);
+      __builtin_prefetch(next + 48);
+    }
     ProcessObject(queue_[i], generation_[i]);
     if ((i & 0xffff) == 0 && !w_->status().ok()) return w_->status();
   }

@@ -240,12 +240,15 @@ StatusOr<SnapshotReader::Item> SnapshotReader::Next() {
           return Error(where + "empty object chunk");
         }
         b.edge_begin[n] = static_cast<uint32_t>(m);
-        uint64_t target = 0;
+        // Edge targets are relative to their source object.
+        size_t source = 0;
         for (size_t e = 0; e < m; ++e) {
           const int ie = static_cast<int>(e);
           EdgeRecord& r = b.edges[e];
-          target += static_cast<uint64_t>(c.edge_target_delta(ie));
-          r.target = target;
+          while (source < n && b.edge_begin[source + 1] <= e) ++source;
+          const uint64_t source_address =
+              e < b.continued_edges ? last_object_address_ : b.objects[source].address;
+          r.target = source_address + static_cast<uint64_t>(c.edge_target_delta(ie));
           uint32_t kind = c.edge_kind(ie);
           uint32_t label_kind = c.edge_label_kind(ie);
           if (kind == 0 || kind > static_cast<uint32_t>(EdgeKind::kWeak)) {
@@ -265,9 +268,20 @@ StatusOr<SnapshotReader::Item> SnapshotReader::Next() {
                          " uses an undefined string id");
           }
         }
-        for (const auto& v : c.values()) {
-          if (v.object() >= n) return Error(where + "value preview for an object not in chunk");
-          b.values.push_back({objects_read_ + v.object(), v.text(), v.length()});
+        if (c.value_length_size() != c.value_object_size() ||
+            c.value_end_size() != c.value_object_size()) {
+          return Error(where + "value arrays have different lengths");
+        }
+        uint32_t text_begin = 0;
+        for (int k = 0; k < c.value_object_size(); ++k) {
+          const uint32_t end = c.value_end(k);
+          if (c.value_object(k) >= n) return Error(where + "value preview for an object not in chunk");
+          if (end < text_begin || end > c.value_text().size()) {
+            return Error(where + "value preview text out of bounds");
+          }
+          b.values.push_back({objects_read_ + c.value_object(k),
+                              c.value_text().substr(text_begin, end - text_begin), c.value_length(k)});
+          text_begin = end;
         }
         for (const auto& nm : c.names()) {
           if (nm.object() >= n) return Error(where + "name for an object not in chunk");
@@ -277,6 +291,7 @@ StatusOr<SnapshotReader::Item> SnapshotReader::Next() {
           b.names.push_back({objects_read_ + nm.object(), StringId(nm.name()),
                              StringId(nm.file()), nm.line()});
         }
+        if (n > 0) last_object_address_ = b.objects[n - 1].address;
         objects_read_ += n;
         edges_read_ += m;
         expect_continuation_ = c.last_continues();

@@ -63,6 +63,7 @@ std::string FormatLabel(LabelKind kind, uint64_t value,
     case LabelKind::kParameterDefault: return "<default " + str() + "=>";
     case LabelKind::kLocalVariable: return "<local " + str() + ">";
     case LabelKind::kStackSlot: return "<stack " + std::to_string(value) + ">";
+    case LabelKind::kDictKeyIntObject: return "<key " + std::to_string(ZigZagDecode(value)) + ">";
   }
   return "?";
 }

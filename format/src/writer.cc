@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <functional>
 
 #include "heapsnap.pb.h"
 #include "heapsnap/format/crc32c.h"
@@ -17,11 +18,49 @@ void PutU32(std::string* out, uint32_t v) {
   out->append(b, 4);
 }
 
-template <typename Field, typename Vec>
-void AssignPacked(Field* field, const Vec& v) {
-  field->Reserve(static_cast<int>(v.size()));
-  for (const auto& x : v) field->AddAlreadyReserved(x);
+// The object chunk is most of a snapshot and is written while the program is paused, so it is
+// encoded here directly in protobuf wire format (one pass per array, no intermediate message).
+// format_test checks that the generated parser reads it back field for field.
+inline void PutVarint(std::string* out, uint64_t v) {
+  char buf[10];
+  size_t n = 0;
+  while (v >= 0x80) {
+    buf[n++] = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  buf[n++] = static_cast<char>(v);
+  out->append(buf, n);
 }
+
+inline uint64_t ZigZag(int64_t v) { return ZigZagEncode(v); }
+
+constexpr uint32_t kWireVarint = 0;
+constexpr uint32_t kWireLen = 2;
+
+void PutTag(std::string* out, uint32_t field, uint32_t wire) { PutVarint(out, (field << 3) | wire); }
+
+template <typename Vec, typename Fn>
+void PutPacked(std::string* out, std::string* scratch, uint32_t field, const Vec& v, Fn&& fn) {
+  if (v.empty()) return;
+  scratch->resize(v.size() * 10);  // the longest varint is 10 bytes
+  auto* p = reinterpret_cast<unsigned char*>(scratch->data());
+  unsigned char* const begin = p;
+  for (const auto& x : v) {
+    uint64_t value = fn(x);
+    while (value >= 0x80) {
+      *p++ = static_cast<unsigned char>(value | 0x80);
+      value >>= 7;
+    }
+    *p++ = static_cast<unsigned char>(value);
+  }
+  const auto n = static_cast<size_t>(p - begin);
+  PutTag(out, field, kWireLen);
+  PutVarint(out, n);
+  out->append(scratch->data(), n);
+}
+
+auto AsIs = [](auto x) { return static_cast<uint64_t>(x); };
+auto Zig = [](int64_t x) { return ZigZag(x); };
 
 }  // namespace
 
@@ -41,6 +80,7 @@ StatusOr<std::unique_ptr<SnapshotWriter>> SnapshotWriter::Create(const std::stri
   }
   std::unique_ptr<SnapshotWriter> w(new SnapshotWriter(path, tmp, f, options));
   HEAPSNAP_RETURN_IF_ERROR(w->WriteHeader(header));
+  if (options.background) w->worker_ = std::thread([raw = w.get()] { raw->WorkerLoop(); });
   return w;
 }
 
@@ -51,27 +91,125 @@ SnapshotWriter::SnapshotWriter(std::string path, std::string tmp_path, FILE* fil
   if (options_.objects_per_chunk == 0) options_.objects_per_chunk = 1;
   if (options_.edges_per_chunk == 0) options_.edges_per_chunk = 1;
   max_edges_per_chunk_ = static_cast<size_t>(options_.edges_per_chunk) * 4;
+  cols_ = std::make_unique<ObjectColumns>();
 }
 
 SnapshotWriter::~SnapshotWriter() {
+  if (worker_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    worker_.join();
+  }
   if (file_ != nullptr) std::fclose(file_);
   if (!finished_) std::remove(tmp_path_.c_str());
 }
 
-Status SnapshotWriter::WriteRecord(const std::string& payload) {
-  if (!status_.ok()) return status_;
-  if (payload.size() > kMaxRecordBytes) {
-    status_ = Internal(path_ + ": record of " + std::to_string(payload.size()) +
-                       " bytes exceeds the format's limit");
-    return status_;
+void SnapshotWriter::ObjectColumns::Clear() {
+  first_index = 0;
+  continued_edges = 0;
+  last_continues = false;
+  address_delta.clear();
+  type_id.clear();
+  size.clear();
+  refcount.clear();
+  flags.clear();
+  generation.clear();
+  edge_count.clear();
+  edge_target_delta.clear();
+  edge_kind.clear();
+  edge_label_kind.clear();
+  edge_label_value.clear();
+  value_object.clear();
+  value_length.clear();
+  value_end.clear();
+  value_text.clear();
+  names.clear();
+}
+
+// ---- the record pipeline ------------------------------------------------------------------
+
+void SnapshotWriter::WorkerLoop() {
+  for (;;) {
+    std::function<void()> job;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      cv_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
+      if (jobs_.empty()) return;  // stop_ and nothing left
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+      busy_ = true;
+    }
+    job();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      busy_ = false;
+    }
+    cv_.notify_all();
   }
-  std::string frame;
-  PutU32(&frame, static_cast<uint32_t>(payload.size()));
-  PutU32(&frame, Crc32c(payload.data(), payload.size()));
-  if (std::fwrite(frame.data(), 1, frame.size(), file_) != frame.size() ||
-      std::fwrite(payload.data(), 1, payload.size(), file_) != payload.size()) {
-    status_ = IoError(path_ + ": write failed: " + std::strerror(errno));
-    return status_;
+}
+
+void SnapshotWriter::Submit(std::function<void()> job) {
+  if (!worker_.joinable()) {
+    job();
+    return;
+  }
+  {
+    // At most a few chunks in flight: the walk waits rather than buffer the whole heap.
+    std::unique_lock<std::mutex> lock(mutex_);
+    cv_.wait(lock, [this] { return jobs_.size() < 4; });
+    jobs_.push_back(std::move(job));
+  }
+  cv_.notify_all();
+}
+
+void SnapshotWriter::Drain() {
+  if (!worker_.joinable()) return;
+  std::unique_lock<std::mutex> lock(mutex_);
+  cv_.wait(lock, [this] { return jobs_.empty() && !busy_; });
+}
+
+void SnapshotWriter::SubmitRecord(std::string payload) {
+  Submit([this, payload = std::move(payload)] { (void)WriteRecord(payload); });
+}
+
+std::unique_ptr<SnapshotWriter::ObjectColumns> SnapshotWriter::TakeColumns() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (free_columns_.empty()) return std::make_unique<ObjectColumns>();
+  auto c = std::move(free_columns_.back());
+  free_columns_.pop_back();
+  return c;
+}
+
+// Runs on the worker (or inline): the only place records reach the file.
+Status SnapshotWriter::WriteRecord(const std::string& payload) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!status_.ok()) return status_;
+  }
+  Status error;
+  if (payload.size() > kMaxRecordBytes) {
+    error = Internal(path_ + ": record of " + std::to_string(payload.size()) +
+                     " bytes exceeds the format's limit");
+  } else {
+    char frame[8];
+    const auto length = static_cast<uint32_t>(payload.size());
+    const uint32_t crc = Crc32c(payload.data(), payload.size());
+    for (int i = 0; i < 4; ++i) {
+      frame[i] = static_cast<char>(length >> (8 * i));
+      frame[4 + i] = static_cast<char>(crc >> (8 * i));
+    }
+    if (std::fwrite(frame, 1, sizeof(frame), file_) != sizeof(frame) ||
+        std::fwrite(payload.data(), 1, payload.size(), file_) != payload.size()) {
+      error = IoError(path_ + ": write failed: " + std::strerror(errno));
+    }
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!error.ok()) {
+    status_ = error;
+    return error;
   }
   ++records_;
   return Status::Ok();
@@ -101,17 +239,41 @@ Status SnapshotWriter::WriteHeader(const HeaderInfo& h) {
   p->set_pointer_size(h.pointer_size);
   p->set_reason(h.reason);
   p->set_capture_version(h.capture_version);
-  record.SerializeToString(&buffer_);
-  return WriteRecord(buffer_);
+  std::string payload;
+  record.SerializeToString(&payload);
+  return WriteRecord(payload);
 }
 
+// ---- tables -------------------------------------------------------------------------------
+
 StringId SnapshotWriter::InternString(std::string_view s) {
-  auto [it, inserted] = string_ids_.try_emplace(std::string(s), next_string_id_);
-  if (inserted) {
-    pending_strings_.emplace_back(s);
-    ++next_string_id_;
+  const size_t h = std::hash<std::string_view>()(s);
+  const uint64_t h32 = h;
+  size_t mask = string_slots_.size() - 1;
+  for (size_t i = h & mask;; i = (i + 1) & mask) {
+    uint32_t id = string_slots_[i];
+    if (id == 0) {
+      id = next_string_id_++;
+      string_arena_.append(s.data(), s.size());
+      string_offset_.push_back(string_arena_.size());
+      string_hash_.push_back(h32);
+      string_slots_[i] = id;
+      if (static_cast<size_t>(next_string_id_) * 2 > string_slots_.size()) GrowStringIndex();
+      return StringId(id);
+    }
+    if (string_hash_[id] == h32 && StringById(id) == s) return StringId(id);
   }
-  return StringId(it->second);
+}
+
+void SnapshotWriter::GrowStringIndex() {
+  std::vector<uint32_t> slots(string_slots_.size() * 2, 0);
+  const size_t mask = slots.size() - 1;
+  for (uint32_t id = 1; id < next_string_id_; ++id) {
+    size_t i = string_hash_[id] & mask;
+    while (slots[i] != 0) i = (i + 1) & mask;
+    slots[i] = id;
+  }
+  string_slots_ = std::move(slots);
 }
 
 TypeId SnapshotWriter::AddType(const TypeRecord& type) {
@@ -119,58 +281,22 @@ TypeId SnapshotWriter::AddType(const TypeRecord& type) {
   return TypeId(next_type_id_++);
 }
 
-uint64_t SnapshotWriter::BeginObject(const ObjectRecord& o) {
-  MaybeFlushObjects();
-  if (type_id_.empty() && edge_kind_.empty()) {
-    chunk_first_index_ = total_objects_;
-    last_address_ = 0;
-    last_target_ = 0;
-  }
-  address_delta_.push_back(static_cast<int64_t>(o.address - last_address_));
-  last_address_ = o.address;
-  type_id_.push_back(o.type.value());
-  size_.push_back(o.size);
-  refcount_.push_back(o.refcount);
-  flags_.push_back(o.flags);
-  generation_.push_back(o.generation);
-  edge_count_.push_back(0);
-  return total_objects_++;
-}
-
-void SnapshotWriter::SetValue(std::string_view text, uint64_t full_length) {
-  values_.push_back({static_cast<uint32_t>(type_id_.size() - 1), std::string(text), full_length});
-}
-
-void SnapshotWriter::SetName(StringId name, StringId file, uint32_t line) {
-  names_.push_back({static_cast<uint32_t>(type_id_.size() - 1), name.value(), file.value(), line});
-}
-
-void SnapshotWriter::MaybeFlushObjects() {
-  if (type_id_.size() >= options_.objects_per_chunk ||
-      edge_kind_.size() >= options_.edges_per_chunk) {
-    (void)FlushObjects();  // an error is kept in status_ and reported by Finish()
-  }
-}
-
 Status SnapshotWriter::FlushTables() {
-  if (!pending_strings_.empty()) {
-    proto::Record record;
-    auto* chunk = record.mutable_strings();
-    size_t bytes = 0;
-    for (auto& s : pending_strings_) {
-      // Keep string records well under the record limit.
-      if (bytes + s.size() > (kMaxRecordBytes / 2) && chunk->values_size() > 0) {
-        record.SerializeToString(&buffer_);
-        HEAPSNAP_RETURN_IF_ERROR(WriteRecord(buffer_));
-        chunk->clear_values();
-        bytes = 0;
-      }
-      bytes += s.size();
-      chunk->add_values(std::move(s));
+  // StringChunk { repeated bytes values = 1 } in Record field 2, kept well under the limit.
+  // Encoded here: the arena keeps growing on this thread.
+  while (flushed_strings_ + 1 < next_string_id_) {
+    std::string chunk;
+    while (flushed_strings_ + 1 < next_string_id_ && chunk.size() < kMaxRecordBytes / 4) {
+      std::string_view v = StringById(++flushed_strings_);
+      PutTag(&chunk, 1, kWireLen);
+      PutVarint(&chunk, v.size());
+      chunk.append(v.data(), v.size());
     }
-    record.SerializeToString(&buffer_);
-    HEAPSNAP_RETURN_IF_ERROR(WriteRecord(buffer_));
-    pending_strings_.clear();
+    std::string payload;
+    PutTag(&payload, 2, kWireLen);
+    PutVarint(&payload, chunk.size());
+    payload.append(chunk);
+    SubmitRecord(std::move(payload));
   }
   if (!pending_types_.empty()) {
     proto::Record record;
@@ -184,79 +310,145 @@ Status SnapshotWriter::FlushTables() {
       p->set_basicsize(t.basicsize);
       p->set_itemsize(t.itemsize);
     }
-    record.SerializeToString(&buffer_);
-    HEAPSNAP_RETURN_IF_ERROR(WriteRecord(buffer_));
     pending_types_.clear();
+    SubmitRecord(record.SerializeAsString());
   }
-  return Status::Ok();
+  return status();
+}
+
+// ---- objects ------------------------------------------------------------------------------
+
+uint64_t SnapshotWriter::BeginObject(const ObjectRecord& o) {
+  MaybeFlushObjects();
+  ObjectColumns& c = *cols_;
+  if (c.type_id.empty() && c.edge_kind.empty()) {
+    c.first_index = total_objects_;
+    last_address_ = 0;
+  }
+  c.address_delta.push_back(static_cast<int64_t>(o.address - last_address_));
+  last_address_ = o.address;
+  source_address_ = o.address;
+  c.type_id.push_back(o.type.value());
+  c.size.push_back(o.size);
+  c.refcount.push_back(o.refcount);
+  c.flags.push_back(o.flags);
+  c.generation.push_back(o.generation);
+  c.edge_count.push_back(0);
+  return total_objects_++;
+}
+
+void SnapshotWriter::SetValue(std::string_view text, uint64_t full_length) {
+  ObjectColumns& c = *cols_;
+  c.value_object.push_back(static_cast<uint32_t>(c.type_id.size() - 1));
+  c.value_length.push_back(full_length);
+  c.value_text.append(text.data(), text.size());
+  c.value_end.push_back(static_cast<uint32_t>(c.value_text.size()));
+}
+
+void SnapshotWriter::SetName(StringId name, StringId file, uint32_t line) {
+  ObjectColumns& c = *cols_;
+  c.names.push_back({static_cast<uint32_t>(c.type_id.size() - 1), name.value(), file.value(), line});
+}
+
+void SnapshotWriter::MaybeFlushObjects() {
+  if (cols_->type_id.size() >= options_.objects_per_chunk ||
+      cols_->edge_kind.size() >= options_.edges_per_chunk) {
+    (void)FlushObjects();  // an error is kept in status_ and reported by Finish()
+  }
 }
 
 void SnapshotWriter::SplitObjectEdges() {
   (void)FlushObjects(/*last_continues=*/true);  // an error is kept in status_
-  chunk_first_index_ = total_objects_;
+  cols_->first_index = total_objects_;
   last_address_ = 0;
-  last_target_ = 0;
 }
 
-Status SnapshotWriter::FlushObjects(bool last_continues) {
-  if (type_id_.empty() && edge_kind_.empty()) return status_;
-  HEAPSNAP_RETURN_IF_ERROR(FlushTables());
-  proto::Record record;
-  auto* c = record.mutable_objects();
-  c->set_first_index(chunk_first_index_);
-  c->set_continued_edges(continued_edges_);
-  c->set_last_continues(last_continues);
-  continued_edges_ = 0;
-  AssignPacked(c->mutable_address_delta(), address_delta_);
-  AssignPacked(c->mutable_type_id(), type_id_);
-  AssignPacked(c->mutable_size(), size_);
-  AssignPacked(c->mutable_refcount(), refcount_);
-  AssignPacked(c->mutable_flags(), flags_);
-  AssignPacked(c->mutable_generation(), generation_);
-  AssignPacked(c->mutable_edge_count(), edge_count_);
-  AssignPacked(c->mutable_edge_target_delta(), edge_target_delta_);
-  AssignPacked(c->mutable_edge_kind(), edge_kind_);
-  AssignPacked(c->mutable_edge_label_kind(), edge_label_kind_);
-  AssignPacked(c->mutable_edge_label_value(), edge_label_value_);
-  for (auto& v : values_) {
-    auto* p = c->add_values();
-    p->set_object(v.object);
-    p->set_text(std::move(v.text));
-    p->set_length(v.length);
+namespace {
+
+// ObjectChunk in wire format, field numbers as in heapsnap.proto, inside Record field 4.
+void EncodeObjectChunk(const SnapshotWriter::ObjectColumns& c, std::string* out,
+                       std::string* chunk, std::string* scratch) {
+  chunk->clear();
+  if (c.first_index != 0) {
+    PutTag(chunk, 1, kWireVarint);
+    PutVarint(chunk, c.first_index);
   }
-  for (const auto& n : names_) {
-    auto* p = c->add_names();
-    p->set_object(n.object);
-    p->set_name(n.name);
-    p->set_file(n.file);
-    p->set_line(n.line);
+  PutPacked(chunk, scratch, 2, c.address_delta, Zig);
+  PutPacked(chunk, scratch, 3, c.type_id, AsIs);
+  PutPacked(chunk, scratch, 4, c.size, AsIs);
+  PutPacked(chunk, scratch, 5, c.refcount, AsIs);
+  PutPacked(chunk, scratch, 6, c.flags, AsIs);
+  PutPacked(chunk, scratch, 7, c.generation, AsIs);
+  PutPacked(chunk, scratch, 8, c.edge_count, AsIs);
+  PutPacked(chunk, scratch, 9, c.edge_target_delta, Zig);
+  PutPacked(chunk, scratch, 10, c.edge_kind, AsIs);
+  PutPacked(chunk, scratch, 11, c.edge_label_kind, AsIs);
+  PutPacked(chunk, scratch, 12, c.edge_label_value, AsIs);
+  PutPacked(chunk, scratch, 13, c.value_object, AsIs);
+  for (const auto& n : c.names) {
+    std::string name;  // ObjectName { object = 1, name = 2, file = 3, line = 4 }
+    PutTag(&name, 1, kWireVarint);
+    PutVarint(&name, n.object);
+    PutTag(&name, 2, kWireVarint);
+    PutVarint(&name, n.name);
+    PutTag(&name, 3, kWireVarint);
+    PutVarint(&name, n.file);
+    PutTag(&name, 4, kWireVarint);
+    PutVarint(&name, n.line);
+    PutTag(chunk, 14, kWireLen);
+    PutVarint(chunk, name.size());
+    chunk->append(name);
   }
-  record.SerializeToString(&buffer_);
-  address_delta_.clear();
-  type_id_.clear();
-  size_.clear();
-  refcount_.clear();
-  flags_.clear();
-  generation_.clear();
-  edge_count_.clear();
-  edge_target_delta_.clear();
-  edge_kind_.clear();
-  edge_label_kind_.clear();
-  edge_label_value_.clear();
-  values_.clear();
-  names_.clear();
-  return WriteRecord(buffer_);
+  if (c.continued_edges != 0) {
+    PutTag(chunk, 15, kWireVarint);
+    PutVarint(chunk, c.continued_edges);
+  }
+  if (c.last_continues) {
+    PutTag(chunk, 16, kWireVarint);
+    PutVarint(chunk, 1);
+  }
+  PutPacked(chunk, scratch, 17, c.value_length, AsIs);
+  PutPacked(chunk, scratch, 18, c.value_end, AsIs);
+  if (!c.value_text.empty()) {
+    PutTag(chunk, 19, kWireLen);
+    PutVarint(chunk, c.value_text.size());
+    chunk->append(c.value_text);
+  }
+  out->clear();
+  PutTag(out, 4, kWireLen);
+  PutVarint(out, chunk->size());
+  out->append(*chunk);
 }
+
+}  // namespace
+
+Status SnapshotWriter::FlushObjects(bool last_continues) {
+  if (cols_->type_id.empty() && cols_->edge_kind.empty()) return status();
+  HEAPSNAP_RETURN_IF_ERROR(FlushTables());
+  cols_->last_continues = last_continues;
+  std::shared_ptr<ObjectColumns> full(cols_.release());
+  cols_ = TakeColumns();
+  Submit([this, full] {
+    EncodeObjectChunk(*full, &encode_buffer_, &encode_chunk_, &encode_scratch_);
+    (void)WriteRecord(encode_buffer_);
+    full->Clear();
+    std::lock_guard<std::mutex> lock(mutex_);
+    free_columns_.push_back(std::make_unique<ObjectColumns>(std::move(*full)));
+  });
+  return status();
+}
+
+// ---- roots, fixups, trailer ----------------------------------------------------------------
 
 Status SnapshotWriter::AddRoot(const RootRecord& root) {
   roots_.push_back(root);
   ++total_roots_;
   if (roots_.size() >= 65536) return FlushRoots();
-  return status_;
+  return status();
 }
 
 Status SnapshotWriter::FlushRoots() {
-  if (roots_.empty()) return status_;
+  if (roots_.empty()) return status();
   HEAPSNAP_RETURN_IF_ERROR(FlushObjects());
   HEAPSNAP_RETURN_IF_ERROR(FlushTables());
   proto::Record record;
@@ -270,19 +462,19 @@ Status SnapshotWriter::FlushRoots() {
     p->set_depth(r.depth);
   }
   roots_.clear();
-  record.SerializeToString(&buffer_);
-  return WriteRecord(buffer_);
+  SubmitRecord(record.SerializeAsString());
+  return status();
 }
 
 Status SnapshotWriter::AddSizeFixup(const SizeFixup& fixup) {
   fixups_.push_back(fixup);
   ++total_fixups_;
   if (fixups_.size() >= 262144) return FlushFixups();
-  return status_;
+  return status();
 }
 
 Status SnapshotWriter::FlushFixups() {
-  if (fixups_.empty()) return status_;
+  if (fixups_.empty()) return status();
   HEAPSNAP_RETURN_IF_ERROR(FlushObjects());
   proto::Record record;
   auto* c = record.mutable_size_fixups();
@@ -291,8 +483,8 @@ Status SnapshotWriter::FlushFixups() {
     c->add_size(f.size);
   }
   fixups_.clear();
-  record.SerializeToString(&buffer_);
-  return WriteRecord(buffer_);
+  SubmitRecord(record.SerializeAsString());
+  return status();
 }
 
 Status SnapshotWriter::Finish() {
@@ -301,6 +493,8 @@ Status SnapshotWriter::Finish() {
   HEAPSNAP_RETURN_IF_ERROR(FlushRoots());
   HEAPSNAP_RETURN_IF_ERROR(FlushFixups());
   HEAPSNAP_RETURN_IF_ERROR(FlushTables());
+  Drain();
+  HEAPSNAP_RETURN_IF_ERROR(status());
   proto::Record record;
   auto* t = record.mutable_trailer();
   t->set_objects(total_objects_);
@@ -308,18 +502,19 @@ Status SnapshotWriter::Finish() {
   t->set_strings(next_string_id_ - 1);
   t->set_types(next_type_id_ - 1);
   t->set_roots(total_roots_);
-  t->set_records(records_);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    t->set_records(records_);
+  }
   t->set_size_fixups(total_fixups_);
-  record.SerializeToString(&buffer_);
-  HEAPSNAP_RETURN_IF_ERROR(WriteRecord(buffer_));
+  HEAPSNAP_RETURN_IF_ERROR(WriteRecord(record.SerializeAsString()));
   FILE* f = file_;
   file_ = nullptr;
   if (std::fclose(f) != 0) {
-    return status_ = IoError(path_ + ": write failed: " + std::strerror(errno));
+    return IoError(path_ + ": write failed: " + std::strerror(errno));
   }
   if (std::rename(tmp_path_.c_str(), path_.c_str()) != 0) {
-    return status_ = IoError(path_ + ": cannot rename " + tmp_path_ + " into place: " +
-                             std::strerror(errno));
+    return IoError(path_ + ": cannot rename " + tmp_path_ + " into place: " + std::strerror(errno));
   }
   finished_ = true;
   return Status::Ok();

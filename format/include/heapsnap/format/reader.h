@@ -88,6 +88,7 @@ class SnapshotReader {
   std::vector<TypeRecord> types_{TypeRecord()};
   uint64_t objects_read_ = 0;
   bool expect_continuation_ = false;
+  uint64_t last_object_address_ = 0;  // source of continued edges
   uint64_t edges_read_ = 0;
   uint64_t roots_read_ = 0;
   uint64_t fixups_read_ = 0;

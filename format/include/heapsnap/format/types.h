@@ -52,8 +52,9 @@ enum class LabelKind : uint8_t {
   kParameterDefault = 10,
   kLocalVariable = 11,
   kStackSlot = 12,
+  kDictKeyIntObject = 13,
 };
-inline constexpr uint32_t kMaxLabelKind = 12;
+inline constexpr uint32_t kMaxLabelKind = 13;
 
 // True when label_value of this kind is a StringId (else an integer or unused).
 bool LabelHasString(LabelKind kind);

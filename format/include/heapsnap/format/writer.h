@@ -11,12 +11,19 @@
 // Until Finish() succeeds the data lives in "<path>.tmp-<pid>"; a writer destroyed without
 // Finish() removes it, so a failed capture never leaves a half-written snapshot at <path>.
 // The writer never calls back into its caller and allocates only C++ memory, which is what
-// lets the capture module use it in the middle of a heap walk.
+// lets the capture module use it in the middle of a heap walk. Encoding, checksums and file
+// writes of finished chunks run on a background thread (Options::background), so they overlap
+// with the walk on another core; at most a few chunks are in flight, bounding memory.
 #ifndef HEAPSNAP_FORMAT_WRITER_H_
 #define HEAPSNAP_FORMAT_WRITER_H_
 
+#include <condition_variable>
 #include <cstdio>
+#include <deque>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -32,6 +39,7 @@ class SnapshotWriter {
   struct Options {
     uint32_t objects_per_chunk = 16384;
     uint32_t edges_per_chunk = 65536;  // a chunk is cut at whichever limit comes first
+    bool background = true;            // encode and write on a second thread
   };
 
   static StatusOr<std::unique_ptr<SnapshotWriter>> Create(const std::string& path,
@@ -53,17 +61,17 @@ class SnapshotWriter {
   void AddEdge(const EdgeRecord& edge) {
     // Split only when another edge of the same object arrives, so a chunk marked
     // last_continues is always followed by that object's remaining edges.
-    if (edge_kind_.size() >= max_edges_per_chunk_) SplitObjectEdges();
-    int64_t delta = static_cast<int64_t>(edge.target - last_target_);
-    last_target_ = edge.target;
-    edge_target_delta_.push_back(delta);
-    edge_kind_.push_back(static_cast<uint32_t>(edge.kind));
-    edge_label_kind_.push_back(static_cast<uint32_t>(edge.label_kind));
-    edge_label_value_.push_back(edge.label_value);
-    if (edge_count_.empty()) {
-      ++continued_edges_;
+    if (cols_->edge_kind.size() >= max_edges_per_chunk_) SplitObjectEdges();
+    ObjectColumns& c = *cols_;
+    // Relative to the source: objects allocated together reference each other.
+    c.edge_target_delta.push_back(static_cast<int64_t>(edge.target - source_address_));
+    c.edge_kind.push_back(static_cast<uint32_t>(edge.kind));
+    c.edge_label_kind.push_back(static_cast<uint32_t>(edge.label_kind));
+    c.edge_label_value.push_back(edge.label_value);
+    if (c.edge_count.empty()) {
+      ++c.continued_edges;
     } else {
-      ++edge_count_.back();
+      ++c.edge_count.back();
     }
     ++total_edges_;
   }
@@ -79,7 +87,10 @@ class SnapshotWriter {
   uint64_t object_count() const { return total_objects_; }
   uint64_t edge_count() const { return total_edges_; }
   // Any write error so far (checked by Finish; lets long walks stop early).
-  const Status& status() const { return status_; }
+  Status status() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return status_;
+  }
 
  private:
   SnapshotWriter(std::string path, std::string tmp_path, FILE* file, Options options);
@@ -98,42 +109,75 @@ class SnapshotWriter {
   Options options_;
   Status status_;
   bool finished_ = false;
-  std::string buffer_;
 
-  std::unordered_map<std::string, uint32_t> string_ids_;
-  std::vector<std::string> pending_strings_;
+  // The string table: each string once in an arena, found through an open-addressing index
+  // (no allocation per string: a heap can hold millions of distinct dict keys).
+  std::string_view StringById(uint32_t id) const {
+    return std::string_view(string_arena_).substr(string_offset_[id],
+                                                  string_offset_[id + 1] - string_offset_[id]);
+  }
+  void GrowStringIndex();
+  std::string string_arena_;
+  std::vector<uint64_t> string_offset_{0, 0};  // start of string id; one past the last
+  std::vector<uint64_t> string_hash_{0};       // per id: rejects mismatches, rehashes cheaply
+  std::vector<uint32_t> string_slots_ = std::vector<uint32_t>(1024, 0);  // 0 empty, else id
   uint32_t next_string_id_ = 1;
+  uint32_t flushed_strings_ = 0;  // ids up to this one are written
   std::vector<TypeRecord> pending_types_;
   uint32_t next_type_id_ = 1;
 
-  // Current object chunk, as parallel arrays (see ObjectChunk in heapsnap.proto).
-  uint64_t chunk_first_index_ = 0;
+ public:
+  // One object chunk as parallel arrays (see ObjectChunk in heapsnap.proto).
+  struct ObjectColumns {
+    uint64_t first_index = 0;
+    uint32_t continued_edges = 0;
+    bool last_continues = false;
+    std::vector<int64_t> address_delta;
+    std::vector<uint32_t> type_id;
+    std::vector<uint64_t> size;
+    std::vector<uint64_t> refcount;
+    std::vector<uint32_t> flags;
+    std::vector<uint32_t> generation;
+    std::vector<uint32_t> edge_count;
+    std::vector<int64_t> edge_target_delta;
+    std::vector<uint32_t> edge_kind;
+    std::vector<uint32_t> edge_label_kind;
+    std::vector<uint64_t> edge_label_value;
+    std::vector<uint32_t> value_object;
+    std::vector<uint64_t> value_length;
+    std::vector<uint32_t> value_end;
+    std::string value_text;
+    struct Name {
+      uint32_t object, name, file, line;
+    };
+    std::vector<Name> names;
+    void Clear();
+  };
+
+ private:
+  // Runs record jobs in order, on a background thread or inline.
+  void Submit(std::function<void()> job);
+  void Drain();
+  void WorkerLoop();
+  void SubmitRecord(std::string payload);
+  std::unique_ptr<ObjectColumns> TakeColumns();
+
+  std::unique_ptr<ObjectColumns> cols_;
   uint64_t last_address_ = 0;
-  uint64_t last_target_ = 0;
+  uint64_t source_address_ = 0;  // the object whose edges are being added
   size_t max_edges_per_chunk_ = 0;
-  uint32_t continued_edges_ = 0;
-  std::vector<int64_t> address_delta_;
-  std::vector<uint32_t> type_id_;
-  std::vector<uint64_t> size_;
-  std::vector<uint64_t> refcount_;
-  std::vector<uint32_t> flags_;
-  std::vector<uint32_t> generation_;
-  std::vector<uint32_t> edge_count_;
-  std::vector<int64_t> edge_target_delta_;
-  std::vector<uint32_t> edge_kind_;
-  std::vector<uint32_t> edge_label_kind_;
-  std::vector<uint64_t> edge_label_value_;
-  struct PendingValue {
-    uint32_t object;
-    std::string text;
-    uint64_t length;
-  };
-  std::vector<PendingValue> values_;
-  struct PendingName {
-    uint32_t object;
-    uint32_t name, file, line;
-  };
-  std::vector<PendingName> names_;
+
+  mutable std::mutex mutex_;  // guards status_, jobs_, free_columns_, busy_
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_;
+  std::vector<std::unique_ptr<ObjectColumns>> free_columns_;
+  bool busy_ = false;
+  bool stop_ = false;
+  std::thread worker_;
+  // Worker-side buffers.
+  std::string encode_buffer_;
+  std::string encode_chunk_;
+  std::string encode_scratch_;
 
   std::vector<RootRecord> roots_;
   std::vector<SizeFixup> fixups_;

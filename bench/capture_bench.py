@@ -1,0 +1,101 @@
+"""Capture speed against a full gc.collect() of the same heap.
+
+The collector walks the same graph the capture walks (every tracked object, tp_traverse of
+each), so its time is the natural yardstick. Goal: a capture (labels, sizes, file written) in
+at most 2x a full collection for heaps of 1M+ objects.
+
+usage: python capture_bench.py [--shape slots-chain|mixed] [--nodes N] [--repeat R] [--out DIR]
+Run with PYTHONPATH pointing at the build's lib/heapsnap/python (bench/run_capture_bench.sh
+does this for every interpreter). Prints one JSON line.
+"""
+import argparse
+import gc
+import json
+import os
+import statistics
+import sys
+import time
+
+import heapsnap
+
+
+class SlotNode:
+    __slots__ = ("next", "value", "label")
+
+
+class Record:
+    def __init__(self, i):
+        self.id = i
+        self.name = "record-%d" % i
+        self.tags = ["t%d" % (i % 7), "t%d" % (i % 11)]
+        self.score = i * 0.5
+
+
+def build(shape, nodes):
+    if shape == "slots-chain":
+        # The notes' reference heap: 1M __slots__ nodes in a chain, ~3M edges.
+        head = None
+        for i in range(nodes):
+            n = SlotNode()
+            n.next = head
+            n.value = i
+            n.label = None
+            head = n
+        return head
+    # mixed: instances with attributes, lists, strs, floats, dicts keyed by str and int.
+    registry = {"by_id": {}, "by_name": {}}
+    for i in range(nodes // 5):
+        r = Record(i)
+        registry["by_id"][i] = r
+        registry["by_name"][r.name] = r
+    return registry
+
+
+def timed(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), times
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--shape", default="slots-chain", choices=["slots-chain", "mixed"])
+    p.add_argument("--nodes", type=int, default=1_000_000)
+    p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--out", default="/tmp")
+    args = p.parse_args()
+    gc.collect()
+    gc.disable()
+    heap = build(args.shape, args.nodes)
+    tracked = len(gc.get_objects())
+    path = os.path.join(args.out, "bench-%d.heapsnap" % os.getpid())
+    collect, collect_all = timed(gc.collect, args.repeat)
+    stats = {}
+
+    def capture():
+        stats.update(heapsnap.dump(path))
+
+    capture_time, capture_all = timed(capture, args.repeat)
+    size = os.path.getsize(path)
+    os.remove(path)
+    print(json.dumps({
+        "python": "%d.%d.%d" % sys.version_info[:3],
+        "shape": args.shape,
+        "gc_tracked": tracked,
+        "objects": stats["objects"],
+        "edges": stats["edges"],
+        "file_bytes": size,
+        "gc_collect_s": round(collect, 4),
+        "capture_s": round(capture_time, 4),
+        "walk_s": round(stats["seconds"], 4),
+        "ratio": round(capture_time / collect, 2),
+        "gc_collect_runs": [round(t, 4) for t in collect_all],
+        "capture_runs": [round(t, 4) for t in capture_all],
+    }))
+    del heap
+
+
+main()
