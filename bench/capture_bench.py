@@ -51,6 +51,17 @@ def build(shape, nodes):
     return registry
 
 
+def memory():
+    """(current RSS, peak RSS) in bytes, from /proc."""
+    values = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                values[key] = int(rest.split()[0]) * 1024
+    return values.get("VmRSS", 0), values.get("VmHWM", 0)
+
+
 def timed(fn, repeat):
     times = []
     for _ in range(repeat):
@@ -73,12 +84,14 @@ def main():
     tracked = len(gc.get_objects())
     path = os.path.join(args.out, "bench-%d.heapsnap" % os.getpid())
     collect, collect_all = timed(gc.collect, args.repeat)
+    rss_before, _ = memory()
     stats = {}
 
     def capture():
         stats.update(heapsnap.dump(path))
 
     capture_time, capture_all = timed(capture, args.repeat)
+    _, peak = memory()
     size = os.path.getsize(path)
     os.remove(path)
     print(json.dumps({
@@ -92,6 +105,8 @@ def main():
         "capture_s": round(capture_time, 4),
         "walk_s": round(stats["seconds"], 4),
         "ratio": round(capture_time / collect, 2),
+        "heap_rss_mb": round(rss_before / 2**20, 1),
+        "capture_extra_peak_mb": round(max(0, peak - rss_before) / 2**20, 1),
         "gc_collect_runs": [round(t, 4) for t in collect_all],
         "capture_runs": [round(t, 4) for t in capture_all],
     }))

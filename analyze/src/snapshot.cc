@@ -112,8 +112,9 @@ StatusOr<Snapshot> LoadSnapshot(const std::string& path, const LoadOptions& opti
   std::sort(s.by_address.begin(), s.by_address.end());
   for (size_t i = 1; i < s.by_address.size(); ++i) {
     if (s.by_address[i].first == s.by_address[i - 1].first) {
-      return DataLoss(path + ": corrupt: two objects (#" + std::to_string(s.by_address[i - 1].second) +
-                      " and #" + std::to_string(s.by_address[i].second) + ") have address " +
+      return DataLoss(path + ": corrupt: two objects (#" +
+                      std::to_string(s.by_address[i - 1].second) + " and #" +
+                      std::to_string(s.by_address[i].second) + ") have address " +
                       Hex(s.by_address[i].first));
     }
   }

@@ -60,11 +60,10 @@ TEST(LoadSnapshot, RejectsRootsToMissingObjects) {
 
 TEST(ExternalReferences, CountsWhatEdgesDoNotExplain) {
   std::string path = WriteTestSnapshot(
-      "external",
-      {{0x1, "A", 8, 1, {{0x2, EdgeKind::kTraverse}, {0x3, EdgeKind::kWeak}}},
-       {0x2, "A", 8, 3, {{0x3, EdgeKind::kStrong}, {0x3, EdgeKind::kBorrowed}}},
-       {0x3, "A", 8, 1, {}},
-       {0x4, "A", 8, 0, {{0x4, EdgeKind::kTraverse}}}});
+      "external", {{0x1, "A", 8, 1, {{0x2, EdgeKind::kTraverse}, {0x3, EdgeKind::kWeak}}},
+                   {0x2, "A", 8, 3, {{0x3, EdgeKind::kStrong}, {0x3, EdgeKind::kBorrowed}}},
+                   {0x3, "A", 8, 1, {}},
+                   {0x4, "A", 8, 0, {{0x4, EdgeKind::kTraverse}}}});
   auto s = LoadSnapshot(path);
   ASSERT_TRUE(s.ok());
   ExternalReferences ext = ComputeExternalReferences(*s);

@@ -9,14 +9,14 @@ namespace {
 using testing::WriteTestSnapshot;
 
 TEST(Summarize, TotalsAndTypesSortedByBytes) {
-  std::string path = WriteTestSnapshot(
-      "summary",
-      {{0x1, "Small", 10, 1, {}},
-       {0x2, "Small", 10, 1, {}},
-       {0x3, "Big", 100, 1, {}},
-       {0x4, "Fixed", 5, 1, {}},
-       {0x5, "frame", 64, 0, {}, object_flags::kSynthetic}},
-      {{RootKind::kThreadFrame, 0x5, StringId(), 77, 0}}, {{3, 1000}});
+  std::string path =
+      WriteTestSnapshot("summary",
+                        {{0x1, "Small", 10, 1, {}},
+                         {0x2, "Small", 10, 1, {}},
+                         {0x3, "Big", 100, 1, {}},
+                         {0x4, "Fixed", 5, 1, {}},
+                         {0x5, "frame", 64, 0, {}, object_flags::kSynthetic}},
+                        {{RootKind::kThreadFrame, 0x5, StringId(), 77, 0}}, {{3, 1000}});
   auto s = Summarize(path);
   ASSERT_TRUE(s.ok()) << s.status().message();
   EXPECT_EQ(s->objects, 4u);

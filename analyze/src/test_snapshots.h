@@ -25,7 +25,8 @@ struct TestObject {
   uint32_t flags = object_flags::kGcTracked | object_flags::kGcType;
 };
 
-inline std::string WriteTestSnapshot(const std::string& name, const std::vector<TestObject>& objects,
+inline std::string WriteTestSnapshot(const std::string& name,
+                                     const std::vector<TestObject>& objects,
                                      const std::vector<RootRecord>& roots = {},
                                      const std::vector<SizeFixup>& fixups = {}) {
   std::string path = TempSnapshotPath(name);

@@ -32,7 +32,7 @@ typedef struct {
   PyObject* frame_object; /* strong, may be NULL (3.11+) */
   PyObject** localsplus;  /* local, cell and free variable slots; entries may be NULL */
   int nlocalsplus;
-  PyObject** stack;       /* valid evaluation-stack entries, NULL if none are visible */
+  PyObject** stack; /* valid evaluation-stack entries, NULL if none are visible */
   int stack_depth;
   int line;               /* line being executed, 0 if unknown */
   Py_ssize_t size;        /* bytes the frame occupies on the thread's data stack (3.11+) */

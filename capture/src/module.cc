@@ -58,8 +58,8 @@ PyObject* Dump(PyObject* /*module*/, PyObject* const* args, Py_ssize_t nargs) {
   heapsnap::capture::CaptureStats stats;
   heapsnap::Status status = heapsnap::capture::CaptureHeap(config, &stats);
   if (!status.ok()) {
-    PyObject* type = status.code() == heapsnap::StatusCode::kIoError ? PyExc_OSError
-                                                                     : PyExc_RuntimeError;
+    PyObject* type =
+        status.code() == heapsnap::StatusCode::kIoError ? PyExc_OSError : PyExc_RuntimeError;
     PyErr_SetString(type, ("heapsnap: " + status.message()).c_str());
     return nullptr;
   }
@@ -88,7 +88,8 @@ PyModuleDef kModule = {
 
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) PyObject* HEAPSNAP_CONCAT(PyInit_, HEAPSNAP_MODULE_NAME)(void) {
+extern "C" __attribute__((visibility("default"))) PyObject* HEAPSNAP_CONCAT(
+    PyInit_, HEAPSNAP_MODULE_NAME)(void) {
   // The module reads private interpreter structures, so it must run only under the exact
   // interpreter version it was compiled against.
   PyObject* hexversion = PySys_GetObject("hexversion");  // borrowed

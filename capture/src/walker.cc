@@ -118,8 +118,9 @@ class AddressSet {
     uint32_t* index = index_.Find(reinterpret_cast<const void*>(region + 1));
     if (index == nullptr) {
       storage_.push_back(std::make_unique<uint64_t[]>(kWordsPerRegion));  // zeroed
-      index = index_.Insert(reinterpret_cast<const void*>(region + 1),
-                            static_cast<uint32_t>(storage_.size() - 1))
+      index = index_
+                  .Insert(reinterpret_cast<const void*>(region + 1),
+                          static_cast<uint32_t>(storage_.size() - 1))
                   .first;
     }
     c.region = region;
@@ -264,8 +265,7 @@ struct TypeEntry {
 
 class Walker {
  public:
-  Walker(SnapshotWriter* writer, const CaptureConfig& config)
-      : w_(writer), config_(config) {}
+  Walker(SnapshotWriter* writer, const CaptureConfig& config) : w_(writer), config_(config) {}
 
   Status Run(CaptureStats* stats);
 
@@ -299,7 +299,8 @@ class Walker {
   }
   void AddField(PyObject* target, const char* name,
                 EdgeKind kind_if_not_traversed = EdgeKind::kStrong) {
-    if (target != nullptr) AddLabel(target, LabelKind::kField, Str(name).value(), kind_if_not_traversed);
+    if (target != nullptr)
+      AddLabel(target, LabelKind::kField, Str(name).value(), kind_if_not_traversed);
   }
 
   void ProcessObject(PyObject* op, uint32_t generation);
@@ -448,8 +449,8 @@ void Walker::BuildSlots(PyTypeObject* tp, TypeEntry* entry) {
     if (!(base->tp_flags & Py_TPFLAGS_HEAPTYPE)) continue;
     Py_ssize_t n = Py_SIZE(base);
     // PyHeapType_GET_MEMBERS (private from 3.11): the members follow the type object.
-    auto* members = reinterpret_cast<PyMemberDef*>(reinterpret_cast<char*>(base) +
-                                                   Py_TYPE(base)->tp_basicsize);
+    auto* members =
+        reinterpret_cast<PyMemberDef*>(reinterpret_cast<char*>(base) + Py_TYPE(base)->tp_basicsize);
     for (Py_ssize_t i = 0; i < n; ++i) {
       const PyMemberDef& m = members[i];
       if (m.name == nullptr) break;
@@ -640,8 +641,10 @@ void Walker::LabelFrameView(const hs_frame_view& v, bool include_specials) {
     AddField(v.trace, "f_trace");
     AddField(v.code, "f_code");
     AddField(v.function, "f_func");
-    AddField(v.globals, "f_globals", hs_frames_are_objects() ? EdgeKind::kStrong : EdgeKind::kBorrowed);
-    AddField(v.builtins, "f_builtins", hs_frames_are_objects() ? EdgeKind::kStrong : EdgeKind::kBorrowed);
+    AddField(v.globals, "f_globals",
+             hs_frames_are_objects() ? EdgeKind::kStrong : EdgeKind::kBorrowed);
+    AddField(v.builtins, "f_builtins",
+             hs_frames_are_objects() ? EdgeKind::kStrong : EdgeKind::kBorrowed);
     AddField(v.locals, "f_locals");
     AddField(v.frame_object, "frame_obj");
   }
@@ -703,7 +706,8 @@ void Walker::CollectLabels(PyObject* op, const TypeEntry& type) {
         if (names != nullptr && names->role == 1) {
           // __defaults__ fill the last len(defaults) positional parameters.
           int argcount = hs_code_argcount(names->code);
-          name = hs_code_arg_name(names->code, argcount - static_cast<int>(n) + static_cast<int>(i));
+          name =
+              hs_code_arg_name(names->code, argcount - static_cast<int>(n) + static_cast<int>(i));
           if (name != nullptr) AddLabel(item, LabelKind::kParameterDefault, Name(name).value());
         } else if (names != nullptr && names->role == 2) {
           name = hs_code_free_name(names->code, static_cast<int>(i));
@@ -1186,8 +1190,8 @@ Status Walker::Run(CaptureStats* stats) {
     PyErr_Clear();
     return Internal("cannot create the capture's attribute names");
   }
-  PyTypeObject* by_kind[] = {&PyBaseObject_Type, &PyList_Type,    &PyDict_Type,     &PySet_Type,
-                              &PyUnicode_Type,    &PyLong_Type,    &PyByteArray_Type};
+  PyTypeObject* by_kind[] = {&PyBaseObject_Type, &PyList_Type, &PyDict_Type,     &PySet_Type,
+                             &PyUnicode_Type,    &PyLong_Type, &PyByteArray_Type};
   for (int k = HS_SIZE_DEFAULT; k <= HS_SIZE_BYTEARRAY; ++k) {
     sizeof_by_kind_[k] = CFunctionOf(_PyType_Lookup(by_kind[k], str_sizeof_));
   }
@@ -1214,7 +1218,8 @@ Status Walker::Run(CaptureStats* stats) {
     if (!PyFunction_Check(op)) continue;
     auto* f = reinterpret_cast<PyFunctionObject*>(op);
     if (f->func_code == nullptr) continue;
-    if (f->func_defaults != nullptr) function_containers_.Insert(f->func_defaults, {f->func_code, 1});
+    if (f->func_defaults != nullptr)
+      function_containers_.Insert(f->func_defaults, {f->func_code, 1});
     if (f->func_closure != nullptr) function_containers_.Insert(f->func_closure, {f->func_code, 2});
     if (f->func_kwdefaults != nullptr) {
       function_containers_.Insert(f->func_kwdefaults, {f->func_code, 3});
@@ -1255,8 +1260,7 @@ Status Walker::Run(CaptureStats* stats) {
   stats->objects = w_->object_count();
   stats->edges = w_->edge_count();
   stats->roots = roots_.size();
-  stats->seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  stats->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   Py_DECREF(str_sizeof_);
   Py_DECREF(str_module_);
   Py_DECREF(str_name_);
@@ -1287,8 +1291,9 @@ Status CaptureHeap(const CaptureConfig& config, CaptureStats* stats) {
   header.gc_thresholds.assign(thresholds, thresholds + 3);
   header.gc_counts.assign(counts, counts + 3);
   PyObject* garbage = hs_gc_garbage();
-  header.gc_garbage_length =
-      garbage != nullptr && PyList_Check(garbage) ? static_cast<uint64_t>(PyList_GET_SIZE(garbage)) : 0;
+  header.gc_garbage_length = garbage != nullptr && PyList_Check(garbage)
+                                 ? static_cast<uint64_t>(PyList_GET_SIZE(garbage))
+                                 : 0;
   header.pointer_size = sizeof(void*);
   header.reason = config.reason;
   header.capture_version = config.capture_version;

@@ -21,7 +21,7 @@ namespace heapsnap::capture {
 
 struct CaptureConfig {
   std::string path;
-  bool values = true;               // record previews of str/bytes/int/float values
+  bool values = true;  // record previews of str/bytes/int/float values
   uint32_t max_preview_bytes = 100;
   std::string reason = "dump";
   std::string capture_version;

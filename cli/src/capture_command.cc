@@ -118,7 +118,8 @@ class CaptureCommand : public Command {
       for (auto& a : command_) argv.push_back(a.data());
       argv.push_back(nullptr);
       ::execvp(argv[0], argv.data());
-      std::string message = "heapsnap: cannot run '" + command_[0] + "': " + std::strerror(errno) + "\n";
+      std::string message =
+          "heapsnap: cannot run '" + command_[0] + "': " + std::strerror(errno) + "\n";
       (void)!::write(2, message.data(), message.size());
       ::_exit(127);
     }
@@ -131,14 +132,15 @@ class CaptureCommand : public Command {
     int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
 
     struct stat after {};
-    const bool written = ::stat(output->c_str(), &after) == 0 &&
-                         (!existed || after.st_ino != before.st_ino ||
-                          after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
-                          after.st_mtim.tv_nsec != before.st_mtim.tv_nsec);
+    const bool written =
+        ::stat(output->c_str(), &after) == 0 && (!existed || after.st_ino != before.st_ino ||
+                                                 after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
+                                                 after.st_mtim.tv_nsec != before.st_mtim.tv_nsec);
     if (!written) {
       std::cerr << "heapsnap: no snapshot was written to " << *output << " (the program "
-                << (WIFEXITED(wstatus) ? "exited with code " + std::to_string(code)
-                                       : "was killed by signal " + std::to_string(WTERMSIG(wstatus)))
+                << (WIFEXITED(wstatus)
+                        ? "exited with code " + std::to_string(code)
+                        : "was killed by signal " + std::to_string(WTERMSIG(wstatus)))
                 << "; a snapshot is written when Python exits normally, not on os._exit or a "
                    "signal)\n";
       return code != 0 ? code : 2;

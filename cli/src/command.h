@@ -25,9 +25,9 @@ std::unique_ptr<Command> MakeSummaryCommand();
 std::unique_ptr<Command> MakeObjectsCommand();
 
 // Shared formatting.
-std::string FormatBytes(uint64_t bytes);   // "1.2 MiB"
-std::string FormatCount(uint64_t count);   // "12,345"
-std::string FormatAddress(uint64_t a);     // "0x7f3a..."
+std::string FormatBytes(uint64_t bytes);              // "1.2 MiB"
+std::string FormatCount(uint64_t count);              // "12,345"
+std::string FormatAddress(uint64_t a);                // "0x7f3a..."
 std::string ShortPythonVersion(uint32_t hexversion);  // "3.12.1"
 
 }  // namespace heapsnap::cli

@@ -14,10 +14,28 @@ class JsonWriter {
  public:
   explicit JsonWriter(std::ostream& out) : out_(out) {}
 
-  JsonWriter& BeginObject() { Separate(); out_ << '{'; first_.push_back(true); return *this; }
-  JsonWriter& EndObject() { out_ << '}'; first_.pop_back(); return *this; }
-  JsonWriter& BeginArray() { Separate(); out_ << '['; first_.push_back(true); return *this; }
-  JsonWriter& EndArray() { out_ << ']'; first_.pop_back(); return *this; }
+  JsonWriter& BeginObject() {
+    Separate();
+    out_ << '{';
+    first_.push_back(true);
+    return *this;
+  }
+  JsonWriter& EndObject() {
+    out_ << '}';
+    first_.pop_back();
+    return *this;
+  }
+  JsonWriter& BeginArray() {
+    Separate();
+    out_ << '[';
+    first_.push_back(true);
+    return *this;
+  }
+  JsonWriter& EndArray() {
+    out_ << ']';
+    first_.pop_back();
+    return *this;
+  }
   JsonWriter& Key(std::string_view key) {
     Separate();
     WriteString(key);
@@ -25,11 +43,31 @@ class JsonWriter {
     after_key_ = true;
     return *this;
   }
-  JsonWriter& String(std::string_view v) { Separate(); WriteString(v); return *this; }
-  JsonWriter& Uint(uint64_t v) { Separate(); out_ << v; return *this; }
-  JsonWriter& Int(int64_t v) { Separate(); out_ << v; return *this; }
-  JsonWriter& Bool(bool v) { Separate(); out_ << (v ? "true" : "false"); return *this; }
-  JsonWriter& Null() { Separate(); out_ << "null"; return *this; }
+  JsonWriter& String(std::string_view v) {
+    Separate();
+    WriteString(v);
+    return *this;
+  }
+  JsonWriter& Uint(uint64_t v) {
+    Separate();
+    out_ << v;
+    return *this;
+  }
+  JsonWriter& Int(int64_t v) {
+    Separate();
+    out_ << v;
+    return *this;
+  }
+  JsonWriter& Bool(bool v) {
+    Separate();
+    out_ << (v ? "true" : "false");
+    return *this;
+  }
+  JsonWriter& Null() {
+    Separate();
+    out_ << "null";
+    return *this;
+  }
 
  private:
   void Separate() {
@@ -46,11 +84,21 @@ class JsonWriter {
     out_ << '"';
     for (unsigned char c : s) {
       switch (c) {
-        case '"': out_ << "\\\""; break;
-        case '\\': out_ << "\\\\"; break;
-        case '\n': out_ << "\\n"; break;
-        case '\r': out_ << "\\r"; break;
-        case '\t': out_ << "\\t"; break;
+        case '"':
+          out_ << "\\\"";
+          break;
+        case '\\':
+          out_ << "\\\\";
+          break;
+        case '\n':
+          out_ << "\\n";
+          break;
+        case '\r':
+          out_ << "\\r";
+          break;
+        case '\t':
+          out_ << "\\t";
+          break;
         default:
           if (c < 0x20) {
             char buf[8];

@@ -13,10 +13,14 @@ namespace {
 
 std::vector<std::string> FlagNames(uint32_t flags) {
   static const std::pair<uint32_t, const char*> kNames[] = {
-      {object_flags::kGcTracked, "gc_tracked"},   {object_flags::kImmortal, "immortal"},
-      {object_flags::kFrozen, "frozen"},          {object_flags::kFinalized, "finalized"},
-      {object_flags::kHasFinalizer, "has_finalizer"}, {object_flags::kHasLegacyDel, "has_legacy_del"},
-      {object_flags::kInGcGarbage, "in_gc_garbage"}, {object_flags::kSynthetic, "synthetic"},
+      {object_flags::kGcTracked, "gc_tracked"},
+      {object_flags::kImmortal, "immortal"},
+      {object_flags::kFrozen, "frozen"},
+      {object_flags::kFinalized, "finalized"},
+      {object_flags::kHasFinalizer, "has_finalizer"},
+      {object_flags::kHasLegacyDel, "has_legacy_del"},
+      {object_flags::kInGcGarbage, "in_gc_garbage"},
+      {object_flags::kSynthetic, "synthetic"},
       {object_flags::kGcType, "gc_type"}};
   std::vector<std::string> out;
   for (const auto& [bit, name] : kNames) {
@@ -145,7 +149,8 @@ class ObjectsCommand : public Command {
       NodeIndex node(n);
       std::cout << FormatAddress(s.address[n]) << "  " << s.TypeQualname(node) << "  "
                 << FormatBytes(s.size[n]) << "  refcount " << s.refcount[n];
-      if (external.count[n] > 0) std::cout << " (" << external.count[n] << " from outside the graph)";
+      if (external.count[n] > 0)
+        std::cout << " (" << external.count[n] << " from outside the graph)";
       for (const auto& f : FlagNames(s.flags[n])) std::cout << "  " << f;
       std::cout << "\n";
       if (const NameRecord* nm = s.Name(node)) {
@@ -163,14 +168,16 @@ class ObjectsCommand : public Command {
         NodeIndex t(s.edge_target[e]);
         std::cout << "    -> " << s.EdgeLabel(e) << "  " << s.TypeName(t) << " "
                   << FormatAddress(s.address[t.value()]);
-        if (s.edge_kind[e] != EdgeKind::kTraverse) std::cout << "  (" << EdgeKindName(s.edge_kind[e]) << ")";
+        if (s.edge_kind[e] != EdgeKind::kTraverse)
+          std::cout << "  (" << EdgeKindName(s.edge_kind[e]) << ")";
         std::cout << "\n";
       }
       for (uint64_t e : referrers[n]) {
         NodeIndex src(edge_source[e]);
         std::cout << "    <- " << s.TypeName(src) << " " << FormatAddress(s.address[src.value()])
                   << " " << s.EdgeLabel(e);
-        if (s.edge_kind[e] != EdgeKind::kTraverse) std::cout << "  (" << EdgeKindName(s.edge_kind[e]) << ")";
+        if (s.edge_kind[e] != EdgeKind::kTraverse)
+          std::cout << "  (" << EdgeKindName(s.edge_kind[e]) << ")";
         std::cout << "\n";
       }
     }

@@ -66,8 +66,8 @@ class SummaryCommand : public Command {
     const HeaderInfo& h = sum.header;
     std::cout << path_ << ": Python " << ShortPythonVersion(h.python_hexversion) << " ("
               << h.python_implementation << "), pid " << h.pid << ", captured "
-              << (h.reason == "exit" ? "at exit " : "by heapsnap.dump() ") << FormatTime(h.time_unix_ns)
-              << "\n";
+              << (h.reason == "exit" ? "at exit " : "by heapsnap.dump() ")
+              << FormatTime(h.time_unix_ns) << "\n";
     std::cout << FormatCount(sum.objects) << " objects, " << FormatBytes(sum.bytes) << ", "
               << FormatCount(sum.edges) << " references; " << FormatCount(sum.gc_tracked)
               << " gc-tracked";
@@ -79,7 +79,8 @@ class SummaryCommand : public Command {
                 << h.gc_thresholds[2];
     }
     std::cout << ", gc.garbage holds " << h.gc_garbage_length;
-    if (sum.finalized > 0) std::cout << "; " << FormatCount(sum.finalized) << " objects already finalized";
+    if (sum.finalized > 0)
+      std::cout << "; " << FormatCount(sum.finalized) << " objects already finalized";
     if (!h.values) std::cout << "; values not recorded";
     std::cout << "\n\n";
     std::cout << std::setw(12) << "count" << std::setw(12) << "bytes" << std::setw(8) << "%"

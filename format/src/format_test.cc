@@ -104,13 +104,13 @@ std::string WriteSample(const std::string& name, SnapshotWriter::Options options
   auto w = SnapshotWriter::Create(path, TestHeader(), options);
   EXPECT_TRUE(w.ok()) << w.status().message();
   SnapshotWriter& wr = **w;
-  TypeId list_t = wr.AddType({wr.InternString("list"), wr.InternString("builtins.list"), 0x1000,
-                              type_flags::kGc, 40, 0});
-  TypeId str_t = wr.AddType(
-      {wr.InternString("str"), wr.InternString("builtins.str"), 0x2000, 0, 48, 1});
-  TypeId node_t = wr.AddType({wr.InternString("Node"), wr.InternString("app.Node"), 0x3000,
-                              type_flags::kHeap | type_flags::kGc | type_flags::kHasFinalizer,
-                              32, 0});
+  TypeId list_t = wr.AddType(
+      {wr.InternString("list"), wr.InternString("builtins.list"), 0x1000, type_flags::kGc, 40, 0});
+  TypeId str_t =
+      wr.AddType({wr.InternString("str"), wr.InternString("builtins.str"), 0x2000, 0, 48, 1});
+  TypeId node_t =
+      wr.AddType({wr.InternString("Node"), wr.InternString("app.Node"), 0x3000,
+                  type_flags::kHeap | type_flags::kGc | type_flags::kHasFinalizer, 32, 0});
   // 0x7000: a list of `list_items` references to the string at 0x5000.
   wr.BeginObject({0x7000, list_t, 120, 1, object_flags::kGcTracked | object_flags::kGcType, 3});
   for (size_t i = 0; i < list_items; ++i) {
@@ -209,6 +209,42 @@ TEST(Format, LargeObjectEdgesSpanChunks) {
   EXPECT_EQ(c.edges[3].size(), 1u);
 }
 
+TEST(Format, BackgroundAndInlineWritersProduceTheSameBytes) {
+  SnapshotWriter::Options background;
+  background.objects_per_chunk = 2;
+  background.edges_per_chunk = 3;
+  SnapshotWriter::Options inline_writer = background;
+  inline_writer.background = false;
+  std::string a = ReadFile(WriteSample("bg", background, 40));
+  std::string b = ReadFile(WriteSample("inline", inline_writer, 40));
+  ASSERT_FALSE(a.empty());
+  // The header's timestamp is fixed by TestHeader, so the files must match byte for byte.
+  EXPECT_EQ(a, b);
+}
+
+TEST(Format, ManyDistinctStringsRoundTrip) {
+  std::string path = TempPath("strings");
+  {
+    auto w = SnapshotWriter::Create(path, TestHeader());
+    ASSERT_TRUE(w.ok());
+    SnapshotWriter& wr = **w;
+    TypeId t = wr.AddType({wr.InternString("dict"), wr.InternString("dict"), 0, 0, 0, 0});
+    wr.BeginObject({0x100, t, 1, 1, 0, 0});
+    for (int i = 0; i < 50000; ++i) {
+      StringId id = wr.InternString("key-" + std::to_string(i));
+      EXPECT_EQ(wr.InternString("key-" + std::to_string(i)), id);  // interned once
+      wr.AddEdge({0x100, EdgeKind::kTraverse, LabelKind::kDictKey, id.value()});
+    }
+    ASSERT_TRUE(wr.Finish().ok());
+  }
+  Contents c;
+  Status s = ReadAll(path, &c);
+  ASSERT_TRUE(s.ok()) << s.message();
+  ASSERT_EQ(c.edges[0].size(), 50000u);
+  EXPECT_EQ(c.strings[c.edges[0][12345].label_value], "key-12345");
+  EXPECT_EQ(c.edges[0][49999].target, 0x100u);
+}
+
 TEST(Format, WriterWithoutFinishLeavesNoFile) {
   std::string path = TempPath("unfinished");
   {
@@ -247,7 +283,9 @@ TEST(Format, RejectsMissingEmptyAndForeignFiles) {
   WriteFile(text, "import gc\nprint(gc.collect())\n");
   ExpectRejected(text, "bad magic");
   std::string elf = TempPath("short");
-  WriteFile(elf, "\x7f" "ELF");
+  WriteFile(elf,
+            "\x7f"
+            "ELF");
   ExpectRejected(elf, "bad magic");
 }
 
@@ -464,6 +502,17 @@ TEST(Format, RejectsSemanticCorruption) {
     r.mutable_size_fixups()->add_size(1);
     f.Add(r);
     ExpectRejected(f.Save("bad_fixup"), "has not been defined");
+  }
+  {
+    HandMadeFile f;
+    f.Add(OneType());
+    proto::Record r = OneObject(1, 1, 7, 0);
+    r.mutable_objects()->add_value_object(0);
+    r.mutable_objects()->add_value_length(5);
+    r.mutable_objects()->add_value_end(50);
+    r.mutable_objects()->set_value_text("short");
+    f.Add(r);
+    ExpectRejected(f.Save("value_bounds"), "value preview text out of bounds");
   }
   {
     HandMadeFile f;

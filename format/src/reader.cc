@@ -28,8 +28,7 @@ StatusOr<std::unique_ptr<SnapshotReader>> SnapshotReader::Open(const std::string
   return r;
 }
 
-SnapshotReader::SnapshotReader(std::string path, FILE* file)
-    : path_(std::move(path)), file_(file) {
+SnapshotReader::SnapshotReader(std::string path, FILE* file) : path_(std::move(path)), file_(file) {
   std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
 }
 
@@ -168,9 +167,8 @@ StatusOr<SnapshotReader::Item> SnapshotReader::Next() {
         const proto::ObjectChunk& c = record.objects();
         const size_t n = static_cast<size_t>(c.type_id_size());
         if (c.first_index() != objects_read_) {
-          return Error(where + "object chunk starts at index " +
-                       std::to_string(c.first_index()) + ", expected " +
-                       std::to_string(objects_read_));
+          return Error(where + "object chunk starts at index " + std::to_string(c.first_index()) +
+                       ", expected " + std::to_string(objects_read_));
         }
         if (static_cast<size_t>(c.address_delta_size()) != n ||
             static_cast<size_t>(c.size_size()) != n ||
@@ -252,8 +250,8 @@ StatusOr<SnapshotReader::Item> SnapshotReader::Next() {
           uint32_t kind = c.edge_kind(ie);
           uint32_t label_kind = c.edge_label_kind(ie);
           if (kind == 0 || kind > static_cast<uint32_t>(EdgeKind::kWeak)) {
-            return Error(where + "edge " + std::to_string(edges_read_ + e) +
-                         " has invalid kind " + std::to_string(kind));
+            return Error(where + "edge " + std::to_string(edges_read_ + e) + " has invalid kind " +
+                         std::to_string(kind));
           }
           if (label_kind > kMaxLabelKind) {
             return Error(where + "edge " + std::to_string(edges_read_ + e) +
@@ -275,12 +273,14 @@ StatusOr<SnapshotReader::Item> SnapshotReader::Next() {
         uint32_t text_begin = 0;
         for (int k = 0; k < c.value_object_size(); ++k) {
           const uint32_t end = c.value_end(k);
-          if (c.value_object(k) >= n) return Error(where + "value preview for an object not in chunk");
+          if (c.value_object(k) >= n)
+            return Error(where + "value preview for an object not in chunk");
           if (end < text_begin || end > c.value_text().size()) {
             return Error(where + "value preview text out of bounds");
           }
           b.values.push_back({objects_read_ + c.value_object(k),
-                              c.value_text().substr(text_begin, end - text_begin), c.value_length(k)});
+                              c.value_text().substr(text_begin, end - text_begin),
+                              c.value_length(k)});
           text_begin = end;
         }
         for (const auto& nm : c.names()) {
@@ -288,8 +288,8 @@ StatusOr<SnapshotReader::Item> SnapshotReader::Next() {
           if (nm.name() >= strings_.size() || nm.file() >= strings_.size()) {
             return Error(where + "name uses an undefined string id");
           }
-          b.names.push_back({objects_read_ + nm.object(), StringId(nm.name()),
-                             StringId(nm.file()), nm.line()});
+          b.names.push_back(
+              {objects_read_ + nm.object(), StringId(nm.name()), StringId(nm.file()), nm.line()});
         }
         if (n > 0) last_object_address_ = b.objects[n - 1].address;
         objects_read_ += n;
@@ -348,8 +348,8 @@ StatusOr<SnapshotReader::Item> SnapshotReader::Next() {
         if (t.records() != record_index) return mismatch("records", t.records(), record_index);
         int extra = std::fgetc(file_);
         if (extra != EOF) return Error("corrupt: data after the trailer");
-        trailer_ = {t.objects(), t.edges(), t.strings(), t.types(), t.roots(), t.records(),
-                    t.size_fixups()};
+        trailer_ = {t.objects(), t.edges(),   t.strings(),    t.types(),
+                    t.roots(),   t.records(), t.size_fixups()};
         done_ = true;
         return Item::kEnd;
       }

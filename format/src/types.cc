@@ -21,49 +21,79 @@ bool LabelHasString(LabelKind kind) {
 
 const char* RootKindName(RootKind kind) {
   switch (kind) {
-    case RootKind::kModules: return "modules";
-    case RootKind::kSys: return "sys";
-    case RootKind::kBuiltins: return "builtins";
-    case RootKind::kThreadFrame: return "thread_frame";
-    case RootKind::kThreadState: return "thread_state";
-    case RootKind::kGcGarbage: return "gc_garbage";
-    case RootKind::kExternal: return "external";
-    case RootKind::kImmortal: return "immortal";
-    case RootKind::kFrozen: return "frozen";
-    case RootKind::kUnknown: break;
+    case RootKind::kModules:
+      return "modules";
+    case RootKind::kSys:
+      return "sys";
+    case RootKind::kBuiltins:
+      return "builtins";
+    case RootKind::kThreadFrame:
+      return "thread_frame";
+    case RootKind::kThreadState:
+      return "thread_state";
+    case RootKind::kGcGarbage:
+      return "gc_garbage";
+    case RootKind::kExternal:
+      return "external";
+    case RootKind::kImmortal:
+      return "immortal";
+    case RootKind::kFrozen:
+      return "frozen";
+    case RootKind::kUnknown:
+      break;
   }
   return "unknown";
 }
 
 const char* EdgeKindName(EdgeKind kind) {
   switch (kind) {
-    case EdgeKind::kTraverse: return "traverse";
-    case EdgeKind::kStrong: return "strong";
-    case EdgeKind::kBorrowed: return "borrowed";
-    case EdgeKind::kWeak: return "weak";
-    case EdgeKind::kUnknown: break;
+    case EdgeKind::kTraverse:
+      return "traverse";
+    case EdgeKind::kStrong:
+      return "strong";
+    case EdgeKind::kBorrowed:
+      return "borrowed";
+    case EdgeKind::kWeak:
+      return "weak";
+    case EdgeKind::kUnknown:
+      break;
   }
   return "unknown";
 }
 
 std::string FormatLabel(LabelKind kind, uint64_t value,
                         const std::function<const std::string&(StringId)>& string_of) {
-  auto str = [&]() -> const std::string& { return string_of(StringId(static_cast<uint32_t>(value))); };
+  auto str = [&]() -> const std::string& {
+    return string_of(StringId(static_cast<uint32_t>(value)));
+  };
   switch (kind) {
-    case LabelKind::kNone: return "?";
-    case LabelKind::kTraverseIndex: return "tp_traverse#" + std::to_string(value);
+    case LabelKind::kNone:
+      return "?";
+    case LabelKind::kTraverseIndex:
+      return "tp_traverse#" + std::to_string(value);
     case LabelKind::kAttribute:
-    case LabelKind::kField: return "." + str();
-    case LabelKind::kDictKey: return "[" + str() + "]";
-    case LabelKind::kDictKeyInt: return "[" + std::to_string(ZigZagDecode(value)) + "]";
-    case LabelKind::kDictKeyObject: return "<key " + str() + ">";
-    case LabelKind::kIndex: return "[" + std::to_string(value) + "]";
-    case LabelKind::kSetMember: return "{member}";
-    case LabelKind::kClosureVariable: return "<closure " + str() + ">";
-    case LabelKind::kParameterDefault: return "<default " + str() + "=>";
-    case LabelKind::kLocalVariable: return "<local " + str() + ">";
-    case LabelKind::kStackSlot: return "<stack " + std::to_string(value) + ">";
-    case LabelKind::kDictKeyIntObject: return "<key " + std::to_string(ZigZagDecode(value)) + ">";
+    case LabelKind::kField:
+      return "." + str();
+    case LabelKind::kDictKey:
+      return "[" + str() + "]";
+    case LabelKind::kDictKeyInt:
+      return "[" + std::to_string(ZigZagDecode(value)) + "]";
+    case LabelKind::kDictKeyObject:
+      return "<key " + str() + ">";
+    case LabelKind::kIndex:
+      return "[" + std::to_string(value) + "]";
+    case LabelKind::kSetMember:
+      return "{member}";
+    case LabelKind::kClosureVariable:
+      return "<closure " + str() + ">";
+    case LabelKind::kParameterDefault:
+      return "<default " + str() + "=>";
+    case LabelKind::kLocalVariable:
+      return "<local " + str() + ">";
+    case LabelKind::kStackSlot:
+      return "<stack " + std::to_string(value) + ">";
+    case LabelKind::kDictKeyIntObject:
+      return "<key " + std::to_string(ZigZagDecode(value)) + ">";
   }
   return "?";
 }

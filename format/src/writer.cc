@@ -37,7 +37,9 @@ inline uint64_t ZigZag(int64_t v) { return ZigZagEncode(v); }
 constexpr uint32_t kWireVarint = 0;
 constexpr uint32_t kWireLen = 2;
 
-void PutTag(std::string* out, uint32_t field, uint32_t wire) { PutVarint(out, (field << 3) | wire); }
+void PutTag(std::string* out, uint32_t field, uint32_t wire) {
+  PutVarint(out, (field << 3) | wire);
+}
 
 template <typename Vec, typename Fn>
 void PutPacked(std::string* out, std::string* scratch, uint32_t field, const Vec& v, Fn&& fn) {
@@ -65,13 +67,13 @@ auto Zig = [](int64_t x) { return ZigZag(x); };
 }  // namespace
 
 StatusOr<std::unique_ptr<SnapshotWriter>> SnapshotWriter::Create(const std::string& path,
-                                                                  const HeaderInfo& header) {
+                                                                 const HeaderInfo& header) {
   return Create(path, header, Options());
 }
 
 StatusOr<std::unique_ptr<SnapshotWriter>> SnapshotWriter::Create(const std::string& path,
-                                                                  const HeaderInfo& header,
-                                                                  Options options) {
+                                                                 const HeaderInfo& header,
+                                                                 Options options) {
   if (path.empty()) return InvalidArgument("snapshot path is empty");
   std::string tmp = path + ".tmp-" + std::to_string(getpid());
   FILE* f = std::fopen(tmp.c_str(), "wb");
@@ -84,8 +86,7 @@ StatusOr<std::unique_ptr<SnapshotWriter>> SnapshotWriter::Create(const std::stri
   return w;
 }
 
-SnapshotWriter::SnapshotWriter(std::string path, std::string tmp_path, FILE* file,
-                               Options options)
+SnapshotWriter::SnapshotWriter(std::string path, std::string tmp_path, FILE* file, Options options)
     : path_(std::move(path)), tmp_path_(std::move(tmp_path)), file_(file), options_(options) {
   std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
   if (options_.objects_per_chunk == 0) options_.objects_per_chunk = 1;
@@ -347,7 +348,8 @@ void SnapshotWriter::SetValue(std::string_view text, uint64_t full_length) {
 
 void SnapshotWriter::SetName(StringId name, StringId file, uint32_t line) {
   ObjectColumns& c = *cols_;
-  c.names.push_back({static_cast<uint32_t>(c.type_id.size() - 1), name.value(), file.value(), line});
+  c.names.push_back(
+      {static_cast<uint32_t>(c.type_id.size() - 1), name.value(), file.value(), line});
 }
 
 void SnapshotWriter::MaybeFlushObjects() {
@@ -366,8 +368,8 @@ void SnapshotWriter::SplitObjectEdges() {
 namespace {
 
 // ObjectChunk in wire format, field numbers as in heapsnap.proto, inside Record field 4.
-void EncodeObjectChunk(const SnapshotWriter::ObjectColumns& c, std::string* out,
-                       std::string* chunk, std::string* scratch) {
+void EncodeObjectChunk(const SnapshotWriter::ObjectColumns& c, std::string* out, std::string* chunk,
+                       std::string* scratch) {
   chunk->clear();
   if (c.first_index != 0) {
     PutTag(chunk, 1, kWireVarint);

@@ -84,10 +84,10 @@ StatusOr<Snapshot> LoadSnapshot(const std::string& path, const LoadOptions& opti
 // edges pointing at each object, 0 where the edges explain the whole refcount. Synthetic and
 // immortal objects get 0. This is the format's derived EXTERNAL root.
 struct ExternalReferences {
-  std::vector<uint64_t> count;   // per object
-  uint64_t objects = 0;          // objects with count > 0
-  uint64_t total = 0;            // sum of count
-  uint64_t overcounted = 0;      // objects with more counted edges than references
+  std::vector<uint64_t> count;  // per object
+  uint64_t objects = 0;         // objects with count > 0
+  uint64_t total = 0;           // sum of count
+  uint64_t overcounted = 0;     // objects with more counted edges than references
 };
 ExternalReferences ComputeExternalReferences(const Snapshot& snapshot);
 

@@ -36,8 +36,8 @@ struct ObjectBatch {
   std::vector<ObjectRecord> objects;
   std::vector<uint32_t> edge_begin;  // objects.size() + 1 offsets into `edges`
   std::vector<EdgeRecord> edges;
-  std::vector<ValueRecord> values;   // object_index is global
-  std::vector<NameRecord> names;     // object_index is global
+  std::vector<ValueRecord> values;  // object_index is global
+  std::vector<NameRecord> names;    // object_index is global
 };
 
 class SnapshotReader {

@@ -36,7 +36,13 @@ class Id {
 using StringId = Id<struct StringIdTag>;  // 0 = no string
 using TypeId = Id<struct TypeIdTag>;      // 0 = invalid
 
-enum class EdgeKind : uint8_t { kUnknown = 0, kTraverse = 1, kStrong = 2, kBorrowed = 3, kWeak = 4 };
+enum class EdgeKind : uint8_t {
+  kUnknown = 0,
+  kTraverse = 1,
+  kStrong = 2,
+  kBorrowed = 3,
+  kWeak = 4
+};
 
 enum class LabelKind : uint8_t {
   kNone = 0,

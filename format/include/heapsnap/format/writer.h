@@ -23,9 +23,9 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <thread>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -113,8 +113,8 @@ class SnapshotWriter {
   // The string table: each string once in an arena, found through an open-addressing index
   // (no allocation per string: a heap can hold millions of distinct dict keys).
   std::string_view StringById(uint32_t id) const {
-    return std::string_view(string_arena_).substr(string_offset_[id],
-                                                  string_offset_[id + 1] - string_offset_[id]);
+    return std::string_view(string_arena_)
+        .substr(string_offset_[id], string_offset_[id + 1] - string_offset_[id]);
   }
   void GrowStringIndex();
   std::string string_arena_;
