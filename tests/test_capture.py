@@ -90,6 +90,19 @@ def test_weakref_is_a_weak_edge(known):
     assert int(edge["target"], 16) == facts["weak_target"]
 
 
+def test_references_from_outside_the_graph(known):
+    facts, snap = known
+    objects = load(snap, [facts["c_held"], facts["cycle_a"]])
+    held = objects[facts["c_held"]]
+    assert held["external_refs"] == facts["c_held_extra"]
+    external = [r for r in held["roots"] if r["kind"] == "external"]
+    if facts["c_held_extra"]:
+        assert external and external[0]["count"] == 1
+        assert "held from outside the traversable graph" in external[0]["label"]
+    # Everything that holds CYCLE_A is in the graph: module dict and CYCLE_B.
+    assert objects[facts["cycle_a"]]["external_refs"] == 0
+
+
 def test_running_frame_local(known):
     facts, snap = known
     objects = load(snap, [facts["frame_local"]])
@@ -138,7 +151,7 @@ def test_roots_and_summary(known):
     assert set(summary) >= {"objects", "bytes", "python", "types"}
     types = {t["type"]: t for t in summary["types"]}
     assert types["__main__.Order"]["count"] == 10
-    assert types["__main__.Node"]["count"] == 3
+    assert types["__main__.Node"]["count"] == 4  # cycle a, cycle b, weak target, C-held
     assert sum(t["bytes"] for t in summary["types"]) == summary["bytes"]
     assert [t["bytes"] for t in summary["types"]] == sorted(
         (t["bytes"] for t in summary["types"]), reverse=True)

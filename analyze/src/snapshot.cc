@@ -137,9 +137,36 @@ StatusOr<Snapshot> LoadSnapshot(const std::string& path, const LoadOptions& opti
       return DataLoss(path + ": corrupt: root '" + s.strings[r.label.value()] + "' names " +
                       Hex(r.address) + ", which is not in the snapshot");
     }
-    s.roots.push_back({r.kind, *found, r.label, r.thread_id, r.depth});
+    s.roots.push_back({r.kind, *found, r.label, r.thread_id, r.depth, 0});
+  }
+  s.captured_roots = s.roots.size();
+  ExternalReferences external = ComputeExternalReferences(s);
+  for (uint32_t i = 0; i < s.object_count(); ++i) {
+    if (external.count[i] > 0) {
+      s.roots.push_back({RootKind::kExternal, NodeIndex(i), StringId(), 0, 0, external.count[i]});
+    }
+    if (s.flags[i] & object_flags::kImmortal) {
+      s.roots.push_back({RootKind::kImmortal, NodeIndex(i), StringId(), 0, 0, 0});
+    }
+    if (s.flags[i] & object_flags::kFrozen) {
+      s.roots.push_back({RootKind::kFrozen, NodeIndex(i), StringId(), 0, 0, 0});
+    }
   }
   return s;
+}
+
+std::string RootDescription(const Snapshot& s, const SnapshotRoot& r) {
+  switch (r.kind) {
+    case RootKind::kExternal:
+      return "held from outside the traversable graph (C code, extension state) x" +
+             std::to_string(r.count);
+    case RootKind::kImmortal:
+      return "immortal";
+    case RootKind::kFrozen:
+      return "frozen by gc.freeze()";
+    default:
+      return s.String(r.label);
+  }
 }
 
 ExternalReferences ComputeExternalReferences(const Snapshot& s) {

@@ -24,8 +24,12 @@ TEST(LoadSnapshot, ResolvesEdgesAndRoots) {
   EXPECT_EQ(s->edge_target, (std::vector<uint32_t>{1, 2, 1}));
   EXPECT_EQ(s->edge_kind[1], EdgeKind::kWeak);
   EXPECT_EQ(s->size[2], 33u);  // the fixup replaced 30
-  ASSERT_EQ(s->roots.size(), 1u);
+  ASSERT_EQ(s->captured_roots, 1u);
   EXPECT_EQ(s->roots[0].node.value(), 0u);
+  // Derived: 0x300 (refcount 1, nothing points at it) and 0x200 (refcount 5, one weak edge).
+  ASSERT_EQ(s->roots.size(), 3u);
+  EXPECT_EQ(s->roots[1].kind, RootKind::kExternal);
+  EXPECT_EQ(s->roots[2].count, 5u);
   EXPECT_EQ(s->FindAddress(0x200)->value(), 2u);
   EXPECT_FALSE(s->FindAddress(0x999).has_value());
   EXPECT_EQ(s->TypeName(NodeIndex(1)), "B");
@@ -71,6 +75,14 @@ TEST(ExternalReferences, CountsWhatEdgesDoNotExplain) {
   EXPECT_EQ(ext.objects, 2u);
   EXPECT_EQ(ext.total, 3u);
   EXPECT_EQ(ext.overcounted, 1u);  // 0x4: one counted edge, refcount 0
+  // The loader turns them into derived EXTERNAL roots with their counts.
+  ASSERT_EQ(s->captured_roots, 0u);
+  ASSERT_EQ(s->roots.size(), 2u);
+  EXPECT_EQ(s->roots[0].kind, RootKind::kExternal);
+  EXPECT_EQ(s->roots[0].node.value(), 0u);
+  EXPECT_EQ(s->roots[1].count, 2u);
+  EXPECT_EQ(RootDescription(*s, s->roots[1]),
+            "held from outside the traversable graph (C code, extension state) x2");
 }
 
 }  // namespace

@@ -76,6 +76,11 @@ int hs_is_finalized(PyObject* op) {
 int hs_is_immortal(PyObject* op) {
 #if PY_VERSION_HEX >= 0x030C0000
   return _Py_IsImmortal(op);
+#elif PY_VERSION_HEX >= 0x030B0000
+  /* 3.11's statically allocated objects (deep-frozen code and its constants, small ints,
+   * _Py_ID strings) start at _PyObject_IMMORTAL_REFCNT = 999999999 and are never freed; their
+   * references to other objects were never counted. Ordinary objects come nowhere near. */
+  return Py_REFCNT(op) >= 999999999 / 2;
 #else
   (void)op;
   return 0;

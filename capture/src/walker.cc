@@ -251,6 +251,7 @@ enum class Labeler : uint8_t {
   kTraceback,
   kStaticOrClassMethod,
   kProperty,
+  kDescriptor,
 };
 
 struct TypeEntry {
@@ -310,7 +311,8 @@ class Walker {
   void LabelFunction(PyObject* op);
   void LabelFrameView(const hs_frame_view& view, bool include_specials);
   void LabelType(PyObject* op);
-  void EmitEdges();
+  // uncounted: the source holds no counted references (3.11's static objects).
+  void EmitEdges(bool uncounted = false);
   void SetValuePreview(PyObject* op);
   void SetObjectName(PyObject* op, const TypeEntry& type);
   uint64_t ObjectSize(PyObject* op, const TypeEntry& type, uint64_t index);
@@ -556,6 +558,9 @@ TypeEntry& Walker::TypeOf(PyTypeObject* tp) {
     entry->labeler = Labeler::kStaticOrClassMethod;
   } else if (tp == &PyProperty_Type) {
     entry->labeler = Labeler::kProperty;
+  } else if (tp == &PyMethodDescr_Type || tp == &PyClassMethodDescr_Type ||
+             tp == &PyGetSetDescr_Type || tp == &PyMemberDescr_Type || tp == &PyWrapperDescr_Type) {
+    entry->labeler = Labeler::kDescriptor;
   } else if (tp->tp_name != nullptr && std::strcmp(tp->tp_name, "collections.deque") == 0) {
     entry->labeler = Labeler::kDeque;
   }
@@ -580,7 +585,10 @@ void Walker::LabelInstance(PyObject* op, const TypeEntry& type) {
     }
   }
   AddField(hs_instance_dict(op), "__dict__");
-  AddField(reinterpret_cast<PyObject*>(Py_TYPE(op)), "__class__");
+  // Instances of heap types own a reference to their type. For non-GC instances gc cannot see
+  // it, and a container may report it for them (3.11's lru_cache visits each link's type), so
+  // it is left to the refcount to show.
+  if (IsGc(op)) AddField(reinterpret_cast<PyObject*>(Py_TYPE(op)), "__class__");
 }
 
 void Walker::LabelDict(PyObject* op) {
@@ -588,13 +596,18 @@ void Walker::LabelDict(PyObject* op) {
   const bool kwdefaults = names != nullptr && names->role == 3;
   // 3.13: values stored inline in their owner object belong to the owner.
   const EdgeKind value_kind = hs_dict_values_embedded(op) ? EdgeKind::kBorrowed : EdgeKind::kStrong;
+  // A split (key-sharing) dict's keys belong to the shared keys object of the class, which
+  // holds one reference to each; the dict holds none.
+  const EdgeKind key_kind = reinterpret_cast<PyDictObject*>(op)->ma_values != nullptr
+                                ? EdgeKind::kBorrowed
+                                : EdgeKind::kStrong;
   Py_ssize_t pos = 0;
   PyObject* key = nullptr;
   PyObject* value = nullptr;
   while (PyDict_Next(op, &pos, &key, &value)) {
     if (kwdefaults && PyUnicode_Check(key)) {
       AddLabel(value, LabelKind::kParameterDefault, Name(key).value(), value_kind);
-      AddLabel(key, LabelKind::kDictKeyObject, KeyRepr(key).value());
+      AddLabel(key, LabelKind::kDictKeyObject, KeyRepr(key).value(), key_kind);
       continue;
     }
     // Value first, then key: the order dict_traverse visits them in (when it visits keys).
@@ -603,14 +616,14 @@ void Walker::LabelDict(PyObject* op) {
       long long v = PyLong_AsLongLongAndOverflow(key, &overflow);
       if (overflow == 0 && !(v == -1 && PyErr_Occurred())) {
         AddLabel(value, LabelKind::kDictKeyInt, ZigZagEncode(v), value_kind);
-        AddLabel(key, LabelKind::kDictKeyIntObject, ZigZagEncode(v));
+        AddLabel(key, LabelKind::kDictKeyIntObject, ZigZagEncode(v), key_kind);
         continue;
       }
       PyErr_Clear();
     }
     StringId repr = KeyRepr(key);
     AddLabel(value, LabelKind::kDictKey, repr.value(), value_kind);
-    AddLabel(key, LabelKind::kDictKeyObject, repr.value());
+    AddLabel(key, LabelKind::kDictKeyObject, repr.value(), key_kind);
   }
 }
 
@@ -665,7 +678,17 @@ void Walker::LabelFrameView(const hs_frame_view& v, bool include_specials) {
 
 void Walker::LabelType(PyObject* op) {
   auto* tp = reinterpret_cast<PyTypeObject*>(op);
-  if (!(tp->tp_flags & Py_TPFLAGS_HEAPTYPE)) return;  // static types are not traversed
+  if (!(tp->tp_flags & Py_TPFLAGS_HEAPTYPE)) {
+    // Static types are not traversed, but own their dict, MRO and bases (3.12+ keeps those of
+    // builtin types in the interpreter state and leaves the fields NULL).
+    AddField(tp->tp_dict, "__dict__");
+    AddField(tp->tp_mro, "__mro__");
+    AddField(tp->tp_bases, "__bases__");
+    // A static type's tp_base is set in C and was never counted (PyType_Ready counts only
+    // the object base it fills in itself).
+    AddField(reinterpret_cast<PyObject*>(tp->tp_base), "__base__", EdgeKind::kBorrowed);
+    return;
+  }
   auto* ht = reinterpret_cast<PyHeapTypeObject*>(tp);
   AddField(tp->tp_dict, "__dict__");
   AddField(tp->tp_mro, "__mro__");
@@ -682,7 +705,10 @@ void Walker::LabelType(PyObject* op) {
 #else
   AddField(static_cast<PyObject*>(tp->tp_subclasses), "__subclasses__");
 #endif
-  AddField(reinterpret_cast<PyObject*>(Py_TYPE(op)), "__class__");
+  // A class holds a reference to its metaclass only when the metaclass is a heap type.
+  if (Py_TYPE(op)->tp_flags & Py_TPFLAGS_HEAPTYPE) {
+    AddField(reinterpret_cast<PyObject*>(Py_TYPE(op)), "__class__");
+  }
 }
 
 void Walker::CollectLabels(PyObject* op, const TypeEntry& type) {
@@ -812,6 +838,13 @@ void Walker::CollectLabels(PyObject* op, const TypeEntry& type) {
       AddField(p->doc, "__doc__");
       break;
     }
+    case Labeler::kDescriptor: {
+      auto* d = reinterpret_cast<PyDescrObject*>(op);
+      AddField(reinterpret_cast<PyObject*>(d->d_type), "__objclass__");
+      AddField(d->d_name, "__name__");
+      AddField(d->d_qualname, "__qualname__");
+      break;
+    }
     case Labeler::kNone:
       break;
   }
@@ -823,7 +856,7 @@ int CollectVisit(PyObject* target, void* arg) {
   return 0;
 }
 
-void Walker::EmitEdges() {
+void Walker::EmitEdges(bool uncounted) {
   const size_t n_labels = labels_.size();
   matched_.assign(n_labels, 0);
   size_t cursor = 0;
@@ -862,7 +895,7 @@ void Walker::EmitEdges() {
     }
     EdgeRecord e;
     e.target = Addr(t);
-    e.kind = EdgeKind::kTraverse;
+    e.kind = uncounted ? EdgeKind::kBorrowed : EdgeKind::kTraverse;
     if (label != nullptr) {
       e.label_kind = label->kind;
       e.label_value = label->value;
@@ -876,7 +909,10 @@ void Walker::EmitEdges() {
   for (size_t i = 0; i < n_labels; ++i) {
     if (matched_[i]) continue;
     const Label& l = labels_[i];
-    w_->AddEdge({Addr(l.target), l.kind_if_not_traversed, l.kind, l.value});
+    const EdgeKind kind = uncounted && l.kind_if_not_traversed == EdgeKind::kStrong
+                              ? EdgeKind::kBorrowed
+                              : l.kind_if_not_traversed;
+    w_->AddEdge({Addr(l.target), kind, l.kind, l.value});
     Register(l.target);
   }
 }
@@ -1025,7 +1061,8 @@ void Walker::ProcessObject(PyObject* op, uint32_t generation) {
       ++k;
     }
   }
-  EmitEdges();
+  // 3.11's static objects (deep-frozen code, constants) never counted their references.
+  EmitEdges(PY_VERSION_HEX < 0x030C0000 && (flags & object_flags::kImmortal) != 0);
   SetValuePreview(op);
   SetObjectName(op, type);
 }

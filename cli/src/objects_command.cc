@@ -134,8 +134,9 @@ class ObjectsCommand : public Command {
           if (r.node.value() != n) continue;
           j.BeginObject();
           j.Key("kind").String(RootKindName(r.kind));
-          j.Key("label").String(s.String(r.label));
+          j.Key("label").String(RootDescription(s, r));
           j.Key("depth").Uint(r.depth);
+          if (r.kind == RootKind::kExternal) j.Key("count").Uint(r.count);
           j.EndObject();
         }
         j.EndArray();
@@ -162,7 +163,7 @@ class ObjectsCommand : public Command {
         std::cout << "    value: " << v->text << (v->text.size() < v->length ? "..." : "") << "\n";
       }
       for (const SnapshotRoot& r : s.roots) {
-        if (r.node.value() == n) std::cout << "    root: " << s.String(r.label) << "\n";
+        if (r.node.value() == n) std::cout << "    root: " << RootDescription(s, r) << "\n";
       }
       for (uint64_t e = s.edge_begin[n]; e < s.edge_begin[n + 1]; ++e) {
         NodeIndex t(s.edge_target[e]);

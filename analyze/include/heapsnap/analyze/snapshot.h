@@ -27,9 +27,10 @@ using NodeIndex = Id<struct NodeIndexTag>;  // position of an object in the snap
 struct SnapshotRoot {
   RootKind kind;
   NodeIndex node;
-  StringId label;
+  StringId label;     // 0 for derived roots
   uint64_t thread_id;
   uint32_t depth;
+  uint64_t count = 0;  // EXTERNAL: references from outside the recorded graph
 };
 
 struct Snapshot {
@@ -55,7 +56,10 @@ struct Snapshot {
 
   std::vector<ValueRecord> values;  // sorted by object_index
   std::vector<NameRecord> names;    // sorted by object_index
-  std::vector<SnapshotRoot> roots;  // as written by the capture (derived kinds are not stored)
+  // The capture's roots in file order, then the derived ones: EXTERNAL for every object with
+  // references from outside the recorded graph (with their count), IMMORTAL and FROZEN.
+  std::vector<SnapshotRoot> roots;
+  size_t captured_roots = 0;  // roots[0, captured_roots) come from the file
 
   size_t object_count() const { return address.size(); }
   size_t edge_count() const { return edge_target.size(); }
@@ -79,6 +83,9 @@ struct LoadOptions {
 };
 
 StatusOr<Snapshot> LoadSnapshot(const std::string& path, const LoadOptions& options = {});
+
+// A readable description of a root: its label, or for derived roots what they mean.
+std::string RootDescription(const Snapshot& snapshot, const SnapshotRoot& root);
 
 // References from outside the recorded graph: refcount minus the counted (traverse and strong)
 // edges pointing at each object, 0 where the edges explain the whole refcount. Synthetic and
