@@ -1,5 +1,9 @@
 #include "heapsnap/analyze/snapshot.h"
 
+#include <algorithm>
+#include <cstdio>
+#include <random>
+
 #include "gtest/gtest.h"
 #include "test_snapshots.h"
 
@@ -83,6 +87,74 @@ TEST(ExternalReferences, CountsWhatEdgesDoNotExplain) {
   EXPECT_EQ(s->roots[1].count, 2u);
   EXPECT_EQ(RootDescription(*s, s->roots[1]),
             "held from outside the traversable graph (C code, extension state) x2");
+}
+
+}  // namespace
+}  // namespace heapsnap
+
+namespace heapsnap {
+namespace {
+
+// Snapshots are untrusted: random damage must give an error or a valid snapshot, never a crash,
+// a hang or an out-of-range index (run under the sanitizers, this is a small fuzzer).
+TEST(LoadSnapshot, SurvivesRandomDamage) {
+  std::vector<testing::TestObject> objects;
+  for (uint64_t i = 0; i < 300; ++i) {
+    objects.push_back({0x1000 + 16 * i, i % 3 ? "A" : "B", 8 + i, 2,
+                       {{0x1000 + 16 * ((i * 7) % 300), EdgeKind::kTraverse},
+                        {0x1000 + 16 * ((i + 1) % 300), EdgeKind::kStrong}}});
+  }
+  std::string path = testing::WriteTestSnapshot("fuzz_base", objects,
+                                                {{RootKind::kModules, 0x1000, StringId(), 0, 0}});
+  std::string good;
+  {
+    FILE* f = std::fopen(path.c_str(), "rb");
+    ASSERT_NE(f, nullptr);
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) good.append(buf, n);
+    std::fclose(f);
+  }
+  std::mt19937 rng(42);
+  std::string damaged_path = testing::TempSnapshotPath("fuzz");
+  int accepted = 0;
+  for (int round = 0; round < 600; ++round) {
+    std::string bad = good;
+    switch (round % 4) {
+      case 0:  // a few random bytes
+        for (int k = 0; k < 1 + static_cast<int>(rng() % 4); ++k) {
+          bad[rng() % bad.size()] = static_cast<char>(rng());
+        }
+        break;
+      case 1:  // cut
+        bad.resize(rng() % bad.size());
+        break;
+      case 2:  // duplicate a slice
+      {
+        size_t from = rng() % bad.size();
+        size_t len = rng() % 64;
+        bad.insert(rng() % bad.size(), bad.substr(from, len));
+        break;
+      }
+      default:  // zero a run
+      {
+        size_t from = rng() % bad.size();
+        for (size_t k = from; k < std::min(bad.size(), from + rng() % 32); ++k) bad[k] = 0;
+      }
+    }
+    FILE* f = std::fopen(damaged_path.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    std::fwrite(bad.data(), 1, bad.size(), f);
+    std::fclose(f);
+    auto s = LoadSnapshot(damaged_path);
+    if (s.ok()) {
+      ++accepted;  // only possible if the damage left the bytes unchanged
+      EXPECT_EQ(bad, good);
+    } else {
+      EXPECT_NE(s.status().message().find(damaged_path), std::string::npos);
+    }
+  }
+  EXPECT_LT(accepted, 600);
 }
 
 }  // namespace

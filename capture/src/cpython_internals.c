@@ -40,6 +40,16 @@
 #define HS_GC_NEXT(g) _PyGCHead_NEXT(g)
 #endif
 
+/* Appends a named reference to out[*n] if there is room and the target is set. */
+static void add_ref(hs_named_ref* out, int* n, int max, const char* name, void* target) {
+  if (target != NULL && *n < max) {
+    out[*n].name = name;
+    out[*n].target = (PyObject*)target;
+    (*n)++;
+  }
+}
+#define HS_ADD(label, field) add_ref(out, &n, max, (label), (void*)(field))
+
 static struct _gc_runtime_state* hs_gc_state(void) {
 #if PY_VERSION_HEX >= 0x03090000
   return &PyInterpreterState_Get()->gc;
@@ -139,14 +149,6 @@ PyObject* hs_code_qualname(PyObject* code) {
 int hs_code_refs(PyObject* code, hs_named_ref* out, int max) {
   PyCodeObject* co = (PyCodeObject*)code;
   int n = 0;
-#define HS_ADD(label, field)                       \
-  do {                                             \
-    if ((field) != NULL && n < max) {              \
-      out[n].name = (label);                       \
-      out[n].target = (PyObject*)(field);          \
-      n++;                                         \
-    }                                              \
-  } while (0)
   HS_ADD("co_consts", co->co_consts);
   HS_ADD("co_names", co->co_names);
   HS_ADD("co_filename", co->co_filename);
@@ -178,7 +180,6 @@ int hs_code_refs(PyObject* code, hs_named_ref* out, int max) {
 #elif PY_VERSION_HEX >= 0x030B0000
   HS_ADD("co_code", co->_co_code);
 #endif
-#undef HS_ADD
   return n;
 }
 
@@ -476,14 +477,6 @@ int hs_is_tracked(PyObject* op) {
 int hs_generator_refs(PyObject* gen, hs_named_ref* out, int max) {
   PyGenObject* g = (PyGenObject*)gen;
   int n = 0;
-#define HS_ADD(label, field)              \
-  do {                                    \
-    if ((field) != NULL && n < max) {     \
-      out[n].name = (label);              \
-      out[n].target = (PyObject*)(field); \
-      n++;                                \
-    }                                     \
-  } while (0)
   HS_ADD("__name__", g->gi_name);
   HS_ADD("__qualname__", g->gi_qualname);
 #if PY_VERSION_HEX >= 0x030B0000
@@ -502,7 +495,6 @@ int hs_generator_refs(PyObject* gen, hs_named_ref* out, int max) {
   HS_ADD("exc_value", g->gi_exc_state.exc_value);
   HS_ADD("exc_traceback", g->gi_exc_state.exc_traceback);
 #endif
-#undef HS_ADD
   return n;
 }
 
