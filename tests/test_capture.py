@@ -177,11 +177,32 @@ def test_capture_passes_exit_code_through(python, tmp_path):
     assert os.path.exists(snap)
 
 
-def test_capture_changes_nothing(python, tmp_path):
-    env = dict(os.environ, PYTHONPATH=os.path.join(os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__))), "build", "lib", "heapsnap", "python"))
+def python_env():
     from conftest import BUILD
-    env["PYTHONPATH"] = os.path.join(BUILD, "lib", "heapsnap", "python")
+    return dict(os.environ, PYTHONPATH=os.path.join(BUILD, "lib", "heapsnap", "python"))
+
+
+@pytest.mark.parametrize("shape", ["garbage", "reachable", "both"])
+def test_collector_reproduced(python, tmp_path, shape):
+    """What the snapshot predicts a full collection frees equals what gc.collect() returns
+    right after the capture."""
+    snap = tmp_path / "gc.heapsnap"
+    out = run([python, fixture("gc_effect.py"), "dump", str(snap), shape], env=python_env())
+    assert out.returncode == 0, out.stderr
+    collected = json.loads(out.stdout)["collected"]
+    summary = heapsnap_json("summary", snap)
+    assert summary["unreachable"]["objects"] == collected
+    assert summary["inconsistent_objects"] == 0
+    if shape == "reachable":
+        assert collected == 0
+    else:
+        assert collected > 1000
+        assert summary["unreachable"]["cycles"] >= 551  # 500 pairs, 50 finalizers, 1 list
+        assert summary["unreachable"]["retained_bytes"] >= summary["unreachable"]["bytes"] > 0
+
+
+def test_capture_changes_nothing(python, tmp_path):
+    env = python_env()
     results = {}
     for mode in ("nodump", "dump"):
         out = run([python, fixture("gc_effect.py"), mode, str(tmp_path / "gc.heapsnap")], env=env)

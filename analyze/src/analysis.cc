@@ -256,11 +256,13 @@ Analysis Analyze(const Snapshot& s, const AnalysisOptions& options) {
     for (uint32_t i = 0; i < n; ++i) {
       succ_begin[i] = succ_target.size();
       for (uint64_t e = s.edge_begin[i]; e < s.edge_begin[i + 1]; ++e) {
-        if (Retains(s.edge_kind[e]) && s.edge_target[e] != i) succ_target.push_back(s.edge_target[e]);
+        if (Retains(s.edge_kind[e]) && s.edge_target[e] != i)
+          succ_target.push_back(s.edge_target[e]);
       }
     }
     succ_begin[R] = succ_target.size();
-    for (const auto& level : levels) succ_target.insert(succ_target.end(), level.begin(), level.end());
+    for (const auto& level : levels)
+      succ_target.insert(succ_target.end(), level.begin(), level.end());
     succ_target.insert(succ_target.end(), unexplained.begin(), unexplained.end());
     succ_target.push_back(G);
     succ_begin[G] = succ_target.size();

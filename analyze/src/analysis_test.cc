@@ -31,8 +31,10 @@ std::vector<TestObject> RandomHeap(std::mt19937& rng, uint32_t n) {
     objects[i].type = kTypes[rng() % 3];
     objects[i].size = 16 + rng() % 100;
     const uint32_t r = rng() % 100;
-    objects[i].flags = r < 80 ? kTracked : r < 88 ? 0 : r < 94 ? (kTracked | object_flags::kFrozen)
-                                                               : (object_flags::kImmortal);
+    objects[i].flags = r < 80   ? kTracked
+                       : r < 88 ? 0
+                       : r < 94 ? (kTracked | object_flags::kFrozen)
+                                : (object_flags::kImmortal);
     objects[i].refcount = rng() % 5 == 0 ? 1 + rng() % 2 : 0;  // from outside
   }
   const uint32_t m = rng() % (3 * n + 1);
@@ -40,8 +42,10 @@ std::vector<TestObject> RandomHeap(std::mt19937& rng, uint32_t n) {
     const uint32_t a = rng() % n;
     const uint32_t b = rng() % n;
     const uint32_t r = rng() % 100;
-    EdgeKind kind = r < 70 ? EdgeKind::kTraverse
-                           : r < 85 ? EdgeKind::kStrong : r < 95 ? EdgeKind::kWeak : EdgeKind::kBorrowed;
+    EdgeKind kind = r < 70   ? EdgeKind::kTraverse
+                    : r < 85 ? EdgeKind::kStrong
+                    : r < 95 ? EdgeKind::kWeak
+                             : EdgeKind::kBorrowed;
     objects[a].edges.emplace_back(objects[b].address, kind);
     if (Retains(kind)) ++objects[b].refcount;
   }
@@ -156,8 +160,8 @@ TEST(Analysis, RetainedSizesMatchBruteForce) {
       if (Retains(kind)) ++objects[b].refcount;
     }
     objects[0].refcount += 1;  // sys.modules' reference is C's
-    Snapshot s = Load(WriteTestSnapshot("retained", objects,
-                                        {{RootKind::kModules, objects[0].address, StringId(), 0, 0}}));
+    Snapshot s = Load(WriteTestSnapshot(
+        "retained", objects, {{RootKind::kModules, objects[0].address, StringId(), 0, 0}}));
     Analysis a = Analyze(s);
     ASSERT_EQ(a.collector.unreachable_objects, 0u);
     std::vector<uint32_t> sources = {0};
@@ -189,8 +193,8 @@ TEST(Analysis, GarbageCyclesAreReportedAsSuch) {
       {0x400, "dict", 30, 1, {{0x500, EdgeKind::kTraverse}}, kTracked},
       {0x500, "Node", 50, 1, {}, kTracked},
   };
-  Snapshot s = Load(WriteTestSnapshot("garbage", objects,
-                                      {{RootKind::kModules, 0x400, StringId(), 0, 0}}));
+  Snapshot s =
+      Load(WriteTestSnapshot("garbage", objects, {{RootKind::kModules, 0x400, StringId(), 0, 0}}));
   Analysis a = Analyze(s);
   EXPECT_EQ(a.collector.unreachable_objects, 2u);
   EXPECT_EQ(a.collector.unreachable_bytes, 100u);

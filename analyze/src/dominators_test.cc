@@ -131,7 +131,8 @@ TEST(Dominators, MatchBoostAndTheDefinitionOnRandomGraphs) {
     std::vector<uint32_t> ours = ComputeDominators(g.Csr(), root);
     std::string edges;
     for (auto [a, b] : g.edges) edges += std::to_string(a) + ">" + std::to_string(b) + " ";
-    ASSERT_EQ(ours, BruteForceIdom(g, root)) << "round " << round << " root " << root << ": " << edges;
+    ASSERT_EQ(ours, BruteForceIdom(g, root))
+        << "round " << round << " root " << root << ": " << edges;
     ASSERT_EQ(ours, BoostIdom(g, root)) << "round " << round << " root " << root << ": " << edges;
   }
 }

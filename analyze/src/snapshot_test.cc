@@ -100,7 +100,10 @@ namespace {
 TEST(LoadSnapshot, SurvivesRandomDamage) {
   std::vector<testing::TestObject> objects;
   for (uint64_t i = 0; i < 300; ++i) {
-    objects.push_back({0x1000 + 16 * i, i % 3 ? "A" : "B", 8 + i, 2,
+    objects.push_back({0x1000 + 16 * i,
+                       i % 3 ? "A" : "B",
+                       8 + i,
+                       2,
                        {{0x1000 + 16 * ((i * 7) % 300), EdgeKind::kTraverse},
                         {0x1000 + 16 * ((i + 1) % 300), EdgeKind::kStrong}}});
   }

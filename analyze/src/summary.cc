@@ -3,9 +3,59 @@
 #include <algorithm>
 #include <set>
 
+#include "heapsnap/analyze/analysis.h"
 #include "heapsnap/format/reader.h"
 
 namespace heapsnap {
+
+namespace {
+
+void SortTypes(std::vector<TypeTotal>* types) {
+  std::sort(types->begin(), types->end(), [](const TypeTotal& a, const TypeTotal& b) {
+    if (a.bytes != b.bytes) return a.bytes > b.bytes;
+    if (a.count != b.count) return a.count > b.count;
+    return a.qualname < b.qualname;
+  });
+}
+
+}  // namespace
+
+Summary SummarizeSnapshot(const Snapshot& snap) {
+  Summary s;
+  s.header = snap.header;
+  s.edges = snap.edge_count();
+  std::vector<uint64_t> count(snap.types.size(), 0);
+  std::vector<uint64_t> bytes(snap.types.size(), 0);
+  for (size_t i = 0; i < snap.object_count(); ++i) {
+    const uint32_t f = snap.flags[i];
+    if (f & object_flags::kSynthetic) {
+      ++s.running_frames;
+      continue;
+    }
+    ++s.objects;
+    s.bytes += snap.size[i];
+    ++count[snap.type[i].value()];
+    bytes[snap.type[i].value()] += snap.size[i];
+    if (f & object_flags::kGcTracked) ++s.gc_tracked;
+    if (f & object_flags::kFrozen) ++s.frozen;
+    if (f & object_flags::kImmortal) ++s.immortal;
+    if (f & object_flags::kFinalized) ++s.finalized;
+    if (f & object_flags::kInGcGarbage) ++s.in_gc_garbage;
+  }
+  std::set<uint64_t> threads;
+  for (size_t r = 0; r < snap.captured_roots; ++r) {
+    ++s.roots;
+    if (snap.roots[r].thread_id != 0) threads.insert(snap.roots[r].thread_id);
+  }
+  s.threads = threads.size();
+  for (size_t t = 1; t < snap.types.size(); ++t) {
+    if (count[t] == 0) continue;
+    s.types.push_back({TypeId(static_cast<uint32_t>(t)), snap.String(snap.types[t].name),
+                       snap.String(snap.types[t].qualname), count[t], bytes[t], 0});
+  }
+  SortTypes(&s.types);
+  return s;
+}
 
 StatusOr<Summary> Summarize(const std::string& path) {
   auto opened = SnapshotReader::Open(path);
@@ -71,14 +121,31 @@ StatusOr<Summary> Summarize(const std::string& path) {
   for (size_t t = 1; t < count.size(); ++t) {
     if (count[t] == 0) continue;
     const TypeRecord& type = reader.type(TypeId(static_cast<uint32_t>(t)));
-    s.types.push_back({reader.string(type.name), reader.string(type.qualname), count[t], bytes[t]});
+    s.types.push_back({TypeId(static_cast<uint32_t>(t)), reader.string(type.name),
+                       reader.string(type.qualname), count[t], bytes[t], 0});
   }
-  std::sort(s.types.begin(), s.types.end(), [](const TypeTotal& a, const TypeTotal& b) {
-    if (a.bytes != b.bytes) return a.bytes > b.bytes;
-    if (a.count != b.count) return a.count > b.count;
-    return a.qualname < b.qualname;
-  });
+  SortTypes(&s.types);
   return s;
+}
+
+void AddAnalysis(const Analysis& a, Summary* s) {
+  s->analyzed = true;
+  s->unreachable_objects = a.collector.unreachable_objects;
+  s->unreachable_bytes = a.collector.unreachable_bytes;
+  s->unreachable_retained_bytes = a.garbage_retained_bytes;
+  s->unreachable_retained_objects = a.garbage_retained_objects;
+  s->unreachable_cycles = a.garbage_cycles;
+  s->inconsistent_objects = a.collector.inconsistent_objects;
+  const Snapshot& snap = a.snapshot();
+  for (size_t r = snap.captured_roots; r < snap.roots.size(); ++r) {
+    if (snap.roots[r].kind == RootKind::kExternal) {
+      ++s->external_objects;
+      s->external_references += snap.roots[r].count;
+    }
+  }
+  for (TypeTotal& t : s->types) {
+    if (t.id.value() < a.types.size()) t.retained_bytes = a.types[t.id.value()].retained_bytes;
+  }
 }
 
 }  // namespace heapsnap

@@ -23,6 +23,8 @@ class Command {
 std::unique_ptr<Command> MakeCaptureCommand();
 std::unique_ptr<Command> MakeSummaryCommand();
 std::unique_ptr<Command> MakeObjectsCommand();
+std::unique_ptr<Command> MakePathCommand();
+std::unique_ptr<Command> MakeTopCommand();
 
 // Shared formatting.
 std::string FormatBytes(uint64_t bytes);              // "1.2 MiB"

@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   commands.push_back(heapsnap::cli::MakeCaptureCommand());
   commands.push_back(heapsnap::cli::MakeSummaryCommand());
   commands.push_back(heapsnap::cli::MakeObjectsCommand());
+  commands.push_back(heapsnap::cli::MakePathCommand());
+  commands.push_back(heapsnap::cli::MakeTopCommand());
   std::vector<std::pair<CLI::App*, heapsnap::cli::Command*>> registered;
   for (auto& c : commands) registered.emplace_back(c->Register(app), c.get());
   try {

@@ -6,6 +6,7 @@
 #include "command.h"
 #include "heapsnap/analyze/summary.h"
 #include "json.h"
+#include "loaded.h"
 
 namespace heapsnap::cli {
 namespace {
@@ -30,9 +31,10 @@ class SummaryCommand : public Command {
   }
 
   StatusOr<int> Run() override {
-    StatusOr<Summary> s = Summarize(path_);
-    if (!s.ok()) return s.status();
-    const Summary& sum = *s;
+    auto loaded = LoadAndAnalyze(path_);
+    if (!loaded.ok()) return loaded.status();
+    Summary sum = SummarizeSnapshot((*loaded)->snapshot);
+    AddAnalysis((*loaded)->analysis, &sum);
     size_t limit = sum.types.size();
     if (top_.has_value()) {
       if (*top_ > 0) limit = std::min(limit, *top_);
@@ -51,6 +53,7 @@ class SummaryCommand : public Command {
         j.Key("type").String(sum.types[i].qualname);
         j.Key("count").Uint(sum.types[i].count);
         j.Key("bytes").Uint(sum.types[i].bytes);
+        j.Key("retained_bytes").Uint(sum.types[i].retained_bytes);
         j.EndObject();
       }
       j.EndArray();
@@ -59,6 +62,18 @@ class SummaryCommand : public Command {
       j.Key("threads").Uint(sum.threads);
       j.Key("running_frames").Uint(sum.running_frames);
       j.Key("reason").String(sum.header.reason);
+      j.Key("unreachable").BeginObject();
+      j.Key("objects").Uint(sum.unreachable_objects);
+      j.Key("bytes").Uint(sum.unreachable_bytes);
+      j.Key("retained_objects").Uint(sum.unreachable_retained_objects);
+      j.Key("retained_bytes").Uint(sum.unreachable_retained_bytes);
+      j.Key("cycles").Uint(sum.unreachable_cycles);
+      j.EndObject();
+      j.Key("external").BeginObject();
+      j.Key("objects").Uint(sum.external_objects);
+      j.Key("references").Uint(sum.external_references);
+      j.EndObject();
+      j.Key("inconsistent_objects").Uint(sum.inconsistent_objects);
       j.EndObject();
       std::cout << "\n";
       return 0;
@@ -82,15 +97,27 @@ class SummaryCommand : public Command {
     if (sum.finalized > 0)
       std::cout << "; " << FormatCount(sum.finalized) << " objects already finalized";
     if (!h.values) std::cout << "; values not recorded";
-    std::cout << "\n\n";
+    std::cout << "\n";
+    if (sum.unreachable_objects > 0) {
+      std::cout << "unreachable garbage: " << FormatCount(sum.unreachable_objects) << " objects in "
+                << FormatCount(sum.unreachable_cycles) << " cycles; a full gc.collect() would free "
+                << FormatBytes(sum.unreachable_retained_bytes) << " ("
+                << FormatCount(sum.unreachable_retained_objects) << " objects)\n";
+    } else {
+      std::cout << "unreachable garbage: none\n";
+    }
+    std::cout << "held from outside the graph (C code, extensions): "
+              << FormatCount(sum.external_objects) << " objects\n\n";
     std::cout << std::setw(12) << "count" << std::setw(12) << "bytes" << std::setw(8) << "%"
+              << std::setw(12) << "retained"
               << "  type\n";
     for (size_t i = 0; i < limit; ++i) {
       const TypeTotal& t = sum.types[i];
       char pct[16];
       std::snprintf(pct, sizeof(pct), "%.1f", sum.bytes ? 100.0 * t.bytes / sum.bytes : 0.0);
       std::cout << std::setw(12) << FormatCount(t.count) << std::setw(12) << FormatBytes(t.bytes)
-                << std::setw(8) << pct << "  " << t.qualname << "\n";
+                << std::setw(8) << pct << std::setw(12) << FormatBytes(t.retained_bytes) << "  "
+                << t.qualname << "\n";
     }
     if (limit < sum.types.size()) {
       std::cout << "  ... " << (sum.types.size() - limit) << " more types (--top 0 shows all)\n";

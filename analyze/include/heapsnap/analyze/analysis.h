@@ -53,7 +53,7 @@ struct CollectorResult {
   std::vector<uint8_t> unreachable;
   uint64_t unreachable_objects = 0;
   uint64_t unreachable_bytes = 0;
-  uint64_t candidates = 0;          // tracked, not frozen, not immortal
+  uint64_t candidates = 0;            // tracked, not frozen, not immortal
   uint64_t inconsistent_objects = 0;  // gc_refs went below zero: the snapshot disagrees with itself
 };
 CollectorResult ReproduceCollector(const Snapshot& snapshot);
@@ -74,15 +74,15 @@ struct TypeRetained {
 };
 
 struct RetainerStep {
-  uint64_t edge;  // snapshot edge index
+  uint64_t edge;   // snapshot edge index
   NodeIndex node;  // the object the edge leads to
 };
 
 struct RetainerPath {
   bool found = false;
-  bool garbage = false;         // the object is unreachable garbage (no path from a root)
-  int root = -1;                // index into Snapshot::roots
-  NodeIndex start;              // the root object
+  bool garbage = false;  // the object is unreachable garbage (no path from a root)
+  int root = -1;         // index into Snapshot::roots
+  NodeIndex start;       // the root object
   std::vector<RetainerStep> steps;
 };
 
@@ -103,14 +103,15 @@ class Analysis {
   CollectorResult collector;
   // Garbage: entry components, largest retained first; and totals.
   std::vector<GarbageGroup> garbage_groups;
-  uint64_t garbage_cycles = 0;       // components with a cycle, entry or not
+  uint64_t garbage_cycles = 0;  // components with a cycle, entry or not
   uint64_t garbage_retained_objects = 0;
   uint64_t garbage_retained_bytes = 0;  // all that would be freed with the garbage
-  uint64_t unexplained_objects = 0;  // reached from no root and not garbage (attached to the super-root)
+  uint64_t unexplained_objects =
+      0;  // reached from no root and not garbage (attached to the super-root)
 
   // Dominators.
-  std::vector<uint32_t> idom;      // per vertex; kUnreachable never happens after attachment
-  std::vector<uint64_t> retained;  // per vertex, bytes
+  std::vector<uint32_t> idom;       // per vertex; kUnreachable never happens after attachment
+  std::vector<uint64_t> retained;   // per vertex, bytes
   std::vector<TypeRetained> types;  // per type id (index = TypeId value), count > 0 only used
 
   // Paths.

@@ -27,7 +27,7 @@ using NodeIndex = Id<struct NodeIndexTag>;  // position of an object in the snap
 struct SnapshotRoot {
   RootKind kind;
   NodeIndex node;
-  StringId label;     // 0 for derived roots
+  StringId label;  // 0 for derived roots
   uint64_t thread_id;
   uint32_t depth;
   uint64_t count = 0;  // EXTERNAL: references from outside the recorded graph

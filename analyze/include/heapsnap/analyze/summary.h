@@ -16,10 +16,12 @@
 namespace heapsnap {
 
 struct TypeTotal {
+  TypeId id;
   std::string name;      // "Leaky"
   std::string qualname;  // "app.models.Leaky"
   uint64_t count = 0;
   uint64_t bytes = 0;
+  uint64_t retained_bytes = 0;  // filled by AddAnalysis: no double counting
 };
 
 struct Summary {
@@ -36,9 +38,28 @@ struct Summary {
   uint64_t threads = 0;
   uint64_t roots = 0;
   std::vector<TypeTotal> types;  // sorted by bytes descending, then count, then name
+
+  // Filled by AddAnalysis.
+  bool analyzed = false;
+  uint64_t unreachable_objects = 0;         // what gc.collect() would find unreachable
+  uint64_t unreachable_bytes = 0;           // their own sizes
+  uint64_t unreachable_retained_bytes = 0;  // with everything only they hold
+  uint64_t unreachable_retained_objects = 0;
+  uint64_t unreachable_cycles = 0;
+  uint64_t external_objects = 0;  // objects with references from outside the graph
+  uint64_t external_references = 0;
+  uint64_t inconsistent_objects = 0;  // refcounts the recorded edges over-explain
 };
 
 StatusOr<Summary> Summarize(const std::string& path);
+
+struct Snapshot;
+// The same from a loaded snapshot (no second read of the file).
+Summary SummarizeSnapshot(const Snapshot& snapshot);
+
+class Analysis;
+// Adds garbage totals and retained sizes per type from a full analysis of the same file.
+void AddAnalysis(const Analysis& analysis, Summary* summary);
 
 }  // namespace heapsnap
 
