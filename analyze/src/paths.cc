@@ -67,7 +67,7 @@ RenderedPath RenderPath(const Analysis& a, const RetainerPath& p) {
 
   auto kind = [&](size_t i) { return s.edge_label_kind[p.steps[i].edge]; };
   auto str = [&](size_t i) -> const std::string& {
-    return s.String(StringId(static_cast<uint32_t>(s.edge_label_value[p.steps[i].edge])));
+    return s.String(StringId(static_cast<uint32_t>(s.LabelValue(p.steps[i].edge))));
   };
   auto is_field = [&](size_t i, const char* name) {
     return i < p.steps.size() && kind(i) == LabelKind::kField && str(i) == name;

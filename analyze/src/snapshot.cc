@@ -1,9 +1,14 @@
 #include "heapsnap/analyze/snapshot.h"
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "heapsnap/format/reader.h"
+#include "huge_pages.h"
 
 namespace heapsnap {
 namespace {
@@ -16,10 +21,25 @@ std::string Hex(uint64_t v) {
 
 }  // namespace
 
+namespace {
+
+inline size_t HashAddress(uint64_t k) {
+  k ^= k >> 33;
+  k *= 0xff51afd7ed558ccdULL;
+  k ^= k >> 33;
+  return static_cast<size_t>(k);
+}
+
+}  // namespace
+
 std::optional<NodeIndex> Snapshot::FindAddress(uint64_t a) const {
-  auto it = std::lower_bound(by_address.begin(), by_address.end(), std::make_pair(a, uint32_t{0}));
-  if (it == by_address.end() || it->first != a) return std::nullopt;
-  return NodeIndex(it->second);
+  if (address_slots.empty()) return std::nullopt;
+  const size_t mask = address_slots.size() - 1;
+  for (size_t i = HashAddress(a) & mask;; i = (i + 1) & mask) {
+    const uint32_t idx = address_slots[i];
+    if (idx == UINT32_MAX) return std::nullopt;
+    if (address[idx] == a) return NodeIndex(idx);
+  }
 }
 
 const ValueRecord* Snapshot::Value(NodeIndex n) const {
@@ -35,7 +55,7 @@ const NameRecord* Snapshot::Name(NodeIndex n) const {
 }
 
 std::string Snapshot::EdgeLabel(uint64_t edge) const {
-  return FormatLabel(edge_label_kind[edge], edge_label_value[edge],
+  return FormatLabel(edge_label_kind[edge], LabelValue(edge),
                      [this](StringId id) -> const std::string& { return String(id); });
 }
 
@@ -50,13 +70,90 @@ StatusOr<Snapshot> LoadSnapshot(const std::string& path, const LoadOptions& opti
   std::vector<RootRecord> roots;
   std::vector<SizeFixup> fixups;
   s.edge_begin.push_back(0);
+  // Size the arrays once from the trailer's totals (bounded by the file size, since the file is
+  // untrusted); growing them by doubling costs copies and page faults on big snapshots.
+  if (auto totals = SnapshotReader::PeekTrailer(path); totals.ok()) {
+    FILE* f = std::fopen(path.c_str(), "rb");
+    uint64_t file_size = 0;
+    if (f != nullptr && std::fseek(f, 0, SEEK_END) == 0) file_size = static_cast<uint64_t>(std::ftell(f));
+    if (f != nullptr) std::fclose(f);
+    const uint64_t objects = std::min(totals->objects, file_size);
+    const uint64_t edges = std::min(totals->edges, file_size);
+    ReserveHuge(s.address, objects);
+    ReserveHuge(s.type, objects);
+    ReserveHuge(s.size, objects);
+    ReserveHuge(s.refcount, objects);
+    ReserveHuge(s.flags, objects);
+    ReserveHuge(s.generation, objects);
+    ReserveHuge(s.edge_begin, objects + 1);
+    ReserveHuge(target_address, edges);
+    ReserveHuge(s.edge_kind, edges);
+    ReserveHuge(s.edge_label_kind, edges);
+    ReserveHuge(s.edge_label_value, edges);
+  }
+  // Decoding runs on a second thread, one batch ahead of the appending below.
+  struct Decoded {
+    SnapshotReader::Item item;
+    ObjectBatch batch;
+    std::vector<RootRecord> roots;
+    std::vector<SizeFixup> fixups;
+    Status status;
+  };
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::deque<Decoded> ready;
+  bool stop = false;
+  std::thread decoder([&] {
+    for (;;) {
+      Decoded d;
+      auto item = reader.Next();
+      if (!item.ok()) {
+        d.status = item.status();
+        d.item = SnapshotReader::Item::kEnd;
+      } else {
+        d.item = *item;
+        if (d.item == SnapshotReader::Item::kObjects) d.batch = reader.TakeObjects();
+        if (d.item == SnapshotReader::Item::kRoots) d.roots = reader.TakeRoots();
+        if (d.item == SnapshotReader::Item::kSizeFixups) d.fixups = reader.TakeSizeFixups();
+      }
+      const bool last = !item.ok() || d.item == SnapshotReader::Item::kEnd;
+      std::unique_lock<std::mutex> lock(mutex);
+      cv.wait(lock, [&] { return ready.size() < 3 || stop; });
+      if (stop) return;
+      ready.push_back(std::move(d));
+      cv.notify_all();
+      if (last) return;
+    }
+  });
+  struct JoinOnExit {
+    std::thread& t;
+    std::mutex& m;
+    std::condition_variable& cv;
+    bool& stop;
+    ~JoinOnExit() {
+      {
+        std::lock_guard<std::mutex> lock(m);
+        stop = true;
+      }
+      cv.notify_all();
+      t.join();
+    }
+  } join_on_exit{decoder, mutex, cv, stop};
+
   for (;;) {
-    auto item = reader.Next();
-    if (!item.ok()) return item.status();
-    if (*item == SnapshotReader::Item::kEnd) break;
-    switch (*item) {
+    Decoded d;
+    {
+      std::unique_lock<std::mutex> lock(mutex);
+      cv.wait(lock, [&] { return !ready.empty(); });
+      d = std::move(ready.front());
+      ready.pop_front();
+    }
+    cv.notify_all();
+    if (!d.status.ok()) return d.status;
+    if (d.item == SnapshotReader::Item::kEnd) break;
+    switch (d.item) {
       case SnapshotReader::Item::kObjects: {
-        const ObjectBatch& b = reader.objects();
+        const ObjectBatch& b = d.batch;
         // Continued edges belong to the previous object: appending in order keeps CSR intact.
         auto add_edges = [&](uint32_t from, uint32_t to) {
           for (uint32_t e = from; e < to; ++e) {
@@ -64,7 +161,12 @@ StatusOr<Snapshot> LoadSnapshot(const std::string& path, const LoadOptions& opti
             target_address.push_back(r.target);
             s.edge_kind.push_back(r.kind);
             s.edge_label_kind.push_back(r.label_kind);
-            s.edge_label_value.push_back(r.label_value);
+            if (r.label_value >= UINT32_MAX) {
+              s.edge_label_overflow[s.edge_label_value.size()] = r.label_value;
+              s.edge_label_value.push_back(UINT32_MAX);
+            } else {
+              s.edge_label_value.push_back(static_cast<uint32_t>(r.label_value));
+            }
           }
         };
         if (b.continued_edges > 0) {
@@ -88,10 +190,10 @@ StatusOr<Snapshot> LoadSnapshot(const std::string& path, const LoadOptions& opti
         break;
       }
       case SnapshotReader::Item::kRoots:
-        roots.insert(roots.end(), reader.roots().begin(), reader.roots().end());
+        roots.insert(roots.end(), d.roots.begin(), d.roots.end());
         break;
       case SnapshotReader::Item::kSizeFixups:
-        fixups.insert(fixups.end(), reader.size_fixups().begin(), reader.size_fixups().end());
+        fixups.insert(fixups.end(), d.fixups.begin(), d.fixups.end());
         break;
       case SnapshotReader::Item::kEnd:
         break;
@@ -105,30 +207,81 @@ StatusOr<Snapshot> LoadSnapshot(const std::string& path, const LoadOptions& opti
   s.types = reader.TakeTypes();
   for (const SizeFixup& f : fixups) s.size[f.object_index] = f.size;
 
-  s.by_address.resize(s.address.size());
-  for (size_t i = 0; i < s.address.size(); ++i) {
-    s.by_address[i] = {s.address[i], static_cast<uint32_t>(i)};
-  }
-  std::sort(s.by_address.begin(), s.by_address.end());
-  for (size_t i = 1; i < s.by_address.size(); ++i) {
-    if (s.by_address[i].first == s.by_address[i - 1].first) {
-      return DataLoss(path + ": corrupt: two objects (#" +
-                      std::to_string(s.by_address[i - 1].second) + " and #" +
-                      std::to_string(s.by_address[i].second) + ") have address " +
-                      Hex(s.by_address[i].first));
+  {
+    size_t slots = 16;
+    while (slots < 2 * s.address.size()) slots *= 2;
+    AssignHuge(s.address_slots, slots, UINT32_MAX);
+    const size_t mask = slots - 1;
+    const auto count = static_cast<uint32_t>(s.address.size());
+    for (uint32_t i = 0; i < count; ++i) {
+      if (i + 16 < count) __builtin_prefetch(&s.address_slots[HashAddress(s.address[i + 16]) & mask]);
+      for (size_t k = HashAddress(s.address[i]) & mask;; k = (k + 1) & mask) {
+        const uint32_t other = s.address_slots[k];
+        if (other == UINT32_MAX) {
+          s.address_slots[k] = i;
+          break;
+        }
+        if (s.address[other] == s.address[i]) {
+          return DataLoss(path + ": corrupt: two objects (#" + std::to_string(other) + " and #" +
+                          std::to_string(i) + ") have address " + Hex(s.address[i]));
+        }
+      }
     }
   }
+  // Resolve targets in batches, prefetching the index slots and then the objects' addresses,
+  // so that the cache misses of a batch overlap.
+  ReserveHuge(s.edge_target, target_address.size());
   s.edge_target.resize(target_address.size());
-  uint32_t source = 0;
-  for (size_t e = 0; e < target_address.size(); ++e) {
-    while (s.edge_begin[source + 1] <= e) ++source;
-    auto found = s.FindAddress(target_address[e]);
-    if (!found) {
-      return DataLoss(path + ": corrupt: object #" + std::to_string(source) + " at " +
-                      Hex(s.address[source]) + " references " + Hex(target_address[e]) +
-                      ", which is not in the snapshot");
+  {
+    const size_t mask = s.address_slots.size() - 1;
+    constexpr size_t kBatch = 32;
+    size_t slot[kBatch];
+    uint32_t source = 0;
+    // Most edges lead to a few popular objects (classes, None, small ints, interned names): a
+    // small direct-mapped cache answers those without touching the big index.
+    constexpr size_t kCache = 4096;
+    std::vector<std::pair<uint64_t, uint32_t>> cache(kCache, {0, UINT32_MAX});
+    bool cached[kBatch];
+    for (size_t base = 0; base < target_address.size(); base += kBatch) {
+      const size_t end = std::min(target_address.size(), base + kBatch);
+      for (size_t e = base; e < end; ++e) {
+        const uint64_t target = target_address[e];
+        const auto& c = cache[(target >> 4) & (kCache - 1)];
+        cached[e - base] = c.first == target && c.second != UINT32_MAX;
+        if (cached[e - base]) {
+          s.edge_target[e] = c.second;
+          continue;
+        }
+        slot[e - base] = HashAddress(target) & mask;
+        __builtin_prefetch(&s.address_slots[slot[e - base]]);
+      }
+      for (size_t e = base; e < end; ++e) {
+        if (cached[e - base]) continue;
+        const uint32_t idx = s.address_slots[slot[e - base]];
+        if (idx != UINT32_MAX) __builtin_prefetch(&s.address[idx]);
+      }
+      for (size_t e = base; e < end; ++e) {
+        if (cached[e - base]) continue;
+        const uint64_t target = target_address[e];
+        uint32_t found = UINT32_MAX;
+        for (size_t k = slot[e - base];; k = (k + 1) & mask) {
+          const uint32_t idx = s.address_slots[k];
+          if (idx == UINT32_MAX) break;
+          if (s.address[idx] == target) {
+            found = idx;
+            break;
+          }
+        }
+        if (found == UINT32_MAX) {
+          while (s.edge_begin[source + 1] <= e) ++source;
+          return DataLoss(path + ": corrupt: object #" + std::to_string(source) + " at " +
+                          Hex(s.address[source]) + " references " + Hex(target) +
+                          ", which is not in the snapshot");
+        }
+        s.edge_target[e] = found;
+        cache[(target >> 4) & (kCache - 1)] = {target, found};
+      }
     }
-    s.edge_target[e] = found->value();
   }
   std::vector<uint64_t>().swap(target_address);
   for (const RootRecord& r : roots) {

@@ -324,6 +324,17 @@ TEST(Format, RejectsEverySingleByteCorruption) {
   }
 }
 
+TEST(Format, PeekTrailerReadsTheTotalsFirst) {
+  auto t = SnapshotReader::PeekTrailer(WriteSample("peek"));
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_EQ(t->objects, 4u);
+  EXPECT_EQ(t->edges, 6u);
+  std::string path = TempPath("peek_bad");
+  std::string data = ReadFile(WriteSample("peek2"));
+  WriteFile(path, data.substr(0, data.size() - 3));
+  EXPECT_FALSE(SnapshotReader::PeekTrailer(path).ok());
+}
+
 TEST(Format, RejectsTrailingData) {
   std::string path = TempPath("trailing");
   WriteFile(path, ReadFile(WriteSample("trail")) + "x");
@@ -355,7 +366,11 @@ class HandMadeFile {
     t->set_strings(strings);
     t->set_types(types);
     t->set_records(records_);
+    const uint64_t offset = data_.size();
     Add(r);
+    PutU32(static_cast<uint32_t>(offset));
+    PutU32(static_cast<uint32_t>(offset >> 32));
+    data_ += "HEND";
   }
   std::string Save(const std::string& name) {
     std::string path = TempPath(name);

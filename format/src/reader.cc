@@ -1,6 +1,7 @@
 #include "heapsnap/format/reader.h"
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 
 #include "heapsnap.pb.h"
@@ -41,6 +42,7 @@ Status SnapshotReader::Error(const std::string& what) const {
 }
 
 Status SnapshotReader::ReadRecord(std::string* payload, bool* eof) {
+  record_offset_ = offset_;
   unsigned char frame[8];
   size_t got = std::fread(frame, 1, sizeof(frame), file_);
   if (got == 0 && std::feof(file_)) {
@@ -121,6 +123,35 @@ Status SnapshotReader::ReadHeader() {
   header_.reason = h.reason();
   header_.capture_version = h.capture_version();
   return Status::Ok();
+}
+
+StatusOr<TrailerInfo> SnapshotReader::PeekTrailer(const std::string& path) {
+  auto opened = Open(path);
+  if (!opened.ok()) return opened.status();
+  SnapshotReader& r = **opened;
+  if (std::fseek(r.file_, -static_cast<long>(kFooterSize), SEEK_END) != 0) {
+    return r.Error("truncated: no footer");
+  }
+  unsigned char footer[kFooterSize];
+  if (std::fread(footer, 1, sizeof(footer), r.file_) != sizeof(footer) ||
+      std::memcmp(footer + 8, kFooterMagic, sizeof(kFooterMagic)) != 0) {
+    return r.Error("truncated: no footer");
+  }
+  const uint64_t offset = GetU32(footer) | (static_cast<uint64_t>(GetU32(footer + 4)) << 32);
+  if (offset > static_cast<uint64_t>(LONG_MAX) ||
+      std::fseek(r.file_, static_cast<long>(offset), SEEK_SET) != 0) {
+    return r.Error("corrupt: the footer points outside the file");
+  }
+  r.offset_ = offset;
+  bool eof = false;
+  HEAPSNAP_RETURN_IF_ERROR(r.ReadRecord(&r.payload_, &eof));
+  proto::Record record;
+  if (eof || !record.ParseFromString(r.payload_) || !record.has_trailer()) {
+    return r.Error("corrupt: the footer does not point at the trailer");
+  }
+  const proto::Trailer& t = record.trailer();
+  return TrailerInfo{t.objects(), t.edges(), t.strings(), t.types(), t.roots(), t.records(),
+                     t.size_fixups()};
 }
 
 StatusOr<SnapshotReader::Item> SnapshotReader::Next() {
@@ -346,6 +377,16 @@ StatusOr<SnapshotReader::Item> SnapshotReader::Next() {
           return mismatch("size fixups", t.size_fixups(), fixups_read_);
         }
         if (t.records() != record_index) return mismatch("records", t.records(), record_index);
+        unsigned char footer[kFooterSize];
+        if (std::fread(footer, 1, sizeof(footer), file_) != sizeof(footer)) {
+          return Error("truncated: the footer after the trailer is missing");
+        }
+        const uint64_t trailer_offset =
+            GetU32(footer) | (static_cast<uint64_t>(GetU32(footer + 4)) << 32);
+        if (trailer_offset != record_offset_ ||
+            std::memcmp(footer + 8, kFooterMagic, sizeof(kFooterMagic)) != 0) {
+          return Error("corrupt: the footer does not point at the trailer");
+        }
         int extra = std::fgetc(file_);
         if (extra != EOF) return Error("corrupt: data after the trailer");
         trailer_ = {t.objects(), t.edges(),   t.strings(),    t.types(),

@@ -213,6 +213,7 @@ Status SnapshotWriter::WriteRecord(const std::string& payload) {
     return error;
   }
   ++records_;
+  bytes_written_ += 8 + payload.size();
   return Status::Ok();
 }
 
@@ -222,6 +223,7 @@ Status SnapshotWriter::WriteHeader(const HeaderInfo& h) {
   if (std::fwrite(preamble.data(), 1, preamble.size(), file_) != preamble.size()) {
     return status_ = IoError(path_ + ": write failed: " + std::strerror(errno));
   }
+  bytes_written_ = preamble.size();
   proto::Record record;
   proto::Header* p = record.mutable_header();
   p->set_format_version(kFormatVersion);
@@ -509,7 +511,15 @@ Status SnapshotWriter::Finish() {
     t->set_records(records_);
   }
   t->set_size_fixups(total_fixups_);
+  const uint64_t trailer_offset = bytes_written_;
   HEAPSNAP_RETURN_IF_ERROR(WriteRecord(record.SerializeAsString()));
+  std::string footer;
+  PutU32(&footer, static_cast<uint32_t>(trailer_offset));
+  PutU32(&footer, static_cast<uint32_t>(trailer_offset >> 32));
+  footer.append(reinterpret_cast<const char*>(kFooterMagic), sizeof(kFooterMagic));
+  if (std::fwrite(footer.data(), 1, footer.size(), file_) != footer.size()) {
+    return IoError(path_ + ": write failed: " + std::strerror(errno));
+  }
   FILE* f = file_;
   file_ = nullptr;
   if (std::fclose(f) != 0) {

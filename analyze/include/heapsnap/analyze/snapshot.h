@@ -15,6 +15,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "heapsnap/format/status.h"
@@ -52,7 +53,16 @@ struct Snapshot {
   std::vector<uint32_t> edge_target;
   std::vector<EdgeKind> edge_kind;
   std::vector<LabelKind> edge_label_kind;
-  std::vector<uint64_t> edge_label_value;
+  // Label values fit 32 bits except for huge int dict keys, which go to an overflow table
+  // (saves 4 bytes an edge: 130 MB on a 33M-edge snapshot). Read them with LabelValue().
+  std::vector<uint32_t> edge_label_value;
+  std::unordered_map<uint64_t, uint64_t> edge_label_overflow;  // edge -> value
+  uint64_t LabelValue(uint64_t edge) const {
+    const uint32_t v = edge_label_value[edge];
+    if (v != UINT32_MAX) return v;
+    auto it = edge_label_overflow.find(edge);
+    return it != edge_label_overflow.end() ? it->second : v;
+  }
 
   std::vector<ValueRecord> values;  // sorted by object_index
   std::vector<NameRecord> names;    // sorted by object_index
@@ -73,8 +83,9 @@ struct Snapshot {
   const NameRecord* Name(NodeIndex n) const;
   std::string EdgeLabel(uint64_t edge) const;
 
-  // Sorted (address, index) pairs behind FindAddress.
-  std::vector<std::pair<uint64_t, uint32_t>> by_address;
+  // Open-addressing index behind FindAddress: object indices (UINT32_MAX = empty) at slots
+  // found by hashing the address; 8 bytes per object at load factor 1/2.
+  std::vector<uint32_t> address_slots;
 };
 
 struct LoadOptions {

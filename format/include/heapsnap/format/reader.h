@@ -45,6 +45,9 @@ class SnapshotReader {
   enum class Item { kObjects, kRoots, kSizeFixups, kEnd };
 
   static StatusOr<std::unique_ptr<SnapshotReader>> Open(const std::string& path);
+  // The trailer's totals, read through the footer without reading the records (to size arrays
+  // before loading). Checked on its own; the full read checks them again against the records.
+  static StatusOr<TrailerInfo> PeekTrailer(const std::string& path);
   ~SnapshotReader();
   SnapshotReader(const SnapshotReader&) = delete;
   SnapshotReader& operator=(const SnapshotReader&) = delete;
@@ -57,7 +60,11 @@ class SnapshotReader {
   StatusOr<Item> Next();
 
   const ObjectBatch& objects() const { return objects_; }
+  // Moves the current batch out (for consumers on another thread); objects() is then empty.
+  ObjectBatch TakeObjects() { return std::move(objects_); }
   const std::vector<RootRecord>& roots() const { return roots_; }
+  std::vector<RootRecord> TakeRoots() { return std::move(roots_); }
+  std::vector<SizeFixup> TakeSizeFixups() { return std::move(fixups_); }
   const std::vector<SizeFixup>& size_fixups() const { return fixups_; }
   const TrailerInfo& trailer() const { return trailer_; }
 
@@ -81,6 +88,7 @@ class SnapshotReader {
   std::string path_;
   FILE* file_ = nullptr;
   uint64_t offset_ = 0;
+  uint64_t record_offset_ = 0;  // where the record read last began
   uint64_t records_ = 0;
   bool done_ = false;
   HeaderInfo header_;

@@ -14,6 +14,10 @@ inline constexpr uint32_t kFormatVersion = 1;
 // PNG-style magic: a high byte catches 7-bit transfers, CR LF catches newline conversion.
 inline constexpr unsigned char kMagic[8] = {0x89, 'H', 'S', 'N', 'A', 'P', '\r', '\n'};
 inline constexpr size_t kPreambleSize = 12;  // magic + uint32 format version
+// After the trailer record: its file offset (uint64 LE) and this magic, so that a loader can
+// read the totals first and size its arrays once.
+inline constexpr unsigned char kFooterMagic[4] = {'H', 'E', 'N', 'D'};
+inline constexpr size_t kFooterSize = 12;
 // No honest record comes near this; a reader refuses larger lengths before allocating.
 inline constexpr uint32_t kMaxRecordBytes = 64u << 20;
 

@@ -187,6 +187,7 @@ class SnapshotWriter {
   uint64_t total_roots_ = 0;
   uint64_t total_fixups_ = 0;
   uint64_t records_ = 0;
+  uint64_t bytes_written_ = 0;  // file offset of the next record
 };
 
 }  // namespace heapsnap

@@ -1,0 +1,47 @@
+// Big arrays (hundreds of MB for a 10M-object snapshot) spend much of their first-touch time
+// in page faults. Asking for transparent huge pages on them (the common "madvise" setting)
+// makes that 512 times fewer faults. A hint only: where THP is off it changes nothing.
+#ifndef HEAPSNAP_ANALYZE_HUGE_PAGES_H_
+#define HEAPSNAP_ANALYZE_HUGE_PAGES_H_
+
+#include <sys/mman.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace heapsnap {
+
+inline void AdviseHugePages(const void* data, size_t bytes) {
+#ifdef MADV_HUGEPAGE
+  constexpr uintptr_t kHuge = 2u << 20;
+  if (bytes < 2 * kHuge) return;
+  uintptr_t begin = (reinterpret_cast<uintptr_t>(data) + kHuge - 1) & ~(kHuge - 1);
+  uintptr_t end = (reinterpret_cast<uintptr_t>(data) + bytes) & ~(kHuge - 1);
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+#else
+  (void)data;
+  (void)bytes;
+#endif
+}
+
+// reserve() then advise, before anything touches the memory.
+template <typename T, typename A>
+void ReserveHuge(std::vector<T, A>& v, size_t n) {
+  v.reserve(n);
+  AdviseHugePages(v.data(), v.capacity() * sizeof(T));
+}
+
+// v = n copies of value, on huge pages where possible.
+template <typename T, typename A>
+void AssignHuge(std::vector<T, A>& v, size_t n, const T& value) {
+  if (v.capacity() < n) {
+    std::vector<T, A>().swap(v);
+    ReserveHuge(v, n);
+  }
+  v.assign(n, value);
+}
+
+}  // namespace heapsnap
+
+#endif  // HEAPSNAP_ANALYZE_HUGE_PAGES_H_

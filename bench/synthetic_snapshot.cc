@@ -1,0 +1,220 @@
+// Writes a synthetic snapshot with realistic heap shapes, for benchmarking the analyzer
+// without capturing a real process of that size.
+//
+//   synthetic_snapshot OUT.heapsnap --objects 10000000 [--shape mixed|chain]
+//
+// mixed: a quarter each of
+//   - one long linked chain (node -> next),
+//   - wide dicts (1,000 entries each) of small records,
+//   - many small cycles (three in four reachable, one in four garbage),
+//   - deep binary trees;
+// every container also points at its class (as instances of heap types do), values are
+// untracked leaves, and refcounts are exact, so the collector and dominators have real work.
+// chain: a single chain of N objects (the no-recursion test).
+#include <sys/resource.h>
+
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "heapsnap/format/writer.h"
+
+namespace {
+
+using heapsnap::EdgeKind;
+using heapsnap::LabelKind;
+
+struct Heap {
+  struct Obj {
+    uint32_t type;
+    uint32_t size;
+    uint32_t flags;
+  };
+  std::vector<Obj> objects;
+  std::vector<uint64_t> edge_begin{0};
+  std::vector<uint32_t> targets;
+  std::vector<uint8_t> labels;  // LabelKind
+  std::vector<uint32_t> label_values;
+  std::vector<uint32_t> refcount;
+
+  uint32_t Add(uint32_t type, uint32_t size, bool tracked) {
+    objects.push_back({type, size,
+                       tracked ? heapsnap::object_flags::kGcTracked | heapsnap::object_flags::kGcType
+                               : 0u});
+    refcount.push_back(0);
+    return static_cast<uint32_t>(objects.size() - 1);
+  }
+};
+
+// Edges are added per object in order, so objects are created then given their edges at once.
+struct Builder {
+  Heap& h;
+  std::vector<std::vector<std::pair<uint32_t, uint32_t>>> pending;  // per object: (target, label)
+  void Edge(uint32_t from, uint32_t to, uint32_t label) {
+    if (pending.size() <= from) pending.resize(from + 1);
+    pending[from].emplace_back(to, label);
+    ++h.refcount[to];
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << "usage: synthetic_snapshot OUT [--objects N] [--shape mixed|chain]\n";
+    return 2;
+  }
+  std::string out = argv[1];
+  uint64_t n = 1000000;
+  std::string shape = "mixed";
+  for (int i = 2; i + 1 < argc; i += 2) {
+    if (std::strcmp(argv[i], "--objects") == 0) n = std::stoull(argv[i + 1]);
+    if (std::strcmp(argv[i], "--shape") == 0) shape = argv[i + 1];
+  }
+  enum Type : uint32_t { kModuleDict = 1, kNode, kDict, kRecord, kInt, kTree, kCycle, kClass, kStr };
+  Heap h;
+  h.objects.reserve(n + 16);
+  Builder b{h, {}};
+  b.pending.reserve(n + 16);
+  std::mt19937 rng(1);
+  const uint32_t root = h.Add(kModuleDict, 1200, true);
+  h.refcount[root] = 1;  // sys.modules, from C
+  std::vector<uint32_t> classes;
+  for (uint32_t t = kNode; t <= kCycle; ++t) {
+    classes.push_back(h.Add(kClass, 900, true));
+    b.Edge(root, classes.back(), t);
+  }
+  auto cls = [&](uint32_t type) { return classes[type - kNode]; };
+  // Shared leaves, as real heaps have: None and the small ints every container points at.
+  const uint32_t none = h.Add(kInt, 16, false);
+  h.refcount[none] = 1;
+  std::vector<uint32_t> small_ints;
+  for (int i = 0; i < 256; ++i) {
+    small_ints.push_back(h.Add(kInt, 28, false));
+    h.refcount[small_ints.back()] = 1;
+  }
+  auto shared = [&](uint32_t from) {
+    b.Edge(from, none, 7);
+    b.Edge(from, small_ints[rng() % 256], 8);
+  };
+  if (shape == "chain") {
+    uint32_t prev = h.Add(kNode, 48, true);
+    b.Edge(root, prev, 100);
+    for (uint64_t i = 1; i + h.objects.size() <= n; ++i) {
+      uint32_t v = h.Add(kNode, 48, true);
+      b.Edge(prev, v, 0);
+      prev = v;
+    }
+  } else {
+    const uint64_t quarter = n / 4;
+    // Chain with an int per node.
+    uint32_t prev = h.Add(kNode, 48, true);
+    b.Edge(root, prev, 100);
+    while (h.objects.size() < quarter) {
+      uint32_t v = h.Add(kNode, 48, true);
+      uint32_t value = h.Add(kInt, 28, false);
+      b.Edge(prev, v, 0);
+      b.Edge(v, value, 1);
+      b.Edge(v, cls(kNode), 2);
+      shared(v);
+      prev = v;
+    }
+    // Wide dicts of records.
+    while (h.objects.size() < 2 * quarter) {
+      uint32_t d = h.Add(kDict, 36000, true);
+      b.Edge(root, d, 101);
+      for (int k = 0; k < 1000; ++k) {
+        uint32_t r = h.Add(kRecord, 56, true);
+        uint32_t s = h.Add(kStr, 60, false);
+        b.Edge(d, r, 10 + k);
+        b.Edge(r, s, 3);
+        b.Edge(r, cls(kRecord), 2);
+        shared(r);
+      }
+    }
+    // Small cycles: pairs, one in four unreachable.
+    uint32_t holder = h.Add(kDict, 100000, true);
+    b.Edge(root, holder, 102);
+    uint32_t k = 0;
+    while (h.objects.size() < 3 * quarter) {
+      uint32_t x = h.Add(kCycle, 48, true);
+      uint32_t y = h.Add(kCycle, 48, true);
+      b.Edge(x, y, 4);
+      b.Edge(y, x, 4);
+      b.Edge(x, cls(kCycle), 2);
+      b.Edge(y, cls(kCycle), 2);
+      shared(x);
+      shared(y);
+      if (rng() % 4 != 0) b.Edge(holder, x, k++);
+    }
+    // Deep binary trees.
+    while (h.objects.size() < n) {
+      uint32_t top = h.Add(kTree, 64, true);
+      b.Edge(root, top, 103);
+      std::vector<uint32_t> level{top};
+      for (int depth = 0; depth < 16 && h.objects.size() < n; ++depth) {
+        std::vector<uint32_t> next;
+        for (uint32_t p : level) {
+          for (int c = 0; c < 2 && h.objects.size() < n; ++c) {
+            uint32_t child = h.Add(kTree, 64, true);
+            b.Edge(p, child, 5 + c);
+            b.Edge(child, cls(kTree), 2);
+            shared(child);
+            next.push_back(child);
+          }
+        }
+        level.swap(next);
+      }
+    }
+  }
+  b.pending.resize(h.objects.size());
+
+  heapsnap::HeaderInfo header;
+  header.python_version = "synthetic";
+  header.python_implementation = "cpython";
+  header.python_hexversion = 0x030c01f0;
+  header.reason = "dump";
+  auto w = heapsnap::SnapshotWriter::Create(out, header);
+  if (!w.ok()) {
+    std::cerr << w.status().message() << "\n";
+    return 2;
+  }
+  heapsnap::SnapshotWriter& wr = **w;
+  const char* names[] = {"", "dict", "Node", "dict", "Record", "int", "Tree", "Pair", "type", "str"};
+  std::vector<heapsnap::TypeId> type_ids;
+  for (const char* name : names) {
+    type_ids.push_back(wr.AddType({wr.InternString(name), wr.InternString(name), 0, 0, 0, 0}));
+  }
+  const heapsnap::StringId attr[] = {wr.InternString("next"), wr.InternString("value"),
+                                     wr.InternString("__class__"), wr.InternString("name"),
+                                     wr.InternString("peer"), wr.InternString("left"),
+                                     wr.InternString("right"), wr.InternString("parent"),
+                                     wr.InternString("count")};
+  auto address = [](uint32_t i) { return 0x7f0000000000ull + 64ull * i; };
+  for (uint32_t i = 0; i < h.objects.size(); ++i) {
+    const auto& o = h.objects[i];
+    wr.BeginObject({address(i), type_ids[o.type], o.size, h.refcount[i], o.flags,
+                    o.flags ? 3u : 0u});
+    for (auto [t, label] : b.pending[i]) {
+      heapsnap::EdgeRecord e{address(t), EdgeKind::kTraverse, LabelKind::kIndex, label};
+      if (label < 9) {
+        e.label_kind = label == 2 ? LabelKind::kField : LabelKind::kAttribute;
+        e.label_value = attr[label].value();
+      }
+      wr.AddEdge(e);
+    }
+    std::vector<std::pair<uint32_t, uint32_t>>().swap(b.pending[i]);
+  }
+  if (!wr.AddRoot({heapsnap::RootKind::kModules, address(root), wr.InternString("sys.modules"), 0, 0})
+           .ok() ||
+      !wr.Finish().ok()) {
+    std::cerr << out << ": write failed\n";
+    return 2;
+  }
+  uint64_t edges = wr.edge_count();
+  std::cout << "{\"objects\": " << h.objects.size() << ", \"edges\": " << edges << "}\n";
+  return 0;
+}
