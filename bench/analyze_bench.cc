@@ -44,13 +44,13 @@ int main(int argc, char** argv) {
   struct rusage usage {};
   getrusage(RUSAGE_SELF, &usage);
   const double total = seconds(start, done);
-  std::cout << "{\"objects\": " << snapshot->object_count() << ", \"edges\": "
-            << snapshot->edge_count() << ", \"load_s\": " << seconds(start, loaded)
+  std::cout << "{\"objects\": " << snapshot->object_count()
+            << ", \"edges\": " << snapshot->edge_count()
+            << ", \"load_s\": " << seconds(start, loaded)
             << ", \"analyze_s\": " << seconds(loaded, done) << ", \"total_s\": " << total
             << ", \"objects_per_s\": " << static_cast<uint64_t>(snapshot->object_count() / total)
             << ", \"peak_rss_mb\": " << usage.ru_maxrss / 1024
-            << ", \"unreachable\": " << analysis.collector.unreachable_objects
-            << ", \"phases\": {";
+            << ", \"unreachable\": " << analysis.collector.unreachable_objects << ", \"phases\": {";
   bool first = true;
   for (const auto& [name, s] : phases) {
     std::cout << (first ? "" : ", ") << "\"" << name << "\": " << s;

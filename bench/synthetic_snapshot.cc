@@ -41,9 +41,9 @@ struct Heap {
   std::vector<uint32_t> refcount;
 
   uint32_t Add(uint32_t type, uint32_t size, bool tracked) {
-    objects.push_back({type, size,
-                       tracked ? heapsnap::object_flags::kGcTracked | heapsnap::object_flags::kGcType
-                               : 0u});
+    objects.push_back(
+        {type, size,
+         tracked ? heapsnap::object_flags::kGcTracked | heapsnap::object_flags::kGcType : 0u});
     refcount.push_back(0);
     return static_cast<uint32_t>(objects.size() - 1);
   }
@@ -74,7 +74,17 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--objects") == 0) n = std::stoull(argv[i + 1]);
     if (std::strcmp(argv[i], "--shape") == 0) shape = argv[i + 1];
   }
-  enum Type : uint32_t { kModuleDict = 1, kNode, kDict, kRecord, kInt, kTree, kCycle, kClass, kStr };
+  enum Type : uint32_t {
+    kModuleDict = 1,
+    kNode,
+    kDict,
+    kRecord,
+    kInt,
+    kTree,
+    kCycle,
+    kClass,
+    kStr
+  };
   Heap h;
   h.objects.reserve(n + 16);
   Builder b{h, {}};
@@ -103,7 +113,7 @@ int main(int argc, char** argv) {
   if (shape == "chain") {
     uint32_t prev = h.Add(kNode, 48, true);
     b.Edge(root, prev, 100);
-    for (uint64_t i = 1; i + h.objects.size() <= n; ++i) {
+    while (h.objects.size() < n) {
       uint32_t v = h.Add(kNode, 48, true);
       b.Edge(prev, v, 0);
       prev = v;
@@ -183,21 +193,21 @@ int main(int argc, char** argv) {
     return 2;
   }
   heapsnap::SnapshotWriter& wr = **w;
-  const char* names[] = {"", "dict", "Node", "dict", "Record", "int", "Tree", "Pair", "type", "str"};
+  const char* names[] = {"",    "dict", "Node", "dict", "Record",
+                         "int", "Tree", "Pair", "type", "str"};
   std::vector<heapsnap::TypeId> type_ids;
   for (const char* name : names) {
     type_ids.push_back(wr.AddType({wr.InternString(name), wr.InternString(name), 0, 0, 0, 0}));
   }
-  const heapsnap::StringId attr[] = {wr.InternString("next"), wr.InternString("value"),
-                                     wr.InternString("__class__"), wr.InternString("name"),
-                                     wr.InternString("peer"), wr.InternString("left"),
-                                     wr.InternString("right"), wr.InternString("parent"),
-                                     wr.InternString("count")};
+  const heapsnap::StringId attr[] = {
+      wr.InternString("next"),  wr.InternString("value"),  wr.InternString("__class__"),
+      wr.InternString("name"),  wr.InternString("peer"),   wr.InternString("left"),
+      wr.InternString("right"), wr.InternString("parent"), wr.InternString("count")};
   auto address = [](uint32_t i) { return 0x7f0000000000ull + 64ull * i; };
   for (uint32_t i = 0; i < h.objects.size(); ++i) {
     const auto& o = h.objects[i];
-    wr.BeginObject({address(i), type_ids[o.type], o.size, h.refcount[i], o.flags,
-                    o.flags ? 3u : 0u});
+    wr.BeginObject(
+        {address(i), type_ids[o.type], o.size, h.refcount[i], o.flags, o.flags ? 3u : 0u});
     for (auto [t, label] : b.pending[i]) {
       heapsnap::EdgeRecord e{address(t), EdgeKind::kTraverse, LabelKind::kIndex, label};
       if (label < 9) {
@@ -208,7 +218,8 @@ int main(int argc, char** argv) {
     }
     std::vector<std::pair<uint32_t, uint32_t>>().swap(b.pending[i]);
   }
-  if (!wr.AddRoot({heapsnap::RootKind::kModules, address(root), wr.InternString("sys.modules"), 0, 0})
+  if (!wr.AddRoot(
+             {heapsnap::RootKind::kModules, address(root), wr.InternString("sys.modules"), 0, 0})
            .ok() ||
       !wr.Finish().ok()) {
     std::cerr << out << ": write failed\n";

@@ -9,3 +9,5 @@ python="${PYTHON:-$python}"
 snapshot="$build/example.heapsnap"
 "$build/bin/heapsnap" capture -o "$snapshot" -- "$python" "$root/fixtures/example/app.py"
 "$build/bin/heapsnap" summary "$snapshot" --top 15
+"$build/bin/heapsnap" top "$snapshot" --limit 5
+"$build/bin/heapsnap" path "$snapshot" --type Order

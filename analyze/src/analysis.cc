@@ -4,9 +4,11 @@
 #include <boost/graph/compressed_sparse_row_graph.hpp>
 #include <boost/graph/strong_components.hpp>
 #include <deque>
+#include <future>
 #include <unordered_map>
 
 #include "heapsnap/analyze/dominators.h"
+#include "huge_pages.h"
 
 namespace heapsnap {
 
@@ -112,6 +114,33 @@ std::vector<uint32_t> GarbageComponents(const Snapshot& s, const std::vector<uin
   return component;
 }
 
+struct ObjectPredecessors {
+  std::vector<uint64_t> begin;  // objects + 1
+  std::vector<uint32_t> source;
+};
+
+// Reverse CSR of the retaining edges between objects (self-edges left out).
+ObjectPredecessors BuildPredecessors(const Snapshot& s) {
+  const auto n = static_cast<uint32_t>(s.object_count());
+  ObjectPredecessors p;
+  p.begin.assign(n + 1, 0);
+  for (uint32_t i = 0; i < n; ++i) {
+    for (uint64_t e = s.edge_begin[i]; e < s.edge_begin[i + 1]; ++e) {
+      if (Retains(s.edge_kind[e]) && s.edge_target[e] != i) ++p.begin[s.edge_target[e] + 1];
+    }
+  }
+  for (uint32_t v = 0; v < n; ++v) p.begin[v + 1] += p.begin[v];
+  ReserveHuge(p.source, p.begin[n]);
+  p.source.resize(p.begin[n]);
+  std::vector<uint64_t> fill(p.begin.begin(), p.begin.end() - 1);
+  for (uint32_t i = 0; i < n; ++i) {
+    for (uint64_t e = s.edge_begin[i]; e < s.edge_begin[i + 1]; ++e) {
+      if (Retains(s.edge_kind[e]) && s.edge_target[e] != i) p.source[fill[s.edge_target[e]]++] = i;
+    }
+  }
+  return p;
+}
+
 }  // namespace
 
 Analysis Analyze(const Snapshot& s, const AnalysisOptions& options) {
@@ -124,6 +153,11 @@ Analysis Analyze(const Snapshot& s, const AnalysisOptions& options) {
   const uint32_t R = n;
   const uint32_t G = n + 1;
   const uint32_t vertices = n + 2;
+
+  // Predecessors along retaining edges, built on the second core while the collector, the
+  // paths and the garbage components run here.
+  std::future<ObjectPredecessors> pred_future =
+      std::async(std::launch::async, [&s] { return BuildPredecessors(s); });
 
   progress("collector", 0);
   a.collector = ReproduceCollector(s);
@@ -238,53 +272,63 @@ Analysis Analyze(const Snapshot& s, const AnalysisOptions& options) {
   a.unexplained_objects = unexplained.size();
   bfs(unexplained);
 
-  // The retention graph: objects' retaining edges, R -> roots and unexplained, R -> G,
-  // G -> garbage entry points. Successors and predecessors in CSR.
+  // The retention graph: the snapshot's own edge arrays, filtered to retaining kinds, plus the
+  // pseudo-vertices' successors (R -> roots, unexplained and G; G -> garbage entry points).
+  // Predecessors in CSR: the objects' part was built on the second core meanwhile.
   progress("graph", 0.4);
-  std::vector<uint64_t> succ_begin(vertices + 1, 0);
-  std::vector<uint32_t> succ_target;
-  {
-    uint64_t m = 0;
-    for (uint32_t i = 0; i < n; ++i) {
-      for (uint64_t e = s.edge_begin[i]; e < s.edge_begin[i + 1]; ++e) {
-        if (Retains(s.edge_kind[e]) && s.edge_target[e] != i) ++m;
-      }
-    }
-    size_t roots = 0;
-    for (const auto& level : levels) roots += level.size();
-    succ_target.reserve(m + roots + unexplained.size() + 1 + entries.size());
-    for (uint32_t i = 0; i < n; ++i) {
-      succ_begin[i] = succ_target.size();
-      for (uint64_t e = s.edge_begin[i]; e < s.edge_begin[i + 1]; ++e) {
-        if (Retains(s.edge_kind[e]) && s.edge_target[e] != i)
-          succ_target.push_back(s.edge_target[e]);
-      }
-    }
-    succ_begin[R] = succ_target.size();
-    for (const auto& level : levels)
-      succ_target.insert(succ_target.end(), level.begin(), level.end());
-    succ_target.insert(succ_target.end(), unexplained.begin(), unexplained.end());
-    succ_target.push_back(G);
-    succ_begin[G] = succ_target.size();
-    succ_target.insert(succ_target.end(), entries.begin(), entries.end());
-    succ_begin[vertices] = succ_target.size();
-  }
+  std::vector<uint64_t> extra_begin(3, 0);
+  std::vector<uint32_t> extra_target;
+  for (const auto& level : levels)
+    extra_target.insert(extra_target.end(), level.begin(), level.end());
+  extra_target.insert(extra_target.end(), unexplained.begin(), unexplained.end());
+  extra_target.push_back(G);
+  extra_begin[1] = extra_target.size();
+  extra_target.insert(extra_target.end(), entries.begin(), entries.end());
+  extra_begin[2] = extra_target.size();
+  ObjectPredecessors preds = pred_future.get();
+  // Add the pseudo-edges: counts first, then shift and fill.
   std::vector<uint64_t> pred_begin(vertices + 1, 0);
-  std::vector<uint32_t> pred_source(succ_target.size());
-  for (uint32_t t : succ_target) ++pred_begin[t + 1];
-  for (uint32_t v = 0; v < vertices; ++v) pred_begin[v + 1] += pred_begin[v];
+  std::vector<uint32_t> pred_source;
   {
-    std::vector<uint64_t> fill(pred_begin.begin(), pred_begin.end() - 1);
+    std::vector<uint32_t> extra_in(vertices, 0);
+    for (uint32_t t : extra_target) ++extra_in[t];
     for (uint32_t v = 0; v < vertices; ++v) {
-      for (uint64_t e = succ_begin[v]; e < succ_begin[v + 1]; ++e) {
-        pred_source[fill[succ_target[e]]++] = v;
+      const uint64_t own = v < n ? preds.begin[v + 1] - preds.begin[v] : 0;
+      pred_begin[v + 1] = pred_begin[v] + own + extra_in[v];
+    }
+    ReserveHuge(pred_source, pred_begin[vertices]);
+    pred_source.resize(pred_begin[vertices]);
+    std::vector<uint64_t> fill(vertices);
+    for (uint32_t v = 0; v < vertices; ++v) {
+      const uint64_t own = v < n ? preds.begin[v + 1] - preds.begin[v] : 0;
+      if (own > 0) {
+        std::copy(preds.source.begin() + static_cast<std::ptrdiff_t>(preds.begin[v]),
+                  preds.source.begin() + static_cast<std::ptrdiff_t>(preds.begin[v + 1]),
+                  pred_source.begin() + static_cast<std::ptrdiff_t>(pred_begin[v]));
+      }
+      fill[v] = pred_begin[v] + own;
+    }
+    for (uint32_t x = 0; x < 2; ++x) {
+      for (uint64_t e = extra_begin[x]; e < extra_begin[x + 1]; ++e) {
+        pred_source[fill[extra_target[e]]++] = n + x;
       }
     }
   }
+  preds = ObjectPredecessors();
 
   progress("dominators", 0.55);
-  CsrGraph graph{vertices, succ_begin.data(), succ_target.data(), pred_begin.data(),
-                 pred_source.data()};
+  CsrGraph graph;
+  graph.vertices = vertices;
+  graph.csr_vertices = n;
+  graph.succ_begin = s.edge_begin.data();
+  graph.succ_target = s.edge_target.data();
+  graph.succ_kind = reinterpret_cast<const uint8_t*>(s.edge_kind.data());
+  graph.kind_mask = (1u << static_cast<uint32_t>(EdgeKind::kTraverse)) |
+                    (1u << static_cast<uint32_t>(EdgeKind::kStrong));
+  graph.extra_begin = extra_begin.data();
+  graph.extra_target = extra_target.data();
+  graph.pred_begin = pred_begin.data();
+  graph.pred_source = pred_source.data();
   std::vector<uint32_t> preorder;
   a.idom = ComputeDominators(graph, R, &preorder);
   std::vector<uint64_t>().swap(pred_begin);

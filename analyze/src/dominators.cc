@@ -15,75 +15,95 @@ std::vector<uint32_t> ComputeDominators(const CsrGraph& g, uint32_t root,
   std::vector<uint32_t> parent;  // by preorder number: preorder number of the DFS parent
   parent.reserve(n);
 
-  // Iterative DFS: the stack holds (vertex, next edge to look at).
+  // Iterative DFS: the stack holds (vertex, next edge, end of its edges).
   {
-    std::vector<std::pair<uint32_t, uint64_t>> stack;
+    struct Frame {
+      uint32_t v;
+      uint64_t next;
+      uint64_t end;
+    };
+    auto frame = [&](uint32_t v) -> Frame {
+      if (v < g.csr_vertices) return {v, g.succ_begin[v], g.succ_begin[v + 1]};
+      const uint32_t x = v - g.csr_vertices;
+      return {v, g.extra_begin[x], g.extra_begin[x + 1]};
+    };
+    std::vector<Frame> stack;
     dfn[root] = 1;
     vertex.push_back(root);
     parent.push_back(0);
-    stack.emplace_back(root, g.succ_begin[root]);
+    stack.push_back(frame(root));
     while (!stack.empty()) {
-      auto& [v, next] = stack.back();
-      if (next == g.succ_begin[v + 1]) {
+      Frame& f = stack.back();
+      if (f.next == f.end) {
         stack.pop_back();
         continue;
       }
-      const uint32_t w = g.succ_target[next++];
+      uint32_t w;
+      if (f.v < g.csr_vertices) {
+        const uint64_t e = f.next++;
+        if (g.succ_kind != nullptr && !((g.kind_mask >> g.succ_kind[e]) & 1)) continue;
+        w = g.succ_target[e];
+      } else {
+        w = g.extra_target[f.next++];
+      }
       if (dfn[w] != 0) continue;
       dfn[w] = static_cast<uint32_t>(vertex.size()) + 1;
-      parent.push_back(dfn[v] - 1);
+      parent.push_back(dfn[f.v] - 1);
       vertex.push_back(w);
-      stack.emplace_back(w, g.succ_begin[w]);
+      stack.push_back(frame(w));
     }
   }
   const auto count = static_cast<uint32_t>(vertex.size());
 
-  // Semidominators, by preorder number. semi[i] starts as i; ancestor links the processed
-  // forest; label[i] is the vertex of minimum semi on the compressed path.
-  std::vector<uint32_t> semi(count);
-  std::vector<uint32_t> ancestor(count, UINT32_MAX);
-  std::vector<uint32_t> label(count);
-  for (uint32_t i = 0; i < count; ++i) {
-    semi[i] = i;
-    label[i] = i;
-  }
+  // Semidominators, by preorder number. The fields eval() touches together live together:
+  // one cache line per vertex instead of three random ones.
+  struct Info {
+    uint32_t semi;
+    uint32_t label;     // vertex of minimum semi on the compressed path
+    uint32_t ancestor;  // in the forest of processed vertices; UINT32_MAX for a tree root
+    uint32_t parent;    // DFS parent, later the immediate dominator
+  };
+  std::vector<Info> info(count);
+  for (uint32_t i = 0; i < count; ++i) info[i] = {i, i, UINT32_MAX, parent[i]};
+  std::vector<uint32_t>().swap(parent);
   std::vector<uint32_t> path;  // explicit stack for path compression
   auto eval = [&](uint32_t v) -> uint32_t {
-    if (ancestor[v] == UINT32_MAX) return v;
+    if (info[v].ancestor == UINT32_MAX) return v;
     // Collect the path up to the root of v's tree in the forest, then compress it top-down.
     path.clear();
     uint32_t u = v;
-    while (ancestor[ancestor[u]] != UINT32_MAX) {
+    while (info[info[u].ancestor].ancestor != UINT32_MAX) {
       path.push_back(u);
-      u = ancestor[u];
+      u = info[u].ancestor;
     }
     for (size_t k = path.size(); k-- > 0;) {
-      const uint32_t x = path[k];
-      const uint32_t a = ancestor[x];
-      if (semi[label[a]] < semi[label[x]]) label[x] = label[a];
-      ancestor[x] = ancestor[a];
+      Info& x = info[path[k]];
+      const Info& a = info[x.ancestor];
+      if (info[a.label].semi < info[x.label].semi) x.label = a.label;
+      x.ancestor = a.ancestor;
     }
-    return label[v];
+    return info[v].label;
   };
   for (uint32_t i = count; i-- > 1;) {
     const uint32_t w = vertex[i];
-    uint32_t s = parent[i];
+    uint32_t s = info[i].parent;
     for (uint64_t e = g.pred_begin[w]; e < g.pred_begin[w + 1]; ++e) {
       const uint32_t d = dfn[g.pred_source[e]];
       if (d == 0) continue;  // predecessor not reachable from the root
       const uint32_t v = d - 1;
-      const uint32_t candidate = v <= i ? v : semi[eval(v)];
+      const uint32_t candidate = v <= i ? v : info[eval(v)].semi;
       if (candidate < s) s = candidate;
     }
-    semi[i] = s;
-    ancestor[i] = parent[i];  // link
+    info[i].semi = s;
+    info[i].ancestor = info[i].parent;  // link
   }
 
-  // Immediate dominators: NCA of the parent and the semidominator in the tree built so far.
+  // Immediate dominators: NCA of the parent and the semidominator in the tree built so far
+  // (stored in place of the parent, which is no longer needed once passed).
   std::vector<uint32_t> idom_pre(count, 0);
   for (uint32_t i = 1; i < count; ++i) {
-    uint32_t d = parent[i];
-    while (d > semi[i]) d = idom_pre[d];
+    uint32_t d = info[i].parent;
+    while (d > info[i].semi) d = idom_pre[d];
     idom_pre[i] = d;
   }
 

@@ -35,7 +35,14 @@ struct EdgeListGraph {
       succ[fs[a]++] = b;
       pred[fp[b]++] = a;
     }
-    return {n, succ_begin.data(), succ.data(), pred_begin.data(), pred.data()};
+    CsrGraph c;
+    c.vertices = n;
+    c.csr_vertices = n;
+    c.succ_begin = succ_begin.data();
+    c.succ_target = succ.data();
+    c.pred_begin = pred_begin.data();
+    c.pred_source = pred.data();
+    return c;
   }
 };
 

@@ -75,7 +75,8 @@ StatusOr<Snapshot> LoadSnapshot(const std::string& path, const LoadOptions& opti
   if (auto totals = SnapshotReader::PeekTrailer(path); totals.ok()) {
     FILE* f = std::fopen(path.c_str(), "rb");
     uint64_t file_size = 0;
-    if (f != nullptr && std::fseek(f, 0, SEEK_END) == 0) file_size = static_cast<uint64_t>(std::ftell(f));
+    if (f != nullptr && std::fseek(f, 0, SEEK_END) == 0)
+      file_size = static_cast<uint64_t>(std::ftell(f));
     if (f != nullptr) std::fclose(f);
     const uint64_t objects = std::min(totals->objects, file_size);
     const uint64_t edges = std::min(totals->edges, file_size);
@@ -214,7 +215,8 @@ StatusOr<Snapshot> LoadSnapshot(const std::string& path, const LoadOptions& opti
     const size_t mask = slots - 1;
     const auto count = static_cast<uint32_t>(s.address.size());
     for (uint32_t i = 0; i < count; ++i) {
-      if (i + 16 < count) __builtin_prefetch(&s.address_slots[HashAddress(s.address[i + 16]) & mask]);
+      if (i + 16 < count)
+        __builtin_prefetch(&s.address_slots[HashAddress(s.address[i + 16]) & mask]);
       for (size_t k = HashAddress(s.address[i]) & mask;; k = (k + 1) & mask) {
         const uint32_t other = s.address_slots[k];
         if (other == UINT32_MAX) {

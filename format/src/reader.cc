@@ -150,8 +150,8 @@ StatusOr<TrailerInfo> SnapshotReader::PeekTrailer(const std::string& path) {
     return r.Error("corrupt: the footer does not point at the trailer");
   }
   const proto::Trailer& t = record.trailer();
-  return TrailerInfo{t.objects(), t.edges(), t.strings(), t.types(), t.roots(), t.records(),
-                     t.size_fixups()};
+  return TrailerInfo{t.objects(), t.edges(),   t.strings(),    t.types(),
+                     t.roots(),   t.records(), t.size_fixups()};
 }
 
 StatusOr<SnapshotReader::Item> SnapshotReader::Next() {

@@ -26,8 +26,19 @@ inline constexpr uint32_t kUnreachable = UINT32_MAX;
 
 struct CsrGraph {
   uint32_t vertices = 0;
-  const uint64_t* succ_begin = nullptr;  // vertices + 1
+  // Successors of vertices [0, csr_vertices): succ_target[succ_begin[v] .. succ_begin[v + 1]),
+  // keeping only edges whose succ_kind has its bit in kind_mask when succ_kind is given (so a
+  // caller can use its own edge arrays, weak edges and all, without copying them).
+  uint32_t csr_vertices = 0;
+  const uint64_t* succ_begin = nullptr;  // csr_vertices + 1
   const uint32_t* succ_target = nullptr;
+  const uint8_t* succ_kind = nullptr;
+  uint32_t kind_mask = ~0u;
+  // Successors of the remaining vertices [csr_vertices, vertices) (pseudo-vertices such as a
+  // super-root): extra_target[extra_begin[v - csr_vertices] .. extra_begin[v - csr_vertices + 1]).
+  const uint64_t* extra_begin = nullptr;
+  const uint32_t* extra_target = nullptr;
+  // Predecessors of every vertex, already filtered.
   const uint64_t* pred_begin = nullptr;  // vertices + 1
   const uint32_t* pred_source = nullptr;
 };
