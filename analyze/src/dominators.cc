@@ -87,6 +87,12 @@ std::vector<uint32_t> ComputeDominators(const CsrGraph& g, uint32_t root,
   for (uint32_t i = count; i-- > 1;) {
     const uint32_t w = vertex[i];
     uint32_t s = info[i].parent;
+    // Most heap objects have one referrer, which must then be the DFS parent: nothing to do.
+    if (g.pred_begin[w + 1] - g.pred_begin[w] == 1) {
+      info[i].semi = s;
+      info[i].ancestor = info[i].parent;
+      continue;
+    }
     for (uint64_t e = g.pred_begin[w]; e < g.pred_begin[w + 1]; ++e) {
       const uint32_t d = dfn[g.pred_source[e]];
       if (d == 0) continue;  // predecessor not reachable from the root
