@@ -336,7 +336,8 @@ Analysis Analyze(const Snapshot& s, const AnalysisOptions& options) {
 
   progress("retained sizes", 0.8);
   a.retained.assign(vertices, 0);
-  std::vector<uint32_t> retained_count(vertices, 0);
+  std::vector<uint32_t>& retained_count = a.retained_count;
+  retained_count.assign(vertices, 0);
   for (uint32_t i = 0; i < n; ++i) {
     a.retained[i] = s.size[i];
     retained_count[i] = 1;
@@ -372,12 +373,14 @@ Analysis Analyze(const Snapshot& s, const AnalysisOptions& options) {
     t.self_bytes += s.size[i];
   }
   {
-    std::vector<uint64_t> child_begin(vertices + 1, 0);
+    std::vector<uint64_t>& child_begin = a.dom_child_begin;
+    child_begin.assign(vertices + 1, 0);
     for (uint32_t v : preorder) {
       if (v != R) ++child_begin[a.idom[v] + 1];
     }
     for (uint32_t v = 0; v < vertices; ++v) child_begin[v + 1] += child_begin[v];
-    std::vector<uint32_t> children(child_begin[vertices]);
+    std::vector<uint32_t>& children = a.dom_children;
+    children.assign(child_begin[vertices], 0);
     std::vector<uint64_t> fill(child_begin.begin(), child_begin.end() - 1);
     for (uint32_t v : preorder) {
       if (v != R) children[fill[a.idom[v]]++] = v;

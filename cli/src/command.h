@@ -25,6 +25,7 @@ std::unique_ptr<Command> MakeSummaryCommand();
 std::unique_ptr<Command> MakeObjectsCommand();
 std::unique_ptr<Command> MakePathCommand();
 std::unique_ptr<Command> MakeTopCommand();
+std::unique_ptr<Command> MakeLeaksCommand();
 
 // Shared formatting.
 std::string FormatBytes(uint64_t bytes);              // "1.2 MiB"

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   commands.push_back(heapsnap::cli::MakeObjectsCommand());
   commands.push_back(heapsnap::cli::MakePathCommand());
   commands.push_back(heapsnap::cli::MakeTopCommand());
+  commands.push_back(heapsnap::cli::MakeLeaksCommand());
   std::vector<std::pair<CLI::App*, heapsnap::cli::Command*>> registered;
   for (auto& c : commands) registered.emplace_back(c->Register(app), c.get());
   try {

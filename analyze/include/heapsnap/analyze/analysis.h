@@ -113,6 +113,11 @@ class Analysis {
   std::vector<uint32_t> idom;       // per vertex; kUnreachable never happens after attachment
   std::vector<uint64_t> retained;   // per vertex, bytes
   std::vector<TypeRetained> types;  // per type id (index = TypeId value), count > 0 only used
+  // The dominator tree's children in CSR: children of v are
+  // dom_children[dom_child_begin[v] .. dom_child_begin[v + 1]).
+  std::vector<uint64_t> dom_child_begin;
+  std::vector<uint32_t> dom_children;
+  std::vector<uint32_t> retained_count;  // per vertex: objects in its dominator subtree
 
   // Paths.
   RetainerPath PathTo(NodeIndex node) const;

@@ -1,0 +1,86 @@
+// Closure-retained objects: functions whose closure cells keep large objects alive. Many
+// closures made by one factory (same code, same variable) are one finding.
+#include <map>
+#include <set>
+
+#include "heapsnap/analyze/detectors.h"
+#include "heapsnap/analyze/paths.h"
+
+namespace heapsnap {
+namespace {
+
+class ClosureDetector : public Detector {
+ public:
+  const char* name() const override { return "closure"; }
+
+  void Run(const Analysis& a, const DetectorOptions& options,
+           std::vector<Finding>* findings) const override {
+    const Snapshot& s = a.snapshot();
+    struct Group {
+      Finding f;
+      NodeIndex best_function;
+      uint64_t best = 0;
+      std::vector<NodeIndex> cells;
+      std::set<uint32_t> seen_cells;
+    };
+    std::map<std::pair<uint32_t, std::string>, Group> groups;  // (code, variable)
+    for (uint32_t i = 0; i < s.object_count(); ++i) {
+      const NodeIndex fn(i);
+      if (s.TypeName(fn) != "function") continue;
+      const int64_t closure = detect::EdgeTo(s, fn, LabelKind::kField, "__closure__");
+      const int64_t code = detect::EdgeTo(s, fn, LabelKind::kField, "__code__");
+      if (closure < 0 || code < 0) continue;
+      const auto c = static_cast<uint32_t>(closure);
+      for (uint64_t e = s.edge_begin[c]; e < s.edge_begin[c + 1]; ++e) {
+        if (s.edge_label_kind[e] != LabelKind::kClosureVariable) continue;
+        const uint32_t cell = s.edge_target[e];
+        // What the cell alone keeps alive, beyond itself: its dominator subtree. Closures made
+        // together share cells; each cell counts once.
+        const uint64_t bytes = a.retained[cell] - s.size[cell];
+        const std::string variable = s.String(StringId(static_cast<uint32_t>(s.LabelValue(e))));
+        Group& g = groups[{static_cast<uint32_t>(code), variable}];
+        if (!g.seen_cells.insert(cell).second) continue;
+        if (g.f.kind.empty()) {
+          g.f.kind = "closure";
+          g.f.count = 0;
+          g.f.variable = variable;
+        }
+        ++g.f.count;
+        g.f.retained_bytes += bytes;
+        g.f.objects += a.retained_count[cell] - 1;
+        g.cells.push_back(NodeIndex(cell));
+        if (g.f.examples.size() < 10) g.f.examples.push_back(fn);
+        if (bytes > g.best || g.f.count == 1) {
+          g.best = bytes;
+          g.best_function = fn;
+        }
+      }
+    }
+    for (auto& [key, g] : groups) {
+      Finding& f = g.f;
+      if (f.retained_bytes < options.min_bytes) continue;
+      f.function = detect::QualifiedName(s, g.best_function);
+      f.location = detect::Location(s, g.best_function);
+      detect::SetPath(a, g.best_function, &f);
+      if (f.count > 1) {
+        RenderedPath r = RenderPath(a, a.PathTo(g.best_function));
+        if (!r.text.empty()) f.path_text = PathShape(r);
+      }
+      detect::CountRetainedTypes(a, g.cells, &f);
+      f.title = (f.count > 1 ? std::to_string(f.count) + " closures " : std::string("closure ")) +
+                f.function + (f.location.empty() ? "" : " (" + f.location + ")") + " keep" +
+                (f.count > 1 ? "" : "s") + " variable '" + f.variable + "' alive";
+      f.fix =
+          "capture only what the function needs (copy the small part into a local before "
+          "defining it), or unregister the function when done (remove it from the list or "
+          "registry that holds it)";
+      findings->push_back(std::move(f));
+    }
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Detector> MakeClosureDetector() { return std::make_unique<ClosureDetector>(); }
+
+}  // namespace heapsnap

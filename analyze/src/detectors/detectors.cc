@@ -1,0 +1,96 @@
+#include "heapsnap/analyze/detectors.h"
+
+#include <algorithm>
+
+#include "heapsnap/analyze/paths.h"
+
+namespace heapsnap {
+
+std::unique_ptr<Detector> MakeUnreachableCycleDetector();
+std::unique_ptr<Detector> MakeClosureDetector();
+std::unique_ptr<Detector> MakeMutableDefaultDetector();
+std::unique_ptr<Detector> MakeFinalizerDetector();
+std::unique_ptr<Detector> MakeTracebackDetector();
+std::unique_ptr<Detector> MakeAccumulationDetector();
+
+std::vector<std::unique_ptr<Detector>> AllDetectors() {
+  std::vector<std::unique_ptr<Detector>> all;
+  all.push_back(MakeUnreachableCycleDetector());
+  all.push_back(MakeClosureDetector());
+  all.push_back(MakeMutableDefaultDetector());
+  all.push_back(MakeFinalizerDetector());
+  all.push_back(MakeTracebackDetector());
+  all.push_back(MakeAccumulationDetector());
+  return all;
+}
+
+std::vector<Finding> DetectLeaks(const Analysis& analysis, const DetectorOptions& options) {
+  std::vector<Finding> findings;
+  for (const auto& detector : AllDetectors()) detector->Run(analysis, options, &findings);
+  std::stable_sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) {
+    if ((a.severity == "low") != (b.severity == "low")) return b.severity == "low";
+    return a.retained_bytes > b.retained_bytes;
+  });
+  return findings;
+}
+
+namespace detect {
+
+int64_t EdgeTo(const Snapshot& s, NodeIndex node, LabelKind kind, const std::string& label) {
+  const uint32_t n = node.value();
+  for (uint64_t e = s.edge_begin[n]; e < s.edge_begin[n + 1]; ++e) {
+    if (s.edge_label_kind[e] != kind) continue;
+    if (LabelHasString(kind) &&
+        s.String(StringId(static_cast<uint32_t>(s.LabelValue(e)))) != label) {
+      continue;
+    }
+    return s.edge_target[e];
+  }
+  return -1;
+}
+
+void SetPath(const Analysis& a, NodeIndex node, Finding* f) {
+  RetainerPath p = a.PathTo(node);
+  if (!p.found) {
+    f->path_text = p.garbage ? "<unreachable garbage>" : "<no path>";
+    return;
+  }
+  RenderedPath r = RenderPath(a, p);
+  f->path.push_back(r.root);
+  for (const auto& step : r.steps) f->path.push_back(step.label);
+  f->path_text = r.text;
+}
+
+void CountRetainedTypes(const Analysis& a, const std::vector<NodeIndex>& nodes, Finding* f) {
+  const Snapshot& s = a.snapshot();
+  const auto n = static_cast<uint32_t>(s.object_count());
+  std::vector<uint32_t> stack;
+  size_t budget = 2000000;  // a finding over a huge subtree counts its first two million objects
+  for (NodeIndex start : nodes) {
+    stack.push_back(start.value());
+    while (!stack.empty() && budget > 0) {
+      const uint32_t v = stack.back();
+      stack.pop_back();
+      --budget;
+      if (v < n) ++f->types[s.TypeName(NodeIndex(v))];
+      for (uint64_t c = a.dom_child_begin[v]; c < a.dom_child_begin[v + 1]; ++c) {
+        stack.push_back(a.dom_children[c]);
+      }
+    }
+    stack.clear();
+  }
+}
+
+std::string Location(const Snapshot& s, NodeIndex node) {
+  const NameRecord* name = s.Name(node);
+  if (name == nullptr || !name->file.valid()) return "";
+  return s.String(name->file) + ":" + std::to_string(name->line);
+}
+
+std::string QualifiedName(const Snapshot& s, NodeIndex node) {
+  const NameRecord* name = s.Name(node);
+  return name != nullptr ? s.String(name->name) : s.TypeName(node);
+}
+
+}  // namespace detect
+}  // namespace heapsnap

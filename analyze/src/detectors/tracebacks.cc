@@ -1,0 +1,107 @@
+// Frames kept alive by stored exceptions: an exception kept in a global or a container keeps
+// its traceback, every frame of it, and every local variable of those frames.
+#include <algorithm>
+#include <map>
+
+#include "heapsnap/analyze/detectors.h"
+#include "heapsnap/analyze/paths.h"
+
+namespace heapsnap {
+namespace {
+
+std::string Bytes(uint64_t b) {
+  char buf[32];
+  if (b >= (1u << 20)) {
+    std::snprintf(buf, sizeof(buf), "%.1f MiB", static_cast<double>(b) / (1 << 20));
+  } else if (b >= 1024) {
+    std::snprintf(buf, sizeof(buf), "%.1f KiB", static_cast<double>(b) / 1024);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%llu B", static_cast<unsigned long long>(b));
+  }
+  return buf;
+}
+
+class TracebackDetector : public Detector {
+ public:
+  const char* name() const override { return "traceback"; }
+
+  void Run(const Analysis& a, const DetectorOptions& options,
+           std::vector<Finding>* findings) const override {
+    const Snapshot& s = a.snapshot();
+    std::map<std::string, Finding> groups;  // by exception type and path shape
+    for (uint32_t i = 0; i < s.object_count(); ++i) {
+      const NodeIndex exc(i);
+      const int64_t tb = detect::EdgeTo(s, exc, LabelKind::kField, "__traceback__");
+      if (tb < 0 || s.TypeName(NodeIndex(static_cast<uint32_t>(tb))) != "traceback") continue;
+      if (a.collector.unreachable[i]) continue;  // garbage: the cycle detectors' business
+      const auto t = static_cast<uint32_t>(tb);
+      const uint64_t bytes = a.retained[t];
+      if (bytes < options.min_bytes) continue;
+      RetainerPath p = a.PathTo(exc);
+      if (!p.found) continue;
+      // An exception being handled right now (held by a running frame or the thread state) is
+      // not stored.
+      if (p.root >= 0) {
+        const RootKind k = s.roots[static_cast<size_t>(p.root)].kind;
+        if (k == RootKind::kThreadFrame || k == RootKind::kThreadState) continue;
+      }
+      RenderedPath r = RenderPath(a, p);
+      const std::string key = s.TypeQualname(exc) + " " + PathShape(r);
+      Finding& f = groups[key];
+      if (f.kind.empty()) {
+        f.kind = "traceback";
+        f.count = 0;
+        f.container = s.TypeQualname(exc);
+        f.path.push_back(r.root);
+        for (const auto& step : r.steps) f.path.push_back(step.label);
+        f.path_text = r.text;
+        // The frames and, for each, the locals that hold the most.
+        for (int64_t cur = t; cur >= 0 && f.details.size() < 20;
+             cur = detect::EdgeTo(s, NodeIndex(static_cast<uint32_t>(cur)), LabelKind::kField,
+                                  "tb_next")) {
+          const int64_t frame = detect::EdgeTo(s, NodeIndex(static_cast<uint32_t>(cur)),
+                                               LabelKind::kField, "tb_frame");
+          if (frame < 0) continue;
+          const auto fr = static_cast<uint32_t>(frame);
+          std::vector<std::pair<uint64_t, std::string>> locals;
+          for (uint64_t e = s.edge_begin[fr]; e < s.edge_begin[fr + 1]; ++e) {
+            if (s.edge_label_kind[e] != LabelKind::kLocalVariable) continue;
+            locals.emplace_back(a.retained[s.edge_target[e]],
+                                s.String(StringId(static_cast<uint32_t>(s.LabelValue(e)))));
+          }
+          std::sort(locals.rbegin(), locals.rend());
+          std::string line = "frame " + detect::QualifiedName(s, NodeIndex(fr));
+          const std::string where = detect::Location(s, NodeIndex(fr));
+          if (!where.empty()) line += " (" + where + ")";
+          for (size_t k = 0; k < locals.size() && k < 3; ++k) {
+            line += (k == 0 ? ": " : ", ") + locals[k].second + " " + Bytes(locals[k].first);
+          }
+          f.details.push_back(line);
+        }
+      }
+      ++f.count;
+      f.retained_bytes += bytes;
+      f.objects += a.retained_count[t];
+      if (f.examples.size() < 10) f.examples.push_back(exc);
+    }
+    for (auto& [key, f] : groups) {
+      detect::CountRetainedTypes(a, f.examples, &f);
+      f.title = (f.count > 1 ? std::to_string(f.count) + " stored " : std::string("stored ")) +
+                f.container + " keep" + (f.count > 1 ? "" : "s") + " " +
+                std::to_string(f.details.size()) +
+                (f.details.size() == 1 ? " frame and its" : " frames and their") +
+                " locals alive through __traceback__";
+      f.fix =
+          "keep what you need from the exception (str(e), type(e)) rather than the "
+          "exception, or drop its frames: e.with_traceback(None) / "
+          "traceback.clear_frames(e.__traceback__)";
+      findings->push_back(std::move(f));
+    }
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Detector> MakeTracebackDetector() { return std::make_unique<TracebackDetector>(); }
+
+}  // namespace heapsnap

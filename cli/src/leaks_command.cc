@@ -1,0 +1,140 @@
+// heapsnap leaks SNAP [--verbose] [--min-bytes N] [--json]: what is leaking and why, ranked by
+// retained bytes, each finding with the path that holds it and a one-line fix. Exit code 0
+// whether or not anything was found (`check` is the command that fails builds).
+#include <algorithm>
+#include <iostream>
+
+#include "command.h"
+#include "heapsnap/analyze/detectors.h"
+#include "json.h"
+#include "loaded.h"
+
+namespace heapsnap::cli {
+namespace {
+
+class LeaksCommand : public Command {
+ public:
+  CLI::App* Register(CLI::App& app) override {
+    CLI::App* sub = app.add_subcommand("leaks", "What is leaking and why, largest first");
+    sub->add_option("snapshot", path_, "Snapshot file")->required();
+    sub->add_flag("-v,--verbose", verbose_, "All examples and details of every finding");
+    sub->add_option("--min-bytes", min_bytes_,
+                    "Leave out findings retaining less (default 10240; garbage cycles, "
+                    "finalizers and mutable defaults are always reported)");
+    sub->add_flag("--json", json_, "Machine-readable output (see README)");
+    return sub;
+  }
+
+  StatusOr<int> Run() override {
+    auto loaded = LoadAndAnalyze(path_);
+    if (!loaded.ok()) return loaded.status();
+    const Snapshot& s = (*loaded)->snapshot;
+    const Analysis& a = (*loaded)->analysis;
+    DetectorOptions options;
+    options.min_bytes = min_bytes_;
+    std::vector<Finding> findings = DetectLeaks(a, options);
+    if (json_) {
+      JsonWriter j(std::cout);
+      j.BeginObject();
+      j.Key("unreachable_objects").Uint(a.collector.unreachable_objects);
+      j.Key("findings").BeginArray();
+      for (const Finding& f : findings) {
+        j.BeginObject();
+        j.Key("kind").String(f.kind);
+        j.Key("severity").String(f.severity);
+        j.Key("title").String(f.title);
+        j.Key("fix").String(f.fix);
+        j.Key("count").Uint(f.count);
+        j.Key("objects").Uint(f.objects);
+        j.Key("retained_bytes").Uint(f.retained_bytes);
+        j.Key("types").BeginObject();
+        for (const auto& [type, count] : f.types) j.Key(type).Uint(count);
+        j.EndObject();
+        j.Key("path").BeginArray();
+        for (const auto& label : f.path) j.String(label);
+        j.EndArray();
+        j.Key("path_text").String(f.path_text);
+        j.Key("examples").BeginArray();
+        for (NodeIndex e : f.examples) j.String(FormatAddress(s.address[e.value()]));
+        j.EndArray();
+        if (f.kind == "closure") {
+          j.Key("function").String(f.function);
+          j.Key("location").String(f.location);
+          j.Key("variable").String(f.variable);
+        } else if (f.kind == "mutable_default") {
+          j.Key("function").String(f.function);
+          j.Key("location").String(f.location);
+          j.Key("parameter").String(f.parameter);
+          j.Key("container").String(f.container);
+          j.Key("length").Uint(f.length);
+        } else if (f.kind == "finalizer") {
+          j.Key("reason").String(f.reason);
+          j.Key("type").String(f.container);
+        } else if (f.kind == "accumulation") {
+          j.Key("container").String(f.container);
+          j.Key("length").Uint(f.length);
+        } else if (f.kind == "traceback") {
+          j.Key("exception").String(f.container);
+        } else if (f.kind == "unreachable_cycle") {
+          j.Key("shape").String(f.container);
+        }
+        j.Key("details").BeginArray();
+        for (const auto& d : f.details) j.String(d);
+        j.EndArray();
+        j.EndObject();
+      }
+      j.EndArray().EndObject();
+      std::cout << "\n";
+      return 0;
+    }
+    std::cout << path_ << ": " << FormatCount(a.collector.unreachable_objects)
+              << " gc-tracked objects would be found unreachable by a full gc.collect()";
+    if (!s.header.gc_enabled) std::cout << " (gc is disabled)";
+    std::cout << "\n";
+    if (findings.empty()) {
+      std::cout << "no leaks found\n";
+      return 0;
+    }
+    size_t number = 0;
+    for (const Finding& f : findings) {
+      ++number;
+      std::cout << "\n#" << number << " " << f.kind << (f.severity == "low" ? " (note)" : "")
+                << ": " << FormatBytes(f.retained_bytes) << " in " << FormatCount(f.objects)
+                << (f.objects == 1 ? " object" : " objects") << "\n";
+      std::cout << "   " << f.title << "\n";
+      if (!f.path_text.empty()) std::cout << "   held by: " << f.path_text << "\n";
+      if (!f.types.empty()) {
+        std::vector<std::pair<uint64_t, std::string>> types;
+        for (const auto& [type, count] : f.types) types.emplace_back(count, type);
+        std::sort(types.rbegin(), types.rend());
+        std::cout << "   holds:";
+        for (size_t k = 0; k < types.size() && (verbose_ || k < 4); ++k) {
+          std::cout << (k ? ", " : " ") << FormatCount(types[k].first) << " " << types[k].second;
+        }
+        std::cout << "\n";
+      }
+      for (size_t k = 0; k < f.details.size() && (verbose_ || k < 3); ++k) {
+        std::cout << "   " << f.details[k] << "\n";
+      }
+      if (verbose_) {
+        std::cout << "   examples:";
+        for (NodeIndex e : f.examples) std::cout << " " << FormatAddress(s.address[e.value()]);
+        std::cout << "\n";
+      }
+      std::cout << "   fix: " << f.fix << "\n";
+    }
+    return 0;
+  }
+
+ private:
+  std::string path_;
+  bool verbose_ = false;
+  uint64_t min_bytes_ = 10 * 1024;
+  bool json_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> MakeLeaksCommand() { return std::make_unique<LeaksCommand>(); }
+
+}  // namespace heapsnap::cli
