@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds heapsnap, runs the bundled example service under capture and prints what its heap holds.
+# Builds heapsnap, runs the bundled example service under capture, and prints what its heap
+# holds and what leaks in it.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${BUILD_DIR:-$root/build}"
@@ -9,5 +10,5 @@ python="${PYTHON:-$python}"
 snapshot="$build/example.heapsnap"
 "$build/bin/heapsnap" capture -o "$snapshot" -- "$python" "$root/fixtures/example/app.py"
 "$build/bin/heapsnap" summary "$snapshot" --top 15
-"$build/bin/heapsnap" top "$snapshot" --limit 5
-"$build/bin/heapsnap" path "$snapshot" --type Order
+echo
+"$build/bin/heapsnap" leaks "$snapshot"

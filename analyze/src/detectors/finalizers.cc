@@ -41,7 +41,8 @@ class FinalizerDetector : public Detector {
     for (uint32_t i = 0; i < n; ++i) {
       const uint32_t flags = s.flags[i];
       if (flags & object_flags::kInGcGarbage) {
-        add("uncollectable", NodeIndex(i), {i}, s.TypeQualname(NodeIndex(i)));
+        // One finding for all of gc.garbage; its types list says what is in it.
+        add("uncollectable", NodeIndex(i), {i}, "gc.garbage");
       } else if ((flags & object_flags::kFinalized) && !a.collector.unreachable[i]) {
         add("resurrected", NodeIndex(i), {i}, s.TypeQualname(NodeIndex(i)));
       }
@@ -79,9 +80,16 @@ class FinalizerDetector : public Detector {
         f.fix =
             "break the cycle (weakref for back references) so refcounting frees it, and "
             "prefer weakref.finalize or a context manager to __del__";
+      } else if (f.container == "gc.garbage") {
+        f.title = std::to_string(f.count) + (f.count == 1 ? " object is" : " objects are") +
+                  " kept in gc.garbage (uncollectable, or saved by gc.DEBUG_SAVEALL)";
+        f.fix =
+            "empty gc.garbage after inspecting it (del gc.garbage[:]), turn off "
+            "gc.DEBUG_SAVEALL, and break cycles through objects with a legacy tp_del";
       } else {
-        f.title = n_objects + (f.count == 1 ? " object is" : " objects are") +
-                  " uncollectable (in gc.garbage, or in a cycle with a legacy tp_del)";
+        f.title = std::to_string(f.count) + " unreachable " +
+                  (f.count == 1 ? "cycle holds " : "cycles hold ") + f.container +
+                  " objects with a legacy tp_del: the collector can never free them";
         f.fix =
             "empty gc.garbage after inspecting it (del gc.garbage[:]), turn off "
             "gc.DEBUG_SAVEALL, and break cycles through objects with tp_del";

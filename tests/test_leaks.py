@@ -1,0 +1,120 @@
+"""`heapsnap leaks` on a fixture program per leak pattern, on every interpreter, and on programs
+that look similar but do not leak."""
+import pytest
+
+from conftest import fixture, heapsnap, heapsnap_json
+
+KINDS = {"unreachable_cycle", "closure", "mutable_default", "finalizer", "traceback", "accumulation"}
+
+
+def leaks(python, tmp_path, name):
+    snap = tmp_path / (name + ".heapsnap")
+    heapsnap("capture", "-o", snap, "--", python, fixture("leaks/%s.py" % name))
+    report = heapsnap_json("leaks", snap)
+    for f in report["findings"]:
+        assert f["kind"] in KINDS
+        assert {"objects", "retained_bytes", "types", "path", "title", "fix"} <= set(f)
+    return snap, report
+
+
+def of_kind(report, kind):
+    return [f for f in report["findings"] if f["kind"] == kind]
+
+
+def test_unreachable_cycles_are_grouped_by_shape(python, tmp_path):
+    snap, report = leaks(python, tmp_path, "cycles")
+    assert report["unreachable_objects"] >= 20000
+    cycles = of_kind(report, "unreachable_cycle")
+    assert len(cycles) == 1, [f["title"] for f in cycles]
+    f = cycles[0]
+    assert f["count"] == 10000
+    assert f["types"]["Node"] == 20000
+    assert f["types"]["bytearray"] == 20000  # what the cycles hold
+    assert f["retained_bytes"] >= 20000 * 64
+    assert "gc.enable()" in f["fix"]  # the program disabled the collector
+    assert f["path"] == []
+    text = heapsnap("leaks", snap).stdout
+    assert "10000 unreachable cycles of __main__.Node x2" in text
+
+
+def test_closure_retaining_data(python, tmp_path):
+    _, report = leaks(python, tmp_path, "closures")
+    closures = of_kind(report, "closure")
+    assert len(closures) == 1
+    f = closures[0]
+    assert f["function"] == "__main__.make_listener.<locals>.listener"
+    assert f["variable"] == "data"
+    assert f["location"].endswith("closures.py:7")
+    assert f["count"] == 50
+    assert f["retained_bytes"] > 50 * 1000 * 8
+    assert "LISTENERS" in f["path_text"]
+    assert f["path"][0] == "sys.modules"
+
+
+def test_mutable_defaults(python, tmp_path):
+    _, report = leaks(python, tmp_path, "mutable_default")
+    found = {f["parameter"]: f for f in of_kind(report, "mutable_default")}
+    assert found["seen"]["function"] == "__main__.remember"
+    assert found["seen"]["container"] == "list"
+    assert found["seen"]["length"] == 500
+    assert found["counts"]["container"] == "dict"
+    assert found["counts"]["length"] == 40
+    assert found["seen"]["retained_bytes"] > found["counts"]["retained_bytes"] > 0
+
+
+def test_finalizer_blocked_garbage(python, tmp_path):
+    _, report = leaks(python, tmp_path, "finalizers")
+    reasons = {f["reason"]: f for f in of_kind(report, "finalizer")}
+    assert reasons["resurrected"]["count"] == 20
+    assert reasons["resurrected"]["types"]["Phoenix"] == 20
+    assert reasons["cycle_with_finalizer"]["count"] == 30
+    assert reasons["cycle_with_finalizer"]["types"]["WithDel"] == 60
+    assert reasons["uncollectable"]["types"]["Saved"] == 20
+    # Cycles with finalizers are not reported twice.
+    assert not of_kind(report, "unreachable_cycle")
+
+
+def test_stored_tracebacks(python, tmp_path):
+    _, report = leaks(python, tmp_path, "traceback_leak")
+    tracebacks = of_kind(report, "traceback")
+    assert len(tracebacks) == 1
+    f = tracebacks[0]
+    assert f["exception"] == "ValueError"
+    assert f["count"] == 3
+    assert "ERRORS" in f["path_text"]
+    assert any("parse" in d and "rows" in d for d in f["details"]), f["details"]
+
+
+def test_accumulation_point(python, tmp_path):
+    _, report = leaks(python, tmp_path, "accumulation")
+    points = of_kind(report, "accumulation")
+    assert len(points) == 1
+    f = points[0]
+    assert f["container"] == "dict"
+    assert f["path_text"] == "sys.modules['__main__'].CACHE"
+    assert f["types"]["Session"] == 20000
+    assert report["findings"][0]["kind"] == "accumulation"  # ranked first: it is the largest
+
+
+def test_programs_that_do_not_leak(python, tmp_path):
+    _, report = leaks(python, tmp_path, "clean")
+    assert report["findings"] == [], [f["title"] for f in report["findings"]]
+
+
+def test_text_report_and_verbose(python, tmp_path):
+    snap, _ = leaks(python, tmp_path, "closures")
+    text = heapsnap("leaks", snap).stdout
+    assert "#1 " in text and "fix: " in text and "held by: sys.modules['__main__'].LISTENERS" in text
+    verbose = heapsnap("leaks", snap, "--verbose").stdout
+    assert "examples: 0x" in verbose
+
+
+def test_bundled_example(python, tmp_path):
+    snap = tmp_path / "example.heapsnap"
+    heapsnap("capture", "-o", snap, "--", python, fixture("example/app.py"))
+    report = heapsnap_json("leaks", snap)
+    kinds = {f["kind"] for f in report["findings"]}
+    assert {"accumulation", "closure", "unreachable_cycle", "traceback", "mutable_default"} <= kinds
+    assert report["unreachable_objects"] >= 4000
+    retained = [f["retained_bytes"] for f in report["findings"] if f["severity"] == "high"]
+    assert retained == sorted(retained, reverse=True)
