@@ -60,6 +60,10 @@ def test_mutable_defaults(python, tmp_path):
     assert found["counts"]["container"] == "dict"
     assert found["counts"]["length"] == 40
     assert found["seen"]["retained_bytes"] > found["counts"]["retained_bytes"] > 0
+    assert found["seen"]["severity"] == "high"
+    assert found["options"]["severity"] == "low"  # empty: at most a note
+    assert found["options"]["length"] == 0
+    assert report["findings"][-1]["parameter"] == "options"  # notes come last
 
 
 def test_finalizer_blocked_garbage(python, tmp_path):
