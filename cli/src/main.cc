@@ -1,6 +1,8 @@
 // heapsnap: the command line. Parses flags, runs one subcommand, and turns its result into the
 // process's exit code: 0 ok, 1 a check failed, 2 usage or input error; `capture` passes the
 // captured program's own exit code through.
+#include <malloc.h>
+
 #include <iostream>
 #include <memory>
 #include <vector>
@@ -8,6 +10,11 @@
 #include "command.h"
 
 int main(int argc, char** argv) {
+  // Analyses allocate and free arrays of hundreds of megabytes, phase after phase. Keeping
+  // freed memory in the process (no mmap for big blocks, no trimming) saves the kernel from
+  // zeroing every page again on the next fault: about a fifth of the time of a large analysis.
+  mallopt(M_MMAP_MAX, 0);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
   CLI::App app{"heapsnap: heap snapshots of CPython programs, analysed offline", "heapsnap"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("heapsnap ") + HEAPSNAP_VERSION);
