@@ -95,7 +95,7 @@ inline bool IsGc(PyObject* op) {
 class AddressSet {
  public:
   // Adds addr; true if it was not there before.
-  bool Insert(const void* p) {
+  __attribute__((always_inline)) bool Insert(const void* p) {
     const auto addr = reinterpret_cast<uintptr_t>(p);
     uint64_t* bits = Region(addr >> kRegionBits);
     const size_t bit = (addr & kRegionMask) >> 3;

@@ -58,7 +58,7 @@ class SnapshotWriter {
   // Objects: BeginObject, then its edges, values and names. The next BeginObject (or a root,
   // fixup or Finish) closes it. Returns the object's global index.
   uint64_t BeginObject(const ObjectRecord& object);
-  void AddEdge(const EdgeRecord& edge) {
+  __attribute__((always_inline)) void AddEdge(const EdgeRecord& edge) {
     // Split only when another edge of the same object arrives, so a chunk marked
     // last_continues is always followed by that object's remaining edges.
     if (cols_->edge_kind.size() >= max_edges_per_chunk_) SplitObjectEdges();
