@@ -110,10 +110,19 @@ class AddressSet {
   static constexpr int kRegionBits = 16;
   static constexpr uintptr_t kRegionMask = (uintptr_t{1} << kRegionBits) - 1;
   static constexpr size_t kWordsPerRegion = (size_t{1} << kRegionBits) / 8 / 64;
+  struct Cached {
+    uintptr_t region = 0;
+    uint64_t* bits = nullptr;
+  };
 
-  uint64_t* Region(uintptr_t region) {
+  __attribute__((always_inline)) uint64_t* Region(uintptr_t region) {
     Cached& c = cache_[region & 1023];
     if (c.bits != nullptr && c.region == region) return c.bits;
+    return RegionSlow(region, &c);
+  }
+
+  __attribute__((noinline)) uint64_t* RegionSlow(uintptr_t region, Cached* cached) {
+    Cached& c = *cached;
     // PtrMap keys must be non-zero: store region + 1.
     uint32_t* index = index_.Find(reinterpret_cast<const void*>(region + 1));
     if (index == nullptr) {
@@ -128,10 +137,6 @@ class AddressSet {
     return c.bits;
   }
 
-  struct Cached {
-    uintptr_t region = 0;
-    uint64_t* bits = nullptr;
-  };
   PtrMap<uint32_t> index_;
   std::vector<std::unique_ptr<uint64_t[]>> storage_;
   Cached cache_[1024];
@@ -215,6 +220,12 @@ bool IsIdentifier(const std::string& s) {
 std::string FormatDouble(double d) {
   if (std::isnan(d)) return "nan";
   if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
+  // Whole numbers below 1e15 print as Python does ("3.0") without the shortest-round-trip
+  // search, which costs ten times more.
+  if (d == std::trunc(d) && std::fabs(d) < 1e15) {
+    if (d == 0 && std::signbit(d)) return "-0.0";
+    return std::to_string(static_cast<long long>(d)) + ".0";
+  }
   char buf[64];
   auto r = std::to_chars(buf, buf + sizeof(buf), d);
   std::string s(buf, r.ptr);
@@ -330,6 +341,8 @@ class Walker {
   AddressSet seen_;
   PtrMap<uint32_t> type_index_;
   std::vector<std::unique_ptr<TypeEntry>> types_;
+  PyTypeObject* last_type_ = nullptr;
+  TypeEntry* last_entry_ = nullptr;
   PtrMap<uint32_t> name_ids_;
   PtrMap<uint32_t> key_ids_;
   PtrMap<uint32_t> literal_ids_;  // string literals by address
@@ -464,7 +477,13 @@ void Walker::BuildSlots(PyTypeObject* tp, TypeEntry* entry) {
 }
 
 TypeEntry& Walker::TypeOf(PyTypeObject* tp) {
-  if (uint32_t* i = type_index_.Find(tp)) return *types_[*i];
+  // Objects of one type often come in runs: remember the last one.
+  if (tp == last_type_) return *last_entry_;
+  if (uint32_t* i = type_index_.Find(tp)) {
+    last_type_ = tp;
+    last_entry_ = types_[*i].get();
+    return *last_entry_;
+  }
   auto entry = std::make_unique<TypeEntry>();
   const bool heap = (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) != 0;
   entry->heap = heap;
@@ -1062,7 +1081,10 @@ void Walker::ProcessObject(PyObject* op, uint32_t generation) {
     }
   }
   // 3.11's static objects (deep-frozen code, constants) never counted their references.
-  EmitEdges(PY_VERSION_HEX < 0x030C0000 && (flags & object_flags::kImmortal) != 0);
+  // Leaves (ints, strs, floats: most objects) have nothing to emit.
+  if (!labels_.empty() || !traversed_.empty()) {
+    EmitEdges(PY_VERSION_HEX < 0x030C0000 && (flags & object_flags::kImmortal) != 0);
+  }
   SetValuePreview(op);
   SetObjectName(op, type);
 }
