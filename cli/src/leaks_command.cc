@@ -129,7 +129,7 @@ class LeaksCommand : public Command {
  private:
   std::string path_;
   bool verbose_ = false;
-  uint64_t min_bytes_ = 10 * 1024;
+  uint64_t min_bytes_ = uint64_t{10} * 1024;
   bool json_ = false;
 };
 

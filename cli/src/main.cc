@@ -3,7 +3,9 @@
 // captured program's own exit code through.
 #include <malloc.h>
 
+#include <exception>
 #include <iostream>
+#include <new>
 #include <memory>
 #include <vector>
 
@@ -36,12 +38,20 @@ int main(int argc, char** argv) {
   }
   for (auto& [sub, command] : registered) {
     if (!sub->parsed()) continue;
-    heapsnap::StatusOr<int> result = command->Run();
-    if (!result.ok()) {
-      std::cerr << "heapsnap: " << result.status().message() << "\n";
+    try {
+      heapsnap::StatusOr<int> result = command->Run();
+      if (!result.ok()) {
+        std::cerr << "heapsnap: " << result.status().message() << "\n";
+        return 2;
+      }
+      return *result;
+    } catch (const std::bad_alloc&) {
+      std::cerr << "heapsnap: out of memory (the snapshot is too large for this machine)\n";
+      return 2;
+    } catch (const std::exception& e) {
+      std::cerr << "heapsnap: internal error: " << e.what() << "\n";
       return 2;
     }
-    return *result;
   }
   return 2;
 }
