@@ -214,3 +214,26 @@ def test_capture_changes_nothing(python, tmp_path):
     assert results["dump"]["tracked_delta"] == results["nodump"]["tracked_delta"]
     assert results["dump"]["enabled_after_dump"] is False  # the program had disabled gc
     assert results["dump"]["garbage"] == 0
+
+
+def test_other_threads_frames_are_roots(python, tmp_path):
+    snap = tmp_path / "threads.heapsnap"
+    run_result = run([python, fixture("threads.py"), str(tmp_path / "facts.json"), str(snap)],
+                     env=python_env())
+    assert run_result.returncode == 0, run_result.stderr
+    facts = json.load(open(tmp_path / "facts.json"))
+    text = heapsnap("path", snap, "--id", facts["worker_local"]).stdout
+    assert text.startswith("thread 'worker-1' work ("), text
+    assert ": worker_local" in text
+
+
+def test_capture_keeps_the_programs_own_sitecustomize(python, tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    marker = tmp_path / "marker"
+    (site / "sitecustomize.py").write_text("open(%r, 'w').write('ran')\n" % str(marker))
+    env = dict(os.environ, PYTHONPATH=str(site))
+    snap = tmp_path / "site.heapsnap"
+    heapsnap("capture", "-o", snap, "--", python, fixture("exit_code.py"), "0", env=env)
+    assert marker.read_text() == "ran"
+    assert snap.exists()
