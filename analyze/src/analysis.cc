@@ -123,13 +123,13 @@ struct ObjectPredecessors {
 ObjectPredecessors BuildPredecessors(const Snapshot& s) {
   const auto n = static_cast<uint32_t>(s.object_count());
   ObjectPredecessors p;
-  p.begin.assign(n + 1, 0);
+  p.begin.assign(n + 3, 0);  // and the two pseudo-vertices, whose predecessors are extra
   for (uint32_t i = 0; i < n; ++i) {
     for (uint64_t e = s.edge_begin[i]; e < s.edge_begin[i + 1]; ++e) {
       if (Retains(s.edge_kind[e]) && s.edge_target[e] != i) ++p.begin[s.edge_target[e] + 1];
     }
   }
-  for (uint32_t v = 0; v < n; ++v) p.begin[v + 1] += p.begin[v];
+  for (uint32_t v = 0; v < n + 2; ++v) p.begin[v + 1] += p.begin[v];
   ReserveHuge(p.source, p.begin[n]);
   p.source.resize(p.begin[n]);
   std::vector<uint64_t> fill(p.begin.begin(), p.begin.end() - 1);
@@ -286,35 +286,12 @@ Analysis Analyze(const Snapshot& s, const AnalysisOptions& options) {
   extra_target.insert(extra_target.end(), entries.begin(), entries.end());
   extra_begin[2] = extra_target.size();
   ObjectPredecessors preds = pred_future.get();
-  // Add the pseudo-edges: counts first, then shift and fill.
-  std::vector<uint64_t> pred_begin(vertices + 1, 0);
-  std::vector<uint32_t> pred_source;
-  {
-    std::vector<uint32_t> extra_in(vertices, 0);
-    for (uint32_t t : extra_target) ++extra_in[t];
-    for (uint32_t v = 0; v < vertices; ++v) {
-      const uint64_t own = v < n ? preds.begin[v + 1] - preds.begin[v] : 0;
-      pred_begin[v + 1] = pred_begin[v] + own + extra_in[v];
-    }
-    ReserveHuge(pred_source, pred_begin[vertices]);
-    pred_source.resize(pred_begin[vertices]);
-    std::vector<uint64_t> fill(vertices);
-    for (uint32_t v = 0; v < vertices; ++v) {
-      const uint64_t own = v < n ? preds.begin[v + 1] - preds.begin[v] : 0;
-      if (own > 0) {
-        std::copy(preds.source.begin() + static_cast<std::ptrdiff_t>(preds.begin[v]),
-                  preds.source.begin() + static_cast<std::ptrdiff_t>(preds.begin[v + 1]),
-                  pred_source.begin() + static_cast<std::ptrdiff_t>(pred_begin[v]));
-      }
-      fill[v] = pred_begin[v] + own;
-    }
-    for (uint32_t x = 0; x < 2; ++x) {
-      for (uint64_t e = extra_begin[x]; e < extra_begin[x + 1]; ++e) {
-        pred_source[fill[extra_target[e]]++] = n + x;
-      }
-    }
-  }
-  preds = ObjectPredecessors();
+  // The pseudo-edges as one extra predecessor per vertex: R for roots and unexplained objects,
+  // G for garbage entry points, R for G. No copy of the object predecessors is needed.
+  std::vector<uint8_t> extra_pred(vertices, 0);
+  const uint32_t pseudo[2] = {R, G};
+  for (uint64_t e = extra_begin[0]; e < extra_begin[1]; ++e) extra_pred[extra_target[e]] = 1;
+  for (uint64_t e = extra_begin[1]; e < extra_begin[2]; ++e) extra_pred[extra_target[e]] = 2;
 
   progress("dominators", 0.55);
   CsrGraph graph;
@@ -327,12 +304,14 @@ Analysis Analyze(const Snapshot& s, const AnalysisOptions& options) {
                     (1u << static_cast<uint32_t>(EdgeKind::kStrong));
   graph.extra_begin = extra_begin.data();
   graph.extra_target = extra_target.data();
-  graph.pred_begin = pred_begin.data();
-  graph.pred_source = pred_source.data();
+  graph.pred_begin = preds.begin.data();
+  graph.pred_source = preds.source.data();
+  graph.extra_pred = extra_pred.data();
+  graph.extra_pred_vertex = pseudo;
   std::vector<uint32_t> preorder;
   a.idom = ComputeDominators(graph, R, &preorder);
-  std::vector<uint64_t>().swap(pred_begin);
-  std::vector<uint32_t>().swap(pred_source);
+  preds = ObjectPredecessors();
+  std::vector<uint8_t>().swap(extra_pred);
 
   progress("retained sizes", 0.8);
   a.retained.assign(vertices, 0);

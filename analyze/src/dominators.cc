@@ -87,19 +87,24 @@ std::vector<uint32_t> ComputeDominators(const CsrGraph& g, uint32_t root,
   for (uint32_t i = count; i-- > 1;) {
     const uint32_t w = vertex[i];
     uint32_t s = info[i].parent;
+    const uint32_t extra = g.extra_pred != nullptr && g.extra_pred[w] != 0
+                               ? g.extra_pred_vertex[g.extra_pred[w] - 1]
+                               : UINT32_MAX;
     // Most heap objects have one referrer, which must then be the DFS parent: nothing to do.
-    if (g.pred_begin[w + 1] - g.pred_begin[w] == 1) {
+    if (g.pred_begin[w + 1] - g.pred_begin[w] + (extra != UINT32_MAX) == 1) {
       info[i].semi = s;
       info[i].ancestor = info[i].parent;
       continue;
     }
-    for (uint64_t e = g.pred_begin[w]; e < g.pred_begin[w + 1]; ++e) {
-      const uint32_t d = dfn[g.pred_source[e]];
-      if (d == 0) continue;  // predecessor not reachable from the root
+    auto consider = [&](uint32_t pred) {
+      const uint32_t d = dfn[pred];
+      if (d == 0) return;  // predecessor not reachable from the root
       const uint32_t v = d - 1;
       const uint32_t candidate = v <= i ? v : info[eval(v)].semi;
       if (candidate < s) s = candidate;
-    }
+    };
+    for (uint64_t e = g.pred_begin[w]; e < g.pred_begin[w + 1]; ++e) consider(g.pred_source[e]);
+    if (extra != UINT32_MAX) consider(extra);
     info[i].semi = s;
     info[i].ancestor = info[i].parent;  // link
   }

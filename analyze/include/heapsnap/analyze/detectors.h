@@ -45,7 +45,8 @@ struct Finding {
 };
 
 struct DetectorOptions {
-  uint64_t min_bytes = uint64_t{10} * 1024;   // findings retaining less are not reported (notes excepted)
+  uint64_t min_bytes =
+      uint64_t{10} * 1024;          // findings retaining less are not reported (notes excepted)
   double accumulation_share = 0.1;  // a container must retain this share of the heap
 };
 

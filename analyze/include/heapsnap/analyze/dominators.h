@@ -41,6 +41,10 @@ struct CsrGraph {
   // Predecessors of every vertex, already filtered.
   const uint64_t* pred_begin = nullptr;  // vertices + 1
   const uint32_t* pred_source = nullptr;
+  // One more predecessor per vertex, kept apart so that pseudo-edges need no copy of the
+  // predecessor arrays: extra_pred_vertex[extra_pred[v] - 1] when extra_pred[v] != 0.
+  const uint8_t* extra_pred = nullptr;
+  const uint32_t* extra_pred_vertex = nullptr;
 };
 
 // Returns idom per vertex. Also fills `preorder` (vertices reachable from root, in DFS preorder)
