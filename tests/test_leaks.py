@@ -34,7 +34,7 @@ def test_unreachable_cycles_are_grouped_by_shape(python, tmp_path):
     assert "gc.enable()" in f["fix"]  # the program disabled the collector
     assert f["path"] == []
     text = heapsnap("leaks", snap).stdout
-    assert "10000 unreachable cycles of __main__.Node x2" in text
+    assert "10,000 unreachable cycles of __main__.Node x2" in text
 
 
 def test_closure_retaining_data(python, tmp_path):

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "heapsnap/analyze/text.h"
 #include "heapsnap/format/status.h"
 
 namespace heapsnap::cli {
@@ -28,8 +29,8 @@ std::unique_ptr<Command> MakeTopCommand();
 std::unique_ptr<Command> MakeLeaksCommand();
 
 // Shared formatting.
-std::string FormatBytes(uint64_t bytes);              // "1.2 MiB"
-std::string FormatCount(uint64_t count);              // "12,345"
+using heapsnap::FormatBytes;  // "1.2 MiB"
+using heapsnap::FormatCount;  // "12,345"
 std::string FormatAddress(uint64_t a);                // "0x7f3a..."
 std::string ShortPythonVersion(uint32_t hexversion);  // "3.12.1"
 

@@ -5,8 +5,8 @@
 
 #include <exception>
 #include <iostream>
-#include <new>
 #include <memory>
+#include <new>
 #include <vector>
 
 #include "command.h"

@@ -6,6 +6,7 @@
 
 #include "heapsnap/analyze/detectors.h"
 #include "heapsnap/analyze/paths.h"
+#include "heapsnap/analyze/text.h"
 
 namespace heapsnap {
 namespace {
@@ -69,7 +70,7 @@ class AccumulationDetector : public Detector {
       std::snprintf(share, sizeof(share), "%.0f%%",
                     100.0 * static_cast<double>(f.retained_bytes) /
                         static_cast<double>(std::max<uint64_t>(live, 1)));
-      f.title = f.container + " " + f.path_text + " holds " + std::to_string(children) +
+      f.title = f.container + " " + f.path_text + " holds " + FormatCount(children) +
                 " objects that only it keeps alive: " + share + " of the live heap";
       f.fix =
           "bound it: evict old entries (an LRU such as functools.lru_cache(maxsize=...)), "

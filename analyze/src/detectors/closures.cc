@@ -5,6 +5,7 @@
 
 #include "heapsnap/analyze/detectors.h"
 #include "heapsnap/analyze/paths.h"
+#include "heapsnap/analyze/text.h"
 
 namespace heapsnap {
 namespace {
@@ -67,7 +68,7 @@ class ClosureDetector : public Detector {
         if (!r.text.empty()) f.path_text = PathShape(r);
       }
       detect::CountRetainedTypes(a, g.cells, &f);
-      f.title = (f.count > 1 ? std::to_string(f.count) + " closures " : std::string("closure ")) +
+      f.title = (f.count > 1 ? FormatCount(f.count) + " closures " : std::string("closure ")) +
                 f.function + (f.location.empty() ? "" : " (" + f.location + ")") + " keep" +
                 (f.count > 1 ? "" : "s") + " variable '" + f.variable + "' alive";
       f.fix =

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "heapsnap/analyze/paths.h"
+#include "heapsnap/analyze/text.h"
 
 namespace heapsnap {
 

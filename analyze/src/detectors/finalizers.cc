@@ -3,6 +3,7 @@
 #include <map>
 
 #include "heapsnap/analyze/detectors.h"
+#include "heapsnap/analyze/text.h"
 
 namespace heapsnap {
 namespace {
@@ -65,7 +66,7 @@ class FinalizerDetector : public Detector {
       const std::string& reason = key.first;
       detect::SetPath(a, f.examples.front(), &f);
       detect::CountRetainedTypes(a, g.nodes, &f);
-      const std::string n_objects = std::to_string(f.count) + " " + f.container;
+      const std::string n_objects = FormatCount(f.count) + " " + f.container;
       if (reason == "resurrected") {
         f.title = n_objects + (f.count == 1 ? " object was" : " objects were") +
                   " resurrected by __del__ (finalized, yet alive; __del__ will not run again)";
@@ -73,7 +74,7 @@ class FinalizerDetector : public Detector {
             "do not store self (or anything that reaches it) from __del__; use "
             "weakref.finalize or a context manager for cleanup";
       } else if (reason == "cycle_with_finalizer") {
-        f.title = std::to_string(f.count) + " unreachable " +
+        f.title = FormatCount(f.count) + " unreachable " +
                   (f.count == 1 ? "cycle holds " : "cycles hold ") + f.container +
                   " objects with __del__: freed only by the cyclic collector, after running "
                   "their finalizers";
@@ -81,13 +82,13 @@ class FinalizerDetector : public Detector {
             "break the cycle (weakref for back references) so refcounting frees it, and "
             "prefer weakref.finalize or a context manager to __del__";
       } else if (f.container == "gc.garbage") {
-        f.title = std::to_string(f.count) + (f.count == 1 ? " object is" : " objects are") +
+        f.title = FormatCount(f.count) + (f.count == 1 ? " object is" : " objects are") +
                   " kept in gc.garbage (uncollectable, or saved by gc.DEBUG_SAVEALL)";
         f.fix =
             "empty gc.garbage after inspecting it (del gc.garbage[:]), turn off "
             "gc.DEBUG_SAVEALL, and break cycles through objects with a legacy tp_del";
       } else {
-        f.title = std::to_string(f.count) + " unreachable " +
+        f.title = FormatCount(f.count) + " unreachable " +
                   (f.count == 1 ? "cycle holds " : "cycles hold ") + f.container +
                   " objects with a legacy tp_del: the collector can never free them";
         f.fix =

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "heapsnap/analyze/detectors.h"
+#include "heapsnap/analyze/text.h"
 
 namespace heapsnap {
 namespace {
@@ -102,7 +103,7 @@ class MutableDefaultDetector : public Detector {
         f.title = "empty mutable default " + f.parameter + "=" + f.container + "() in " + where;
       } else {
         f.title = "mutable default " + f.parameter + "=" + f.container + " of " + where +
-                  " has accumulated " + std::to_string(f.length) +
+                  " has accumulated " + FormatCount(f.length) +
                   (f.length == 1 ? " item" : " items");
       }
       f.fix = "default to None and create the " + f.container + " inside the function (" +

@@ -5,21 +5,10 @@
 
 #include "heapsnap/analyze/detectors.h"
 #include "heapsnap/analyze/paths.h"
+#include "heapsnap/analyze/text.h"
 
 namespace heapsnap {
 namespace {
-
-std::string Bytes(uint64_t b) {
-  char buf[32];
-  if (b >= (1u << 20)) {
-    std::snprintf(buf, sizeof(buf), "%.1f MiB", static_cast<double>(b) / (1 << 20));
-  } else if (b >= 1024) {
-    std::snprintf(buf, sizeof(buf), "%.1f KiB", static_cast<double>(b) / 1024);
-  } else {
-    std::snprintf(buf, sizeof(buf), "%llu B", static_cast<unsigned long long>(b));
-  }
-  return buf;
-}
 
 class TracebackDetector : public Detector {
  public:
@@ -74,7 +63,7 @@ class TracebackDetector : public Detector {
           const std::string where = detect::Location(s, NodeIndex(fr));
           if (!where.empty()) line += " (" + where + ")";
           for (size_t k = 0; k < locals.size() && k < 3; ++k) {
-            line += (k == 0 ? ": " : ", ") + locals[k].second + " " + Bytes(locals[k].first);
+            line += (k == 0 ? ": " : ", ") + locals[k].second + " " + FormatBytes(locals[k].first);
           }
           f.details.push_back(line);
         }
@@ -86,7 +75,7 @@ class TracebackDetector : public Detector {
     }
     for (auto& [key, f] : groups) {
       detect::CountRetainedTypes(a, f.examples, &f);
-      f.title = (f.count > 1 ? std::to_string(f.count) + " stored " : std::string("stored ")) +
+      f.title = (f.count > 1 ? FormatCount(f.count) + " stored " : std::string("stored ")) +
                 f.container + " keep" + (f.count > 1 ? "" : "s") + " " +
                 std::to_string(f.details.size()) +
                 (f.details.size() == 1 ? " frame and its" : " frames and their") +

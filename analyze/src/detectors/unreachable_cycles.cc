@@ -5,6 +5,7 @@
 #include <map>
 
 #include "heapsnap/analyze/detectors.h"
+#include "heapsnap/analyze/text.h"
 
 namespace heapsnap {
 namespace {
@@ -57,7 +58,7 @@ class UnreachableCycleDetector : public Detector {
       if (f.retained_bytes < options.min_bytes && f.count < 100) continue;
       detect::CountRetainedTypes(a, group.members, &f);
       f.path_text = "<unreachable garbage>";
-      f.title = std::to_string(f.count) +
+      f.title = FormatCount(f.count) +
                 (f.count == 1 ? " unreachable cycle" : " unreachable cycles") + " of " + shape +
                 " waiting for the cyclic collector";
       f.fix = gc_disabled
