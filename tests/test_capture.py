@@ -237,3 +237,20 @@ def test_capture_keeps_the_programs_own_sitecustomize(python, tmp_path):
     heapsnap("capture", "-o", snap, "--", python, fixture("exit_code.py"), "0", env=env)
     assert marker.read_text() == "ran"
     assert snap.exists()
+
+
+def test_no_values_keeps_secrets_out_of_the_file(python, tmp_path):
+    secrets = [b"ada@example.com", b"hunter2-password", b"token-abc123-secret", b"987654321987"]
+    with_values = tmp_path / "with.heapsnap"
+    without = tmp_path / "without.heapsnap"
+    heapsnap("capture", "-o", with_values, "--", python, fixture("secrets.py"))
+    heapsnap("capture", "--no-values", "-o", without, "--", python, fixture("secrets.py"))
+    data = with_values.read_bytes()
+    assert all(secret in data for secret in secrets)  # the test can see them when they are there
+    data = without.read_bytes()
+    for secret in secrets:
+        assert secret not in data, secret
+    # Keys that are not identifiers are replaced by their length; the structure is still there.
+    paths = heapsnap_json("path", without, "--type", "str", "--max", "0")["paths"]
+    texts = [p["text"] for p in paths]
+    assert any("ACCOUNTS[<str of 15 chars>]" in t for t in texts), texts

@@ -116,3 +116,19 @@ def test_capture_after_install(tmp_path):
                   fixture("exit_code.py"), "0"])
     assert result.returncode == 0, result.stderr
     assert run([installed, "summary", str(snap)]).returncode == 0
+
+
+def test_forked_children_do_not_write_the_snapshot(tmp_path):
+    import time
+    snap = tmp_path / "fork.heapsnap"
+    result = heapsnap("capture", "-o", snap, "--", INTERPRETERS[-1], fixture("forks.py"))
+    parent_pid, child_pid = result.stdout.split()
+    deadline = time.time() + 30
+    while time.time() < deadline:  # wait until the child has exited too
+        try:
+            os.kill(int(child_pid), 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    time.sleep(0.2)
+    assert "pid %s," % parent_pid in heapsnap("summary", snap).stdout

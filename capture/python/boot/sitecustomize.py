@@ -19,7 +19,8 @@ def _heapsnap_boot():
         sys.stderr.flush()
         os._exit(2)
     import atexit
-    atexit.register(heapsnap._dump_at_exit, output, values)
+    # A child made by os.fork() inherits atexit handlers: only this process writes.
+    atexit.register(heapsnap._dump_at_exit, output, values, os.getpid())
 
 
 def _chain_sitecustomize():

@@ -99,8 +99,11 @@ def dump(path, *, values=True, max_preview_bytes=100):
     return {"objects": objects, "edges": edges, "roots": roots, "seconds": seconds}
 
 
-def _dump_at_exit(path, values):
-    """Used by ``heapsnap capture``: the snapshot written when the program exits."""
+def _dump_at_exit(path, values, pid=None):
+    """Used by ``heapsnap capture``: the snapshot written when the program exits (by the
+    process that started under capture, not by children it forked)."""
+    if pid is not None and os.getpid() != pid:
+        return
     try:
         native = _load_native()
         native.dump(path, bool(values), "exit", 100)
