@@ -4,7 +4,7 @@
 #include <set>
 
 #include "heapsnap/analyze/analysis.h"
-#include "heapsnap/format/reader.h"
+#include "heapsnap/analyze/snapshot.h"
 
 namespace heapsnap {
 
@@ -52,77 +52,6 @@ Summary SummarizeSnapshot(const Snapshot& snap) {
     if (count[t] == 0) continue;
     s.types.push_back({TypeId(static_cast<uint32_t>(t)), snap.String(snap.types[t].name),
                        snap.String(snap.types[t].qualname), count[t], bytes[t], 0});
-  }
-  SortTypes(&s.types);
-  return s;
-}
-
-StatusOr<Summary> Summarize(const std::string& path) {
-  auto opened = SnapshotReader::Open(path);
-  if (!opened.ok()) return opened.status();
-  SnapshotReader& reader = **opened;
-  Summary s;
-  s.header = reader.header();
-  // Per type id: count and bytes. Sizes fixed after the walk need the object's type and old
-  // size, kept only for objects that can still get a fixup (types with a deferred __sizeof__
-  // are not known here, so keep a compact per-object record of type and size).
-  std::vector<uint64_t> count(1, 0);
-  std::vector<uint64_t> bytes(1, 0);
-  std::vector<uint32_t> object_type;
-  std::vector<uint64_t> object_size;
-  std::set<uint64_t> threads;
-  for (;;) {
-    auto item = reader.Next();
-    if (!item.ok()) return item.status();
-    if (*item == SnapshotReader::Item::kEnd) break;
-    if (*item == SnapshotReader::Item::kObjects) {
-      const ObjectBatch& b = reader.objects();
-      if (count.size() <= reader.type_count()) {
-        count.resize(reader.type_count() + 1, 0);
-        bytes.resize(reader.type_count() + 1, 0);
-      }
-      s.edges += b.edges.size();
-      for (const ObjectRecord& o : b.objects) {
-        object_type.push_back(o.type.value());
-        object_size.push_back(o.size);
-        if (o.flags & object_flags::kSynthetic) {
-          ++s.running_frames;
-          continue;
-        }
-        ++s.objects;
-        s.bytes += o.size;
-        ++count[o.type.value()];
-        bytes[o.type.value()] += o.size;
-        if (o.flags & object_flags::kGcTracked) ++s.gc_tracked;
-        if (o.flags & object_flags::kFrozen) ++s.frozen;
-        if (o.flags & object_flags::kImmortal) ++s.immortal;
-        if (o.flags & object_flags::kFinalized) ++s.finalized;
-        if (o.flags & object_flags::kInGcGarbage) ++s.in_gc_garbage;
-      }
-    } else if (*item == SnapshotReader::Item::kRoots) {
-      s.roots += reader.roots().size();
-      for (const RootRecord& r : reader.roots()) {
-        if (r.thread_id != 0) threads.insert(r.thread_id);
-      }
-    } else if (*item == SnapshotReader::Item::kSizeFixups) {
-      for (const SizeFixup& f : reader.size_fixups()) {
-        uint32_t t = object_type[f.object_index];
-        uint64_t old = object_size[f.object_index];
-        object_size[f.object_index] = f.size;
-        if (reader.type(TypeId(t)).flags & type_flags::kSynthetic) continue;
-        bytes[t] = bytes[t] - old + f.size;
-        s.bytes = s.bytes - old + f.size;
-      }
-    }
-  }
-  // Synthetic running frames are reported separately; on 3.8-3.10 running frames are
-  // ordinary frame objects and counted as objects.
-  s.threads = threads.size();
-  for (size_t t = 1; t < count.size(); ++t) {
-    if (count[t] == 0) continue;
-    const TypeRecord& type = reader.type(TypeId(static_cast<uint32_t>(t)));
-    s.types.push_back({TypeId(static_cast<uint32_t>(t)), reader.string(type.name),
-                       reader.string(type.qualname), count[t], bytes[t], 0});
   }
   SortTypes(&s.types);
   return s;

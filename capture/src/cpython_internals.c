@@ -466,14 +466,6 @@ void hs_gc_info(long long thresholds[3], long long counts[3]) {
 
 PyObject* hs_gc_garbage(void) { return hs_gc_state()->garbage; }
 
-int hs_is_tracked(PyObject* op) {
-#if PY_VERSION_HEX >= 0x03090000
-  return PyObject_IS_GC(op) && _PyObject_GC_IS_TRACKED(op);
-#else
-  return PyObject_IS_GC(op) && _PyObject_GC_IS_TRACKED(op);
-#endif
-}
-
 int hs_generator_refs(PyObject* gen, hs_named_ref* out, int max) {
   PyGenObject* g = (PyGenObject*)gen;
   int n = 0;

@@ -82,7 +82,6 @@ int hs_dict_values_embedded(PyObject* dict);
 int hs_gc_set_enabled(int enabled); /* returns the previous state */
 void hs_gc_info(long long thresholds[3], long long counts[3]);
 PyObject* hs_gc_garbage(void); /* gc.garbage, borrowed */
-int hs_is_tracked(PyObject* op);
 
 /* Strong references of a generator, coroutine or async generator other than its frame's. */
 int hs_generator_refs(PyObject* gen, hs_named_ref* out, int max);

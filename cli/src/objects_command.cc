@@ -81,7 +81,16 @@ class ObjectsCommand : public Command {
         if (it != referrers.end()) it->second.push_back(e);
       }
     }
-    ExternalReferences external = ComputeExternalReferences(s);
+    // The loader derived the references from outside the graph as EXTERNAL roots.
+    std::unordered_map<uint32_t, uint64_t> external;
+    for (size_t r = s.captured_roots; r < s.roots.size(); ++r) {
+      if (s.roots[r].kind == RootKind::kExternal)
+        external[s.roots[r].node.value()] = s.roots[r].count;
+    }
+    auto external_refs = [&](uint32_t n) {
+      auto it = external.find(n);
+      return it == external.end() ? uint64_t{0} : it->second;
+    };
     if (json_) {
       JsonWriter j(std::cout);
       j.BeginObject().Key("objects").BeginArray();
@@ -93,7 +102,7 @@ class ObjectsCommand : public Command {
         j.Key("qualtype").String(s.TypeQualname(node));
         j.Key("size").Uint(s.size[n]);
         j.Key("refcount").Uint(s.refcount[n]);
-        j.Key("external_refs").Uint(external.count[n]);
+        j.Key("external_refs").Uint(external_refs(n));
         j.Key("generation").Uint(s.generation[n]);
         j.Key("flags").BeginArray();
         for (const auto& f : FlagNames(s.flags[n])) j.String(f);
@@ -150,8 +159,7 @@ class ObjectsCommand : public Command {
       NodeIndex node(n);
       std::cout << FormatAddress(s.address[n]) << "  " << s.TypeQualname(node) << "  "
                 << FormatBytes(s.size[n]) << "  refcount " << s.refcount[n];
-      if (external.count[n] > 0)
-        std::cout << " (" << external.count[n] << " from outside the graph)";
+      if (external_refs(n) > 0) std::cout << " (" << external_refs(n) << " from outside the graph)";
       for (const auto& f : FlagNames(s.flags[n])) std::cout << "  " << f;
       std::cout << "\n";
       if (const NameRecord* nm = s.Name(node)) {

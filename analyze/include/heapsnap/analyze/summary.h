@@ -1,8 +1,8 @@
-// Summary: totals and per-type counts and bytes of a snapshot, computed in one streaming pass
-// (memory proportional to the number of types, not objects).
+// Summary: totals and per-type counts, bytes and retained bytes of a loaded snapshot.
 //
-//   StatusOr<Summary> s = Summarize("app.heapsnap");
-//   for (const TypeTotal& t : s->types) ...   // sorted by bytes, largest first
+//   Summary s = SummarizeSnapshot(snapshot);
+//   AddAnalysis(analysis, &s);                 // garbage totals, retained sizes
+//   for (const TypeTotal& t : s.types) ...     // sorted by bytes, largest first
 #ifndef HEAPSNAP_ANALYZE_SUMMARY_H_
 #define HEAPSNAP_ANALYZE_SUMMARY_H_
 
@@ -51,10 +51,7 @@ struct Summary {
   uint64_t inconsistent_objects = 0;  // refcounts the recorded edges over-explain
 };
 
-StatusOr<Summary> Summarize(const std::string& path);
-
 struct Snapshot;
-// The same from a loaded snapshot (no second read of the file).
 Summary SummarizeSnapshot(const Snapshot& snapshot);
 
 class Analysis;
