@@ -254,3 +254,38 @@ def test_no_values_keeps_secrets_out_of_the_file(python, tmp_path):
     paths = heapsnap_json("path", without, "--type", "str", "--max", "0")["paths"]
     texts = [p["text"] for p in paths]
     assert any("ACCOUNTS[<str of 15 chars>]" in t for t in texts), texts
+
+
+def test_dict_key_labels(python, tmp_path):
+    """Key labels read the same whether the capture refers to the key objects (values on,
+    long enough previews) or writes the text as a label string; without values only
+    identifier-like str keys keep their text."""
+    facts_path = tmp_path / "facts.json"
+    prefix = str(tmp_path / "keys")
+    run([python, fixture("dict_keys.py"), str(facts_path), prefix], env=python_env())
+    with open(facts_path) as f:
+        dict_id = json.load(f)["dict"]
+    expected = [
+        "['plain']", "['']", "['it\\'s']", "['back\\\\slash']", "['line\\x0abreak']",
+        "['" + "x" * 80 + "']", "['" + "k" * 80 + "...']", "['" + "\u00e9" * 40 + "...']",
+        "['" + "\u4e2d" * 26 + "...']", "['lone\\\\ud800surrogate']", "[('t', 1)]", "[2.5]",
+        "[b'raw']", "[None]", "[7]", "[<int>]",
+    ]
+
+    def labels(snapshot, wanted):
+        edges = Objects(snapshot, [dict_id])[dict_id]["edges"]
+        return [e["label"] for e in edges if e["label"].startswith(wanted)]
+
+    refs = labels(prefix + "-refs.heapsnap", "[")
+    assert refs == expected
+    # The first snapshot refers to the key objects; the second has the label strings.
+    with open(prefix + "-refs.heapsnap", "rb") as f:
+        assert b"'back\\\\slash'" not in f.read()
+    with open(prefix + "-strings.heapsnap", "rb") as f:
+        assert b"'back\\\\slash'" in f.read()
+    assert labels(prefix + "-strings.heapsnap", "[") == expected
+    keys = labels(prefix + "-refs.heapsnap", "<key ")
+    assert keys == ["<key %s>" % label[1:-1] for label in expected]
+    no_values = labels(prefix + "-novalues.heapsnap", "[")
+    assert no_values[:3] == ["['plain']", "[<str of 0 chars>]", "[<str of 4 chars>]"]
+    assert "[<int>]" in no_values and "[<float>]" in no_values and "[<bytes of 3>]" in no_values

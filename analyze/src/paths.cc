@@ -74,15 +74,17 @@ RenderedPath RenderPath(const Analysis& a, const RetainerPath& p) {
   };
   for (size_t i = 0; i < p.steps.size(); ++i) {
     const NodeIndex node = p.steps[i].node;
-    if (i == 0 && namespace_root && kind(0) == LabelKind::kDictKey) {
-      std::string name = IdentifierKey(str(0));
+    if (i == 0 && namespace_root &&
+        (kind(0) == LabelKind::kDictKey || kind(0) == LabelKind::kDictKeyRef)) {
+      std::string name = IdentifierKey(s.DictKeyRepr(p.steps[0].edge));
       if (!name.empty()) {
         out.steps.push_back({"." + name, node});
         continue;
       }
     }
-    if (is_field(i, "__dict__") && i + 1 < p.steps.size() && kind(i + 1) == LabelKind::kDictKey) {
-      std::string name = IdentifierKey(str(i + 1));
+    if (is_field(i, "__dict__") && i + 1 < p.steps.size() &&
+        (kind(i + 1) == LabelKind::kDictKey || kind(i + 1) == LabelKind::kDictKeyRef)) {
+      std::string name = IdentifierKey(s.DictKeyRepr(p.steps[i + 1].edge));
       if (!name.empty()) {
         out.steps.push_back({"." + name, p.steps[i + 1].node});
         ++i;

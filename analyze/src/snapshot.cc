@@ -55,8 +55,30 @@ const NameRecord* Snapshot::Name(NodeIndex n) const {
 }
 
 std::string Snapshot::EdgeLabel(uint64_t edge) const {
-  return FormatLabel(edge_label_kind[edge], LabelValue(edge),
-                     [this](StringId id) -> const std::string& { return String(id); });
+  const LabelKind kind = edge_label_kind[edge];
+  std::string key;
+  if (kind == LabelKind::kDictKeyRef || kind == LabelKind::kDictKeySelf) key = DictKeyRepr(edge);
+  return FormatLabel(kind, LabelValue(edge),
+                     [this](StringId id) -> const std::string& { return String(id); }, &key);
+}
+
+std::string Snapshot::DictKeyRepr(uint64_t edge) const {
+  uint64_t key_edge = edge;
+  switch (edge_label_kind[edge]) {
+    case LabelKind::kDictKey:
+    case LabelKind::kDictKeyObject:
+      return String(StringId(static_cast<uint32_t>(LabelValue(edge))));
+    case LabelKind::kDictKeyRef:
+      // Checked by LoadSnapshot: within the same object, a kDictKeySelf edge.
+      key_edge = edge + static_cast<uint64_t>(ZigZagDecode(LabelValue(edge)));
+      break;
+    case LabelKind::kDictKeySelf:
+      break;
+    default:
+      return std::string();
+  }
+  const ValueRecord* v = Value(NodeIndex(edge_target[key_edge]));
+  return v != nullptr ? QuoteKeyPreview(v->text, v->length) : "<str>";
 }
 
 StatusOr<Snapshot> LoadSnapshot(const std::string& path, const LoadOptions& options) {
@@ -67,6 +89,7 @@ StatusOr<Snapshot> LoadSnapshot(const std::string& path, const LoadOptions& opti
   s.path = path;
   s.header = reader.header();
   std::vector<uint64_t> target_address;
+  std::vector<uint64_t> key_refs;  // edges labelled kDictKeyRef, checked once all are loaded
   std::vector<RootRecord> roots;
   std::vector<SizeFixup> fixups;
   s.edge_begin.push_back(0);
@@ -161,6 +184,7 @@ StatusOr<Snapshot> LoadSnapshot(const std::string& path, const LoadOptions& opti
             const EdgeRecord& r = b.edges[e];
             target_address.push_back(r.target);
             s.edge_kind.push_back(r.kind);
+            if (r.label_kind == LabelKind::kDictKeyRef) key_refs.push_back(s.edge_kind.size() - 1);
             s.edge_label_kind.push_back(r.label_kind);
             if (r.label_value >= UINT32_MAX) {
               s.edge_label_overflow[s.edge_label_value.size()] = r.label_value;
@@ -297,6 +321,20 @@ StatusOr<Snapshot> LoadSnapshot(const std::string& path, const LoadOptions& opti
     }
   }
   std::vector<uint64_t>().swap(target_address);
+  for (uint64_t e : key_refs) {
+    // The key edge must belong to the same object and be the key itself.
+    const auto source = static_cast<uint64_t>(
+        std::upper_bound(s.edge_begin.begin(), s.edge_begin.end(), e) - s.edge_begin.begin() - 1);
+    const int64_t d = ZigZagDecode(s.LabelValue(e));
+    const uint64_t k = e + static_cast<uint64_t>(d);
+    if (d == 0 || k < s.edge_begin[source] || k >= s.edge_begin[source + 1] ||
+        s.edge_label_kind[k] != LabelKind::kDictKeySelf) {
+      return DataLoss(path + ": corrupt: object #" + std::to_string(source) + " at " +
+                      Hex(s.address[source]) + " has a dict key reference to edge " +
+                      std::to_string(static_cast<long long>(k)) +
+                      ", which is not one of its key edges");
+    }
+  }
   for (const RootRecord& r : roots) {
     auto found = s.FindAddress(r.address);
     if (!found) {

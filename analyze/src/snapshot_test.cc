@@ -51,6 +51,57 @@ TEST(LoadSnapshot, RejectsEdgesToMissingObjects) {
       << s.status().message();
 }
 
+// A dict {'ada': value} whose value edge refers to its key edge by distance `delta`, with
+// the key's preview `key_text`.
+std::string WriteKeyRefSnapshot(const std::string& name, int64_t delta, LabelKind key_label) {
+  std::string path = testing::TempSnapshotPath(name);
+  HeaderInfo header;
+  header.python_version = "3.12.1";
+  header.python_implementation = "cpython";
+  auto w = SnapshotWriter::Create(path, header);
+  EXPECT_TRUE(w.ok());
+  SnapshotWriter& wr = **w;
+  TypeRecord t;
+  t.name = wr.InternString("dict");
+  t.qualname = t.name;
+  const TypeId dict = wr.AddType(t);
+  t.name = wr.InternString("str");
+  t.qualname = t.name;
+  const TypeId str = wr.AddType(t);
+  wr.BeginObject({0x100, dict, 64, 1, object_flags::kGcTracked | object_flags::kGcType, 1});
+  wr.AddEdge({0x200, EdgeKind::kTraverse, LabelKind::kDictKeyRef, ZigZagEncode(delta)});
+  wr.AddEdge({0x300, EdgeKind::kStrong, key_label, 0});
+  wr.BeginObject({0x200, str, 50, 1, 0, 0});
+  wr.SetValue("value", 5);
+  wr.BeginObject({0x300, str, 50, 1, 0, 0});
+  wr.SetValue("it's", 4);
+  EXPECT_TRUE(wr.Finish().ok());
+  return path;
+}
+
+TEST(LoadSnapshot, RendersKeysGivenByReference) {
+  auto s = LoadSnapshot(WriteKeyRefSnapshot("keyref", 1, LabelKind::kDictKeySelf));
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(s->EdgeLabel(0), "['it\\'s']");
+  EXPECT_EQ(s->EdgeLabel(1), "<key 'it\\'s'>");
+  EXPECT_EQ(s->DictKeyRepr(0), "'it\\'s'");
+}
+
+TEST(LoadSnapshot, RejectsKeyReferencesOutsideTheObject) {
+  for (int64_t delta : {0, 2, -1, 1000}) {
+    std::string path = WriteKeyRefSnapshot("keyref_bad", delta, LabelKind::kDictKeySelf);
+    auto s = LoadSnapshot(path);
+    ASSERT_FALSE(s.ok()) << delta;
+    EXPECT_NE(s.status().message().find(path + ": corrupt: object #0 at 0x100 has a dict key"),
+              std::string::npos)
+        << s.status().message();
+  }
+  // In range, but not a key edge.
+  auto s = LoadSnapshot(WriteKeyRefSnapshot("keyref_kind", 1, LabelKind::kIndex));
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("which is not one of its key edges"), std::string::npos);
+}
+
 TEST(LoadSnapshot, RejectsDuplicateAddresses) {
   std::string path = WriteTestSnapshot("dup", {{0x300, "A", 10, 1, {}}, {0x300, "A", 10, 1, {}}});
   auto s = LoadSnapshot(path);

@@ -5,6 +5,7 @@
 #include "cpython_internals.h"
 
 #include <frameobject.h>
+#include <limits.h>
 #include <stddef.h>
 #include <structmember.h>
 
@@ -572,4 +573,49 @@ Py_ssize_t hs_sizeof(PyObject* op, int kind) {
       return -1;
   }
   return size + hs_preheader_size(op);
+}
+
+/* The digits of an int, read in place (no exception state is touched, so this is safe on the
+ * capture's second thread while the walking thread holds the GIL). */
+static const digit* long_digits(PyObject* op, Py_ssize_t* ndigits, int* negative) {
+#if PY_VERSION_HEX >= 0x030C0000
+  uintptr_t tag = ((PyLongObject*)op)->long_value.lv_tag;
+  *ndigits = (Py_ssize_t)(tag >> 3);
+  *negative = (tag & 3) == 2;
+  return ((PyLongObject*)op)->long_value.ob_digit;
+#else
+  Py_ssize_t n = Py_SIZE(op);
+  *negative = n < 0;
+  *ndigits = n < 0 ? -n : n;
+  return ((PyLongObject*)op)->ob_digit;
+#endif
+}
+
+int hs_long_value(PyObject* op, long long* out) {
+  Py_ssize_t n;
+  int negative;
+  const digit* d = long_digits(op, &n, &negative);
+  unsigned long long acc = 0;
+  for (Py_ssize_t i = n - 1; i >= 0; --i) {
+    if (acc >> (64 - PyLong_SHIFT)) return 0;
+    acc = (acc << PyLong_SHIFT) | d[i];
+  }
+  if (negative) {
+    if (acc > (unsigned long long)LLONG_MAX + 1) return 0;
+    *out = acc == (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN : -(long long)acc;
+  } else {
+    if (acc > (unsigned long long)LLONG_MAX) return 0;
+    *out = (long long)acc;
+  }
+  return 1;
+}
+
+unsigned long long hs_long_bits(PyObject* op) {
+  Py_ssize_t n;
+  int negative;
+  const digit* d = long_digits(op, &n, &negative);
+  if (n == 0) return 0;
+  unsigned long long bits = (unsigned long long)(n - 1) * PyLong_SHIFT;
+  for (digit top = d[n - 1]; top != 0; top >>= 1) ++bits;
+  return bits;
 }

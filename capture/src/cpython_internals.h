@@ -99,6 +99,11 @@ enum {
 };
 Py_ssize_t hs_sizeof(PyObject* op, int kind);
 
+/* The value of an int (exact or subclass) if it fits in a long long (returns 1), else 0, and
+ * its size in bits. Pure reads: callable without the GIL while the GIL holder does not run. */
+int hs_long_value(PyObject* op, long long* out);
+unsigned long long hs_long_bits(PyObject* op);
+
 unsigned long hs_main_thread_id(void);
 PyObject* hs_interp_sysdict(void);
 PyObject* hs_interp_builtins(void);

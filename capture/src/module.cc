@@ -2,6 +2,8 @@
 // heapsnap/__init__.py imports the one whose name matches sys.hexversion.
 #include <Python.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "walker.h"
@@ -54,6 +56,10 @@ PyObject* Dump(PyObject* /*module*/, PyObject* const* args, Py_ssize_t nargs) {
   }
   config.max_preview_bytes = static_cast<uint32_t>(max_preview);
   config.capture_version = HEAPSNAP_VERSION;
+  // A knob for benchmarks and debugging: HEAPSNAP_CAPTURE_THREADS=1 keeps the whole capture
+  // on the calling thread.
+  const char* threads = std::getenv("HEAPSNAP_CAPTURE_THREADS");
+  config.parallel = threads == nullptr || std::strcmp(threads, "1") != 0;
 
   heapsnap::capture::CaptureStats stats;
   heapsnap::Status status = heapsnap::capture::CaptureHeap(config, &stats);

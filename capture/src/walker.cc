@@ -16,71 +16,15 @@
 #include <utility>
 #include <vector>
 
+#include "batch.h"
+#include "emitter.h"
 #include "heapsnap/format/writer.h"
+#include "ptr_map.h"
+#include "pytext.h"
 #include "walker.h"
 
 namespace heapsnap::capture {
 namespace {
-
-// Open-addressing map from pointers to small values. The walk does millions of lookups, so
-// this avoids std::unordered_map's node allocations. Key 0 marks an empty slot.
-template <typename V>
-class PtrMap {
- public:
-  PtrMap() { Reset(1024); }
-
-  V* Find(const void* p) {
-    auto key = reinterpret_cast<uintptr_t>(p);
-    for (size_t i = Hash(key) & mask_;; i = (i + 1) & mask_) {
-      if (keys_[i] == key) return &values_[i];
-      if (keys_[i] == 0) return nullptr;
-    }
-  }
-
-  // Returns the value slot and whether the key was new.
-  std::pair<V*, bool> Insert(const void* p, V value) {
-    if ((size_ + 1) * 2 > keys_.size()) Grow();
-    auto key = reinterpret_cast<uintptr_t>(p);
-    for (size_t i = Hash(key) & mask_;; i = (i + 1) & mask_) {
-      if (keys_[i] == key) return {&values_[i], false};
-      if (keys_[i] == 0) {
-        keys_[i] = key;
-        values_[i] = value;
-        ++size_;
-        return {&values_[i], true};
-      }
-    }
-  }
-
-  size_t size() const { return size_; }
-
- private:
-  static size_t Hash(uintptr_t k) {
-    k ^= k >> 33;
-    k *= 0xff51afd7ed558ccdULL;
-    k ^= k >> 33;
-    return static_cast<size_t>(k);
-  }
-  void Reset(size_t capacity) {
-    keys_.assign(capacity, 0);
-    values_.assign(capacity, V());
-    mask_ = capacity - 1;
-    size_ = 0;
-  }
-  void Grow() {
-    std::vector<uintptr_t> old_keys = std::move(keys_);
-    std::vector<V> old_values = std::move(values_);
-    Reset(old_keys.size() * 2);
-    for (size_t i = 0; i < old_keys.size(); ++i) {
-      if (old_keys[i] != 0) Insert(reinterpret_cast<const void*>(old_keys[i]), old_values[i]);
-    }
-  }
-
-  std::vector<uintptr_t> keys_;
-  std::vector<V> values_;
-  size_t mask_ = 0;
-  size_t size_ = 0;
-};
 
 // PyObject_IS_GC, inlined: it runs for every object.
 inline bool IsGc(PyObject* op) {
@@ -88,17 +32,20 @@ inline bool IsGc(PyObject* op) {
   return (tp->tp_flags & Py_TPFLAGS_HAVE_GC) != 0 && (tp->tp_is_gc == nullptr || tp->tp_is_gc(op));
 }
 
-// The set of objects already written or queued, as one bit per 8 bytes of address space in
+// The set of objects already written or queued, as one bit per 16 bytes of address space in
 // 64 KiB regions. Every edge tests it, so it must be cheap: objects allocated together sit
 // together in the bitmap (good locality, unlike a hash), and because every tracked object is
 // entered before the walk, an edge never has to look at its target to know whether it is new.
+// 16 bytes is the finest grain that needs no alignment: every object is at least 16 bytes
+// (ob_refcnt and ob_type) and objects do not overlap, so two objects' addresses differ by 16
+// or more and never share a bit, even for 8-aligned static objects.
 class AddressSet {
  public:
   // Adds addr; true if it was not there before.
   __attribute__((always_inline)) bool Insert(const void* p) {
     const auto addr = reinterpret_cast<uintptr_t>(p);
     uint64_t* bits = Region(addr >> kRegionBits);
-    const size_t bit = (addr & kRegionMask) >> 3;
+    const size_t bit = (addr & kRegionMask) >> 4;
     const uint64_t mask = uint64_t{1} << (bit & 63);
     uint64_t& word = bits[bit >> 6];
     if (word & mask) return false;
@@ -109,7 +56,7 @@ class AddressSet {
  private:
   static constexpr int kRegionBits = 16;
   static constexpr uintptr_t kRegionMask = (uintptr_t{1} << kRegionBits) - 1;
-  static constexpr size_t kWordsPerRegion = (size_t{1} << kRegionBits) / 8 / 64;
+  static constexpr size_t kWordsPerRegion = (size_t{1} << kRegionBits) / 16 / 64;
   struct Cached {
     uintptr_t region = 0;
     uint64_t* bits = nullptr;
@@ -150,121 +97,6 @@ PyCFunction CFunctionOf(PyObject* descr) {
 
 uint64_t Addr(const void* p) { return static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p)); }
 
-// UTF-8 of a str without creating any Python object (PyUnicode_AsUTF8 would cache a copy
-// inside non-ASCII strings and so change their size). Lone surrogates become \udXXX.
-bool AppendUtf8(PyObject* s, size_t max_bytes, std::string* out, bool* truncated) {
-#if PY_VERSION_HEX < 0x030C0000
-  if (!PyUnicode_IS_READY(s)) return false;
-#endif
-  const Py_ssize_t len = PyUnicode_GET_LENGTH(s);
-  const int kind = PyUnicode_KIND(s);
-  const void* data = PyUnicode_DATA(s);
-  *truncated = false;
-  if (PyUnicode_IS_ASCII(s)) {
-    size_t n = std::min(static_cast<size_t>(len), max_bytes);
-    out->append(static_cast<const char*>(data), n);
-    *truncated = n < static_cast<size_t>(len);
-    return true;
-  }
-  const size_t start = out->size();
-  for (Py_ssize_t i = 0; i < len; ++i) {
-    Py_UCS4 c = PyUnicode_READ(kind, data, i);
-    char buf[12];
-    size_t n = 0;
-    if (c < 0x80) {
-      buf[n++] = static_cast<char>(c);
-    } else if (c < 0x800) {
-      buf[n++] = static_cast<char>(0xC0 | (c >> 6));
-      buf[n++] = static_cast<char>(0x80 | (c & 0x3F));
-    } else if (c >= 0xD800 && c <= 0xDFFF) {
-      n = static_cast<size_t>(std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(c)));
-    } else if (c < 0x10000) {
-      buf[n++] = static_cast<char>(0xE0 | (c >> 12));
-      buf[n++] = static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-      buf[n++] = static_cast<char>(0x80 | (c & 0x3F));
-    } else {
-      buf[n++] = static_cast<char>(0xF0 | (c >> 18));
-      buf[n++] = static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-      buf[n++] = static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-      buf[n++] = static_cast<char>(0x80 | (c & 0x3F));
-    }
-    if (out->size() - start + n > max_bytes) {
-      *truncated = true;
-      break;
-    }
-    out->append(buf, n);
-  }
-  return true;
-}
-
-std::string Utf8(PyObject* s, size_t max_bytes = 4096) {
-  std::string out;
-  bool truncated = false;
-  if (s == nullptr || !PyUnicode_Check(s) || !AppendUtf8(s, max_bytes, &out, &truncated)) {
-    return std::string();
-  }
-  return out;
-}
-
-bool IsIdentifier(const std::string& s) {
-  if (s.empty() || s.size() > 64) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    bool ok = c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (i > 0 && c >= '0' && c <= '9');
-    if (!ok) return false;
-  }
-  return true;
-}
-
-std::string FormatDouble(double d) {
-  if (std::isnan(d)) return "nan";
-  if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
-  // Whole numbers below 1e15 print as Python does ("3.0") without the shortest-round-trip
-  // search, which costs ten times more.
-  if (d == std::trunc(d) && std::fabs(d) < 1e15) {
-    if (d == 0 && std::signbit(d)) return "-0.0";
-    return std::to_string(static_cast<long long>(d)) + ".0";
-  }
-  char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof(buf), d);
-  std::string s(buf, r.ptr);
-  if (s.find_first_of(".en") == std::string::npos) s += ".0";
-  return s;
-}
-
-// How an edge is labelled before it is matched with what tp_traverse reported.
-struct Label {
-  PyObject* target;
-  EdgeKind kind_if_not_traversed;
-  LabelKind kind;
-  uint64_t value;
-};
-
-enum class Labeler : uint8_t {
-  kNone,
-  kDict,
-  kList,
-  kTuple,
-  kSet,
-  kDeque,
-  kFunction,
-  kCell,
-  kMethod,
-  kCFunction,
-  kType,
-  kModule,
-  kCode,
-  kFrame,
-  kGenerator,
-  kWeakref,
-  kException,
-  kTraceback,
-  kStaticOrClassMethod,
-  kProperty,
-  kDescriptor,
-};
-
 struct TypeEntry {
   TypeId id;
   uint32_t object_flags = 0;  // flags every instance inherits from its type
@@ -272,7 +104,17 @@ struct TypeEntry {
   PyObject* deferred_sizeof = nullptr;  // a C __sizeof__ to run after the walk
   Labeler labeler = Labeler::kNone;
   bool heap = false;
-  std::vector<std::pair<Py_ssize_t, StringId>> slots;  // __slots__ of the whole MRO
+  std::string qualname;                                   // as written in the type record
+  std::vector<std::pair<Py_ssize_t, const char*>> slots;  // __slots__ of the whole MRO
+};
+
+// A root as the walk finds it; its label is interned once the emitter is done.
+struct PendingRoot {
+  RootKind kind;
+  uint64_t address;
+  std::string label;
+  uint64_t thread_id;
+  uint32_t depth;
 };
 
 class Walker {
@@ -282,49 +124,69 @@ class Walker {
   Status Run(CaptureStats* stats);
 
  private:
-  // Names and strings.
-  StringId Str(const char* s) {
-    if (uint32_t* id = literal_ids_.Find(s)) return StringId(*id);
-    StringId id = w_->InternString(s);
-    literal_ids_.Insert(s, id.value());
-    return id;
-  }
-  StringId Name(PyObject* str);     // a str used as a name (attribute, variable, key text)
-  StringId KeyRepr(PyObject* key);  // the text between [ ] for a dict key
-  std::string ReprForKey(PyObject* key, int depth);
-
   TypeEntry& TypeOf(PyTypeObject* tp);
   void BuildSlots(PyTypeObject* tp, TypeEntry* entry);
 
   // Makes sure op is written: tracked objects are all entered before the walk; anything else
-  // is queued the first time an edge reaches it.
+  // is queued the first time an edge reaches it, and described soon after (see Run).
   void Register(PyObject* op) {
     if (op != nullptr && seen_.Insert(op)) {
-      queue_.push_back(op);
-      generation_.push_back(kGenerationUntracked);
+      __builtin_prefetch(op);  // described soon: see Run
+      pending_.push_back(op);
+    }
+  }
+  // Notes the functions' defaults and closures, so that their items get parameter and
+  // variable names.
+  void NoteFunction(PyObject* op) {
+    auto* f = reinterpret_cast<PyFunctionObject*>(op);
+    if (f->func_code == nullptr) return;
+    if (f->func_defaults != nullptr) function_containers_.Insert(f->func_defaults, {f->func_code, 1});
+    if (f->func_closure != nullptr) function_containers_.Insert(f->func_closure, {f->func_code, 2});
+    if (f->func_kwdefaults != nullptr) {
+      function_containers_.Insert(f->func_kwdefaults, {f->func_code, 3});
     }
   }
 
+  // The object being described: BeginObject, labels and traversal, EndObject.
+  void BeginObject(const ObjectRecord& record) {
+    if (batch_->Full()) {
+      emitter_->SubmitBatch();
+      batch_ = &emitter_->batch();
+    }
+    batch_->objects.push_back({record, 0, 0});
+    label_start_ = batch_->labels.size();
+    traversed_start_ = batch_->traversed.size();
+    ++object_count_;
+  }
+  void EndObject();
+  void SetName(PyObject* name, PyObject* file, uint32_t line, std::string text = std::string()) {
+    batch_->names.push_back({static_cast<uint32_t>(batch_->objects.size() - 1), name, file, line,
+                             std::move(text)});
+  }
+
   void AddLabel(PyObject* target, LabelKind kind, uint64_t value,
+                LabelValue value_kind = LabelValue::kPlain,
                 EdgeKind kind_if_not_traversed = EdgeKind::kStrong) {
-    if (target != nullptr) labels_.push_back({target, kind_if_not_traversed, kind, value});
+    if (target != nullptr) {
+      batch_->labels.push_back({target, value, kind, value_kind, kind_if_not_traversed});
+    }
+  }
+  void AddNamed(PyObject* target, LabelKind kind, PyObject* name) {
+    AddLabel(target, kind, Addr(name), LabelValue::kName);
   }
   void AddField(PyObject* target, const char* name,
                 EdgeKind kind_if_not_traversed = EdgeKind::kStrong) {
-    if (target != nullptr)
-      AddLabel(target, LabelKind::kField, Str(name).value(), kind_if_not_traversed);
+    AddLabel(target, LabelKind::kField, Addr(name), LabelValue::kLiteral, kind_if_not_traversed);
   }
 
   void ProcessObject(PyObject* op, uint32_t generation);
   void CollectLabels(PyObject* op, const TypeEntry& type);
+  void LabelMembers(const TypeEntry& type);
   void LabelInstance(PyObject* op, const TypeEntry& type);
   void LabelDict(PyObject* op);
   void LabelFunction(PyObject* op);
   void LabelFrameView(const hs_frame_view& view, bool include_specials);
   void LabelType(PyObject* op);
-  // uncounted: the source holds no counted references (3.11's static objects).
-  void EmitEdges(bool uncounted = false);
-  void SetValuePreview(PyObject* op);
   void SetObjectName(PyObject* op, const TypeEntry& type);
   uint64_t ObjectSize(PyObject* op, const TypeEntry& type, uint64_t index);
 
@@ -333,19 +195,27 @@ class Walker {
   void ReadThreadNames();
   std::string ThreadName(unsigned long ident);
 
-  SnapshotWriter* w_;
+  SnapshotWriter* w_;  // the emitter's until it finishes
   const CaptureConfig& config_;
+  std::unique_ptr<Emitter> emitter_;
+  Batch* batch_ = nullptr;
+  size_t label_start_ = 0;
+  size_t traversed_start_ = 0;
+  uint64_t object_count_ = 0;
+  uint32_t type_count_ = 0;
 
-  std::vector<PyObject*> queue_;
-  std::vector<uint8_t> generation_;
+  std::vector<PyObject*> tracked_;     // every object in the collector's lists
+  std::vector<uint8_t> generation_;    // theirs: 1 + generation, 4 for gc.freeze()'s
+  std::vector<PyObject*> pending_;     // untracked objects found and not yet described
   AddressSet seen_;
   PtrMap<uint32_t> type_index_;
   std::vector<std::unique_ptr<TypeEntry>> types_;
-  PyTypeObject* last_type_ = nullptr;
-  TypeEntry* last_entry_ = nullptr;
-  PtrMap<uint32_t> name_ids_;
-  PtrMap<uint32_t> key_ids_;
-  PtrMap<uint32_t> literal_ids_;  // string literals by address
+  // The types met last, by address bits: objects of a few types come interleaved.
+  struct CachedType {
+    PyTypeObject* tp = nullptr;
+    TypeEntry* entry = nullptr;
+  };
+  CachedType type_cache_[64];
   PtrMap<uint8_t> garbage_;
   // Functions' __defaults__, __kwdefaults__ and __closure__ containers, found before the walk
   // so that their items are labelled with parameter and variable names.
@@ -355,11 +225,6 @@ class Walker {
   };
   PtrMap<ContainerNames> function_containers_;
 
-  std::vector<Label> labels_;
-  std::vector<PyObject*> traversed_;
-  std::vector<uint8_t> matched_;
-  std::vector<std::pair<PyObject*, uint32_t>> label_index_;
-
   struct Deferred {
     uint64_t index;
     PyObject* op;
@@ -367,96 +232,13 @@ class Walker {
   };
   std::vector<Deferred> deferred_sizes_;
 
-  std::vector<RootRecord> roots_;
+  std::vector<PendingRoot> roots_;
   std::vector<std::pair<unsigned long, std::string>> thread_names_;
   PyObject* str_sizeof_ = nullptr;
   PyObject* str_module_ = nullptr;
   PyObject* str_name_ = nullptr;
   PyCFunction sizeof_by_kind_[HS_SIZE_BYTEARRAY + 1] = {};
 };
-
-StringId Walker::Name(PyObject* str) {
-  if (str == nullptr || !PyUnicode_Check(str)) return Str("?");
-  if (uint32_t* id = name_ids_.Find(str)) return StringId(*id);
-  StringId id = w_->InternString(Utf8(str, 256));
-  name_ids_.Insert(str, id.value());
-  return id;
-}
-
-std::string Walker::ReprForKey(PyObject* key, int depth) {
-  if (key == Py_None) return "None";
-  if (key == Py_True) return "True";
-  if (key == Py_False) return "False";
-  if (PyUnicode_Check(key)) {
-    std::string text;
-    bool truncated = false;
-    if (!AppendUtf8(key, 80, &text, &truncated)) return "<str>";
-    if (!config_.values && !IsIdentifier(text)) {
-      return "<str of " + std::to_string(PyUnicode_GET_LENGTH(key)) + " chars>";
-    }
-    std::string out = "'";
-    for (char c : text) {
-      if (c == '\'' || c == '\\') out += '\\';
-      if (static_cast<unsigned char>(c) < 0x20) {
-        char buf[8];
-        std::snprintf(buf, sizeof(buf), "\\x%02x", static_cast<unsigned>(c));
-        out += buf;
-      } else {
-        out += c;
-      }
-    }
-    if (truncated) out += "...";
-    return out + "'";
-  }
-  if (PyLong_Check(key)) {
-    if (!config_.values) return "<int>";
-    int overflow = 0;
-    long long v = PyLong_AsLongLongAndOverflow(key, &overflow);
-    if (overflow == 0 && !(v == -1 && PyErr_Occurred())) return std::to_string(v);
-    PyErr_Clear();
-    return "<int>";
-  }
-  if (PyFloat_Check(key)) return config_.values ? FormatDouble(PyFloat_AS_DOUBLE(key)) : "<float>";
-  if (PyBytes_Check(key)) {
-    if (!config_.values) return "<bytes of " + std::to_string(PyBytes_GET_SIZE(key)) + ">";
-    std::string out = "b'";
-    Py_ssize_t n = std::min<Py_ssize_t>(PyBytes_GET_SIZE(key), 60);
-    for (Py_ssize_t i = 0; i < n; ++i) {
-      auto c = static_cast<unsigned char>(PyBytes_AS_STRING(key)[i]);
-      if (c >= 0x20 && c < 0x7f && c != '\'' && c != '\\') {
-        out += static_cast<char>(c);
-      } else {
-        char buf[8];
-        std::snprintf(buf, sizeof(buf), "\\x%02x", c);
-        out += buf;
-      }
-    }
-    if (n < PyBytes_GET_SIZE(key)) out += "...";
-    return out + "'";
-  }
-  if (PyTuple_CheckExact(key) && depth < 2 && PyTuple_GET_SIZE(key) <= 8) {
-    std::string out = "(";
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(key); ++i) {
-      if (i > 0) out += ", ";
-      out += ReprForKey(PyTuple_GET_ITEM(key, i), depth + 1);
-    }
-    if (PyTuple_GET_SIZE(key) == 1) out += ",";
-    return out + ")";
-  }
-  if (PyType_Check(key)) {
-    return "<class " + std::string(reinterpret_cast<PyTypeObject*>(key)->tp_name) + ">";
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), " 0x%llx>", static_cast<unsigned long long>(Addr(key)));
-  return "<" + std::string(Py_TYPE(key)->tp_name) + buf;
-}
-
-StringId Walker::KeyRepr(PyObject* key) {
-  if (uint32_t* id = key_ids_.Find(key)) return StringId(*id);
-  StringId id = w_->InternString(ReprForKey(key, 0));
-  key_ids_.Insert(key, id.value());
-  return id;
-}
 
 void Walker::BuildSlots(PyTypeObject* tp, TypeEntry* entry) {
   // traverse_slots() visits the T_OBJECT_EX members of each heap type in the tp_base chain.
@@ -470,19 +252,18 @@ void Walker::BuildSlots(PyTypeObject* tp, TypeEntry* entry) {
       const PyMemberDef& m = members[i];
       if (m.name == nullptr) break;
       if ((m.type == T_OBJECT_EX || m.type == T_OBJECT) && !(m.flags & READONLY)) {
-        entry->slots.emplace_back(m.offset, w_->InternString(m.name));
+        entry->slots.emplace_back(m.offset, m.name);
       }
     }
   }
 }
 
 TypeEntry& Walker::TypeOf(PyTypeObject* tp) {
-  // Objects of one type often come in runs: remember the last one.
-  if (tp == last_type_) return *last_entry_;
+  CachedType& cached = type_cache_[(reinterpret_cast<uintptr_t>(tp) >> 6) & 63];
+  if (cached.tp == tp) return *cached.entry;
   if (uint32_t* i = type_index_.Find(tp)) {
-    last_type_ = tp;
-    last_entry_ = types_[*i].get();
-    return *last_entry_;
+    cached = {tp, types_[*i].get()};
+    return *cached.entry;
   }
   auto entry = std::make_unique<TypeEntry>();
   const bool heap = (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) != 0;
@@ -520,9 +301,24 @@ TypeEntry& Walker::TypeOf(PyTypeObject* tp) {
     name = dot != nullptr ? dot + 1 : tp_name;
     qualname = tp_name;
   }
-  record.name = w_->InternString(name);
-  record.qualname = w_->InternString(qualname);
-  entry->id = w_->AddType(record);
+  entry->id = TypeId(++type_count_);
+  entry->qualname = qualname;
+  PendingType pending;
+  pending.record = record;
+  pending.name = std::move(name);
+  pending.qualname = std::move(qualname);
+  if (tp == &PyBool_Type) {
+    pending.preview = Preview::kBool;
+  } else if (PyType_IsSubtype(tp, &PyUnicode_Type)) {
+    pending.preview = Preview::kStr;
+  } else if (PyType_IsSubtype(tp, &PyBytes_Type)) {
+    pending.preview = Preview::kBytes;
+  } else if (PyType_IsSubtype(tp, &PyLong_Type)) {
+    pending.preview = Preview::kInt;
+  } else if (PyType_IsSubtype(tp, &PyFloat_Type)) {
+    pending.preview = Preview::kFloat;
+  }
+  batch_->types.push_back(std::move(pending));
 
   // Sizes: mirror the builtin __sizeof__ implementations; defer other C ones until after the
   // walk; never run a Python-level __sizeof__ (that would run user code inside the program).
@@ -593,14 +389,14 @@ TypeEntry& Walker::TypeOf(PyTypeObject* tp) {
 void Walker::LabelInstance(PyObject* op, const TypeEntry& type) {
   for (const auto& [offset, name] : type.slots) {
     PyObject* v = *reinterpret_cast<PyObject**>(reinterpret_cast<char*>(op) + offset);
-    AddLabel(v, LabelKind::kAttribute, name.value());
+    AddLabel(v, LabelKind::kAttribute, Addr(name), LabelValue::kLiteral);
   }
   Py_ssize_t n = hs_inline_attribute_count(op);
   for (Py_ssize_t i = 0; i < n; ++i) {
     PyObject* name = nullptr;
     PyObject* value = nullptr;
     if (hs_inline_attribute(op, i, &name, &value) && value != nullptr) {
-      AddLabel(value, LabelKind::kAttribute, Name(name).value());
+      AddNamed(value, LabelKind::kAttribute, name);
     }
   }
   AddField(hs_instance_dict(op), "__dict__");
@@ -625,24 +421,14 @@ void Walker::LabelDict(PyObject* op) {
   PyObject* value = nullptr;
   while (PyDict_Next(op, &pos, &key, &value)) {
     if (kwdefaults && PyUnicode_Check(key)) {
-      AddLabel(value, LabelKind::kParameterDefault, Name(key).value(), value_kind);
-      AddLabel(key, LabelKind::kDictKeyObject, KeyRepr(key).value(), key_kind);
+      AddLabel(value, LabelKind::kParameterDefault, Addr(key), LabelValue::kName, value_kind);
+      AddLabel(key, LabelKind::kDictKeyObject, Addr(key), LabelValue::kKey, key_kind);
       continue;
     }
     // Value first, then key: the order dict_traverse visits them in (when it visits keys).
-    if (PyLong_CheckExact(key) && config_.values) {
-      int overflow = 0;
-      long long v = PyLong_AsLongLongAndOverflow(key, &overflow);
-      if (overflow == 0 && !(v == -1 && PyErr_Occurred())) {
-        AddLabel(value, LabelKind::kDictKeyInt, ZigZagEncode(v), value_kind);
-        AddLabel(key, LabelKind::kDictKeyIntObject, ZigZagEncode(v), key_kind);
-        continue;
-      }
-      PyErr_Clear();
-    }
-    StringId repr = KeyRepr(key);
-    AddLabel(value, LabelKind::kDictKey, repr.value(), value_kind);
-    AddLabel(key, LabelKind::kDictKeyObject, repr.value(), key_kind);
+    // The emitter writes the key's text (or its value, for an int).
+    AddLabel(value, LabelKind::kDictKey, Addr(key), LabelValue::kKey, value_kind);
+    AddLabel(key, LabelKind::kDictKeyObject, Addr(key), LabelValue::kKey, key_kind);
   }
 }
 
@@ -685,7 +471,7 @@ void Walker::LabelFrameView(const hs_frame_view& v, bool include_specials) {
     if (value == nullptr) continue;
     PyObject* name = v.code != nullptr ? hs_code_local_name(v.code, i) : nullptr;
     if (name != nullptr) {
-      AddLabel(value, LabelKind::kLocalVariable, Name(name).value());
+      AddNamed(value, LabelKind::kLocalVariable, name);
     } else {
       AddLabel(value, LabelKind::kStackSlot, static_cast<uint64_t>(i));
     }
@@ -753,10 +539,10 @@ void Walker::CollectLabels(PyObject* op, const TypeEntry& type) {
           int argcount = hs_code_argcount(names->code);
           name =
               hs_code_arg_name(names->code, argcount - static_cast<int>(n) + static_cast<int>(i));
-          if (name != nullptr) AddLabel(item, LabelKind::kParameterDefault, Name(name).value());
+          if (name != nullptr) AddNamed(item, LabelKind::kParameterDefault, name);
         } else if (names != nullptr && names->role == 2) {
           name = hs_code_free_name(names->code, static_cast<int>(i));
-          if (name != nullptr) AddLabel(item, LabelKind::kClosureVariable, Name(name).value());
+          if (name != nullptr) AddNamed(item, LabelKind::kClosureVariable, name);
         }
         if (name == nullptr) AddLabel(item, LabelKind::kIndex, static_cast<uint64_t>(i));
       }
@@ -871,106 +657,18 @@ void Walker::CollectLabels(PyObject* op, const TypeEntry& type) {
 }
 
 int CollectVisit(PyObject* target, void* arg) {
-  static_cast<std::vector<PyObject*>*>(arg)->push_back(target);
+  static_cast<PodVector<PyObject*>*>(arg)->push_back(target);
   return 0;
 }
 
-void Walker::EmitEdges(bool uncounted) {
-  const size_t n_labels = labels_.size();
-  matched_.assign(n_labels, 0);
-  size_t cursor = 0;
-  bool indexed = false;
-  for (size_t k = 0; k < traversed_.size(); ++k) {
-    PyObject* t = traversed_[k];
-    const Label* label = nullptr;
-    // Labels usually come in tp_traverse order, with some never traversed (str dict keys)
-    // in between: look a little ahead of the cursor first.
-    for (size_t look = cursor; look < n_labels && look < cursor + 8; ++look) {
-      if (!matched_[look] && labels_[look].target == t) {
-        matched_[look] = 1;
-        label = &labels_[look];
-        cursor = look + 1;
-        break;
-      }
-    }
-    if (label == nullptr && n_labels > 0) {
-      if (!indexed) {
-        label_index_.clear();
-        for (size_t i = 0; i < n_labels; ++i) {
-          label_index_.emplace_back(labels_[i].target, static_cast<uint32_t>(i));
-        }
-        std::sort(label_index_.begin(), label_index_.end());
-        indexed = true;
-      }
-      auto it = std::lower_bound(label_index_.begin(), label_index_.end(),
-                                 std::make_pair(t, uint32_t{0}));
-      for (; it != label_index_.end() && it->first == t; ++it) {
-        if (!matched_[it->second]) {
-          matched_[it->second] = 1;
-          label = &labels_[it->second];
-          break;
-        }
-      }
-    }
-    EdgeRecord e;
-    e.target = Addr(t);
-    e.kind = uncounted ? EdgeKind::kBorrowed : EdgeKind::kTraverse;
-    if (label != nullptr) {
-      e.label_kind = label->kind;
-      e.label_value = label->value;
-    } else {
-      e.label_kind = LabelKind::kTraverseIndex;
-      e.label_value = k;
-    }
-    w_->AddEdge(e);
-    Register(t);
-  }
-  for (size_t i = 0; i < n_labels; ++i) {
-    if (matched_[i]) continue;
-    const Label& l = labels_[i];
-    const EdgeKind kind = uncounted && l.kind_if_not_traversed == EdgeKind::kStrong
-                              ? EdgeKind::kBorrowed
-                              : l.kind_if_not_traversed;
-    w_->AddEdge({Addr(l.target), kind, l.kind, l.value});
-    Register(l.target);
-  }
-}
-
-void Walker::SetValuePreview(PyObject* op) {
-  if (!config_.values) return;
-  const size_t max = config_.max_preview_bytes;
-  if (PyUnicode_Check(op)) {
-    std::string text;
-    bool truncated = false;
-    if (AppendUtf8(op, max, &text, &truncated)) {
-      w_->SetValue(text, static_cast<uint64_t>(PyUnicode_GET_LENGTH(op)));
-    }
-  } else if (PyBytes_Check(op)) {
-    size_t n = std::min(static_cast<size_t>(PyBytes_GET_SIZE(op)), max);
-    w_->SetValue(std::string_view(PyBytes_AS_STRING(op), n),
-                 static_cast<uint64_t>(PyBytes_GET_SIZE(op)));
-  } else if (PyBool_Check(op)) {
-    w_->SetValue(op == Py_True ? "True" : "False", op == Py_True ? 4 : 5);
-  } else if (PyLong_Check(op)) {
-    int overflow = 0;
-    long long v = PyLong_AsLongLongAndOverflow(op, &overflow);
-    if (overflow == 0 && !(v == -1 && PyErr_Occurred())) {
-      std::string s = std::to_string(v);
-      w_->SetValue(s, s.size() - (v < 0 ? 1 : 0));
-    } else {
-      PyErr_Clear();
-      size_t bits = _PyLong_NumBits(op);
-      if (bits == static_cast<size_t>(-1)) {
-        PyErr_Clear();
-      } else {
-        auto digits = static_cast<uint64_t>(static_cast<double>(bits) * 0.30102999566398120) + 1;
-        w_->SetValue("<int of " + std::to_string(bits) + " bits>", digits);
-      }
-    }
-  } else if (PyFloat_Check(op)) {
-    std::string s = FormatDouble(PyFloat_AS_DOUBLE(op));
-    w_->SetValue(s, s.size());
-  }
+void Walker::EndObject() {
+  Batch& b = *batch_;
+  RawObject& o = b.objects.back();
+  o.labels = static_cast<uint32_t>(b.labels.size() - label_start_);
+  o.traversed = static_cast<uint32_t>(b.traversed.size() - traversed_start_);
+  // Everything this object references is written too (the emitter decides the labels).
+  for (size_t i = traversed_start_; i < b.traversed.size(); ++i) Register(b.traversed[i]);
+  for (size_t i = label_start_; i < b.labels.size(); ++i) Register(b.labels[i].target);
 }
 
 void Walker::SetObjectName(PyObject* op, const TypeEntry& type) {
@@ -983,45 +681,32 @@ void Walker::SetObjectName(PyObject* op, const TypeEntry& type) {
       std::string qualname = Utf8(f->func_qualname);
       std::string module = f->func_module != nullptr ? Utf8(f->func_module) : std::string();
       if (!module.empty()) qualname = module + "." + qualname;
-      w_->SetName(w_->InternString(qualname), Name(co->co_filename),
-                  static_cast<uint32_t>(co->co_firstlineno));
+      SetName(nullptr, co->co_filename, static_cast<uint32_t>(co->co_firstlineno),
+              std::move(qualname));
       break;
     }
     case Labeler::kCode: {
       auto* co = reinterpret_cast<PyCodeObject*>(op);
-      w_->SetName(Name(hs_code_qualname(op)), Name(co->co_filename),
-                  static_cast<uint32_t>(co->co_firstlineno));
+      SetName(hs_code_qualname(op), co->co_filename, static_cast<uint32_t>(co->co_firstlineno));
       break;
     }
     case Labeler::kType: {
+      // Every class gets a type record, instances or not: its name is the record's qualname.
       const TypeEntry& self = TypeOf(reinterpret_cast<PyTypeObject*>(op));
-      (void)self;
-      auto* tp = reinterpret_cast<PyTypeObject*>(op);
-      if (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) {
-        auto* ht = reinterpret_cast<PyHeapTypeObject*>(tp);
-        std::string qualname = Utf8(ht->ht_qualname);
-        if (tp->tp_dict != nullptr) {
-          PyObject* m = PyDict_GetItem(tp->tp_dict, str_module_);
-          if (m != nullptr && PyUnicode_Check(m)) qualname = Utf8(m) + "." + qualname;
-        }
-        w_->SetName(w_->InternString(qualname), StringId(), 0);
-      } else {
-        w_->SetName(w_->InternString(tp->tp_name != nullptr ? tp->tp_name : "?"), StringId(), 0);
-      }
+      SetName(nullptr, nullptr, 0, self.qualname);
       break;
     }
     case Labeler::kModule: {
       PyObject* dict = PyModule_GetDict(op);
       PyObject* name = dict != nullptr ? PyDict_GetItem(dict, str_name_) : nullptr;
-      if (name != nullptr && PyUnicode_Check(name)) w_->SetName(Name(name), StringId(), 0);
+      if (name != nullptr && PyUnicode_Check(name)) SetName(name, nullptr, 0);
       break;
     }
     case Labeler::kFrame: {
       hs_frame_view v;
       if (hs_frame_object_view(op, &v) && v.code != nullptr) {
         auto* co = reinterpret_cast<PyCodeObject*>(v.code);
-        w_->SetName(Name(hs_code_qualname(v.code)), Name(co->co_filename),
-                    static_cast<uint32_t>(v.line));
+        SetName(hs_code_qualname(v.code), co->co_filename, static_cast<uint32_t>(v.line));
       }
       break;
     }
@@ -1057,35 +742,30 @@ void Walker::ProcessObject(PyObject* op, uint32_t generation) {
   record.refcount = static_cast<uint64_t>(Py_REFCNT(op));
   record.flags = flags;
   record.generation = generation;
-  const uint64_t index = w_->object_count();
-  record.size = ObjectSize(op, type, index);
-  w_->BeginObject(record);
+  record.size = ObjectSize(op, type, object_count_);
+  BeginObject(record);
 
-  labels_.clear();
-  traversed_.clear();
+  Batch& b = *batch_;
   CollectLabels(op, type);
-  if (is_gc && tp->tp_traverse != nullptr) tp->tp_traverse(op, CollectVisit, &traversed_);
+  if (is_gc && tp->tp_traverse != nullptr) tp->tp_traverse(op, CollectVisit, &b.traversed);
   if (type.labeler == Labeler::kSet || type.labeler == Labeler::kDeque) {
     // Members of a set have no order or name; a deque's traversal is in index order.
     // Their traversed edges are labelled directly, after any instance attributes matched.
-    const size_t n_labels = labels_.size();
-    size_t k = 0;
-    for (PyObject* t : traversed_) {
+    const size_t labels_end = b.labels.size();
+    uint64_t k = 0;
+    for (size_t j = traversed_start_; j < b.traversed.size(); ++j) {
+      PyObject* t = b.traversed[j];
       bool is_attr = false;
-      for (size_t i = 0; i < n_labels && !is_attr; ++i) is_attr = labels_[i].target == t;
+      for (size_t i = label_start_; i < labels_end && !is_attr; ++i) {
+        is_attr = b.labels[i].target == t;
+      }
       if (is_attr) continue;
-      labels_.push_back({t, EdgeKind::kStrong,
-                         type.labeler == Labeler::kSet ? LabelKind::kSetMember : LabelKind::kIndex,
-                         type.labeler == Labeler::kSet ? 0 : k});
+      AddLabel(t, type.labeler == Labeler::kSet ? LabelKind::kSetMember : LabelKind::kIndex,
+               type.labeler == Labeler::kSet ? 0 : k);
       ++k;
     }
   }
-  // 3.11's static objects (deep-frozen code, constants) never counted their references.
-  // Leaves (ints, strs, floats: most objects) have nothing to emit.
-  if (!labels_.empty() || !traversed_.empty()) {
-    EmitEdges(PY_VERSION_HEX < 0x030C0000 && (flags & object_flags::kImmortal) != 0);
-  }
-  SetValuePreview(op);
+  EndObject();
   SetObjectName(op, type);
 }
 
@@ -1145,11 +825,12 @@ void Walker::WriteRunningFrames() {
   // only need roots.
   TypeId synthetic;
   if (!hs_frames_are_objects()) {
-    TypeRecord t;
-    t.name = w_->InternString("frame");
-    t.qualname = w_->InternString("<running frame>");
-    t.flags = type_flags::kSynthetic;
-    synthetic = w_->AddType(t);
+    PendingType t;
+    t.name = "frame";
+    t.qualname = "<running frame>";
+    t.record.flags = type_flags::kSynthetic;
+    batch_->types.push_back(std::move(t));
+    synthetic = TypeId(++type_count_);
   }
   PyInterpreterState* interp = PyThreadState_GET()->interp;
   for (PyThreadState* ts = PyInterpreterState_ThreadHead(interp); ts != nullptr;
@@ -1179,24 +860,21 @@ void Walker::WriteRunningFrames() {
             record.size = static_cast<uint64_t>(v->size);
             record.refcount = 0;
             record.flags = object_flags::kSynthetic;
-            self->w_->BeginObject(record);
-            self->labels_.clear();
-            self->traversed_.clear();
+            self->BeginObject(record);
             self->LabelFrameView(*v, !v->owned_by_generator);
-            self->EmitEdges();
+            self->EndObject();
             if (v->code != nullptr) {
               auto* co = reinterpret_cast<PyCodeObject*>(v->code);
-              self->w_->SetName(self->Name(hs_code_qualname(v->code)), self->Name(co->co_filename),
-                                static_cast<uint32_t>(v->line));
+              self->SetName(hs_code_qualname(v->code), co->co_filename,
+                            static_cast<uint32_t>(v->line));
             }
           }
           if (hs_frames_are_objects()) {
             // 3.8-3.10 run most frames untracked; they are objects all the same.
             self->Register(static_cast<PyObject*>(v->address));
           }
-          self->roots_.push_back({RootKind::kThreadFrame, Addr(v->address),
-                                  self->w_->InternString(where), c->thread_id,
-                                  static_cast<uint32_t>(depth)});
+          self->roots_.push_back({RootKind::kThreadFrame, Addr(v->address), std::move(where),
+                                  c->thread_id, static_cast<uint32_t>(depth)});
           return 0;
         },
         &ctx);
@@ -1206,7 +884,7 @@ void Walker::WriteRunningFrames() {
 void Walker::CollectRoots() {
   auto add = [&](RootKind kind, PyObject* op, const std::string& label, unsigned long thread) {
     if (op == nullptr) return;
-    roots_.push_back({kind, Addr(op), w_->InternString(label), thread, 0});
+    roots_.push_back({kind, Addr(op), label, thread, 0});
     Register(op);
   };
   add(RootKind::kModules, PyImport_GetModuleDict(), "sys.modules", 0);
@@ -1255,6 +933,9 @@ Status Walker::Run(CaptureStats* stats) {
     sizeof_by_kind_[k] = CFunctionOf(_PyType_Lookup(by_kind[k], str_sizeof_));
   }
   ReadThreadNames();
+  emitter_ = std::make_unique<Emitter>(w_, config_.values, config_.max_preview_bytes,
+                                       config_.parallel);
+  batch_ = &emitter_->batch();
 
   // The walk. From here on: no Python objects, no Python code.
   PyObject* garbage = hs_gc_garbage();
@@ -1267,36 +948,52 @@ Status Walker::Run(CaptureStats* stats) {
       [](PyObject* op, int generation, void* arg) -> int {
         auto* self = static_cast<Walker*>(arg);
         self->seen_.Insert(op);
-        self->queue_.push_back(op);
+        self->tracked_.push_back(op);
         self->generation_.push_back(static_cast<uint8_t>(generation + 1));
+        // The type pointer shares a cache line with the collector's header just read.
+        if (PyFunction_Check(op)) self->NoteFunction(op);
         return 0;
       },
       this);
-  // Functions' defaults and closures, so their items get parameter and variable names.
-  for (PyObject* op : queue_) {
-    if (!PyFunction_Check(op)) continue;
-    auto* f = reinterpret_cast<PyFunctionObject*>(op);
-    if (f->func_code == nullptr) continue;
-    if (f->func_defaults != nullptr)
-      function_containers_.Insert(f->func_defaults, {f->func_code, 1});
-    if (f->func_closure != nullptr) function_containers_.Insert(f->func_closure, {f->func_code, 2});
-    if (f->func_kwdefaults != nullptr) {
-      function_containers_.Insert(f->func_kwdefaults, {f->func_code, 3});
-    }
-  }
   CollectRoots();
   WriteRunningFrames();
+  auto t_prewalk = std::chrono::steady_clock::now();
+  // Untracked objects (strs, ints, floats, untracked tuples and dicts) are described right
+  // after the object that first reached them, not after all tracked objects: the work then
+  // has the same mix all along, which keeps the walk and the emitter evenly busy.
   constexpr size_t kAhead = 8;  // objects are scattered in memory: fetch them early
-  for (size_t i = 0; i < queue_.size(); ++i) {
-    if (i + kAhead < queue_.size()) {
-      const char* next = reinterpret_cast<const char*>(queue_[i + kAhead]);
-      __builtin_prefetch(next - 16);
-      __builtin_prefetch(next + 48);
+  const size_t tracked = tracked_.size();
+  size_t next = 0;
+  for (uint64_t n = 0;; ++n) {
+    if (!pending_.empty()) {
+      PyObject* op = pending_.back();
+      pending_.pop_back();
+      ProcessObject(op, kGenerationUntracked);
+    } else if (next < tracked) {
+      if (next + kAhead < tracked) {
+        const char* ahead = reinterpret_cast<const char*>(tracked_[next + kAhead]);
+        __builtin_prefetch(ahead - 16);
+        __builtin_prefetch(ahead + 48);
+      }
+      ProcessObject(tracked_[next], generation_[next]);
+      ++next;
+    } else {
+      break;
     }
-    ProcessObject(queue_[i], generation_[i]);
-    if ((i & 0xffff) == 0 && !w_->status().ok()) return w_->status();
+    if ((n & 0xffff) == 0 && emitter_->failed()) break;
   }
-  for (const auto& root : roots_) HEAPSNAP_RETURN_IF_ERROR(w_->AddRoot(root));
+  auto t_walk = std::chrono::steady_clock::now();
+  // The emitter reads objects without the GIL: it must be done before anything may change.
+  HEAPSNAP_RETURN_IF_ERROR(emitter_->Finish());
+  auto t_emit = std::chrono::steady_clock::now();
+  if (getenv("HS_TRACE")) fprintf(stderr, "prewalk %.1f walk %.1f emitter tail %.1f\n",
+     std::chrono::duration<double>(t_prewalk - start).count()*1e3,
+     std::chrono::duration<double>(t_walk - t_prewalk).count()*1e3,
+     std::chrono::duration<double>(t_emit - t_walk).count()*1e3);
+  for (const auto& r : roots_) {
+    HEAPSNAP_RETURN_IF_ERROR(
+        w_->AddRoot({r.kind, r.address, w_->InternString(r.label), r.thread_id, r.depth}));
+  }
   // The walk is over: C __sizeof__ methods may allocate their result now.
   for (const Deferred& d : deferred_sizes_) {
     auto* descr = reinterpret_cast<PyMethodDescrObject*>(d.sizeof_descr);
@@ -1359,13 +1056,21 @@ Status CaptureHeap(const CaptureConfig& config, CaptureStats* stats) {
 
   Status status;
   {
-    auto writer = SnapshotWriter::Create(config.path, header);
+    SnapshotWriter::Options options;
+    options.background = config.parallel && getenv("HS_WRITER_BG") == nullptr;
+    auto writer = SnapshotWriter::Create(config.path, header, options);
     if (!writer.ok()) {
       status = writer.status();
     } else {
+      auto t0 = std::chrono::steady_clock::now();
       Walker walker(writer->get(), config);
       status = walker.Run(stats);
+      auto t1 = std::chrono::steady_clock::now();
       if (status.ok()) status = (*writer)->Finish();
+      auto t2 = std::chrono::steady_clock::now();
+      if (getenv("HS_TRACE")) fprintf(stderr, "run %.1f finish %.1f\n",
+         std::chrono::duration<double>(t1 - t0).count()*1e3,
+         std::chrono::duration<double>(t2 - t1).count()*1e3);
     }
   }
   hs_gc_set_enabled(was_enabled);

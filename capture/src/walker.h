@@ -25,6 +25,9 @@ struct CaptureConfig {
   uint32_t max_preview_bytes = 100;
   std::string reason = "dump";
   std::string capture_version;
+  // Describe and write objects on a second thread while the walk goes on (the default);
+  // false does everything on the calling thread (HEAPSNAP_CAPTURE_THREADS=1).
+  bool parallel = true;
 };
 
 struct CaptureStats {

@@ -62,7 +62,8 @@ const char* EdgeKindName(EdgeKind kind) {
 }
 
 std::string FormatLabel(LabelKind kind, uint64_t value,
-                        const std::function<const std::string&(StringId)>& string_of) {
+                        const std::function<const std::string&(StringId)>& string_of,
+                        const std::string* key_repr) {
   auto str = [&]() -> const std::string& {
     return string_of(StringId(static_cast<uint32_t>(value)));
   };
@@ -94,8 +95,44 @@ std::string FormatLabel(LabelKind kind, uint64_t value,
       return "<stack " + std::to_string(value) + ">";
     case LabelKind::kDictKeyIntObject:
       return "<key " + std::to_string(ZigZagDecode(value)) + ">";
+    case LabelKind::kDictKeyRef:
+      return "[" + (key_repr != nullptr ? *key_repr : std::string("?")) + "]";
+    case LabelKind::kDictKeySelf:
+      return "<key " + (key_repr != nullptr ? *key_repr : std::string("?")) + ">";
   }
   return "?";
+}
+
+std::string QuoteKeyPreview(std::string_view text, uint64_t length) {
+  constexpr size_t kMaxKeyBytes = 80;
+  size_t n = text.size();
+  bool truncated = false;
+  if (n > kMaxKeyBytes) {
+    n = kMaxKeyBytes;
+    // Never cut a character in two.
+    while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
+    truncated = true;
+  } else {
+    uint64_t chars = 0;
+    for (char c : text) chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    truncated = chars < length;  // the preview itself was cut
+  }
+  std::string out = "'";
+  for (size_t i = 0; i < n; ++i) {
+    const char c = text[i];
+    if (c == '\'' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      static const char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[static_cast<unsigned char>(c) >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += c;
+    }
+  }
+  if (truncated) out += "...";
+  out += '\'';
+  return out;
 }
 
 }  // namespace heapsnap

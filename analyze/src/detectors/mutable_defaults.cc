@@ -24,6 +24,7 @@ uint64_t Length(const Snapshot& s, uint32_t n) {
       case LabelKind::kIndex:
       case LabelKind::kDictKey:
       case LabelKind::kDictKeyInt:
+      case LabelKind::kDictKeyRef:
       case LabelKind::kSetMember:
         ++items;
         break;

@@ -82,6 +82,14 @@ struct Snapshot {
   const ValueRecord* Value(NodeIndex n) const;
   const NameRecord* Name(NodeIndex n) const;
   std::string EdgeLabel(uint64_t edge) const;
+  // For an edge labelled with a dict key (DICT_KEY, DICT_KEY_OBJECT, DICT_KEY_REF,
+  // DICT_KEY_SELF): the key's repr, e.g. 'ada'. Empty for any other label.
+  std::string DictKeyRepr(uint64_t edge) const;
+  // True for the labels of a value stored under a key: ['ada'], [7].
+  static bool IsDictValueLabel(LabelKind kind) {
+    return kind == LabelKind::kDictKey || kind == LabelKind::kDictKeyInt ||
+           kind == LabelKind::kDictKeyRef;
+  }
 
   // Open-addressing index behind FindAddress: object indices (UINT32_MAX = empty) at slots
   // found by hashing the address; 8 bytes per object at load factor 1/2.

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace heapsnap {
@@ -63,8 +64,13 @@ enum class LabelKind : uint8_t {
   kLocalVariable = 11,
   kStackSlot = 12,
   kDictKeyIntObject = 13,
+  // A str key, by reference: the text is the value preview of the key object. kDictKeyRef's
+  // value is the zig-zag distance from this edge to the same object's kDictKeySelf edge that
+  // points at the key; kDictKeySelf is that edge (no value).
+  kDictKeyRef = 14,
+  kDictKeySelf = 15,
 };
-inline constexpr uint32_t kMaxLabelKind = 13;
+inline constexpr uint32_t kMaxLabelKind = 15;
 
 // True when label_value of this kind is a StringId (else an integer or unused).
 bool LabelHasString(LabelKind kind);
@@ -192,9 +198,16 @@ struct TrailerInfo {
 };
 
 // Renders an edge label as a person would write it in a path: ".name", "['key']", "[3]", ...
-// `string_of` maps a StringId to its text.
+// `string_of` maps a StringId to its text. For kDictKeyRef and kDictKeySelf, whose text lives
+// in another object, key_repr is that text as QuoteKeyPreview made it ("?" if null).
 std::string FormatLabel(LabelKind kind, uint64_t value,
-                        const std::function<const std::string&(StringId)>& string_of);
+                        const std::function<const std::string&(StringId)>& string_of,
+                        const std::string* key_repr = nullptr);
+
+// The repr of a str dict key from its value preview (UTF-8 text, at most some bytes of it)
+// and its full length in characters, as the capture writes key reprs: quoted, ' \ and control
+// characters escaped, at most 80 bytes of text, "..." when cut: 'ada', 'a\'b', 'long...'.
+std::string QuoteKeyPreview(std::string_view text, uint64_t length);
 
 inline uint64_t ZigZagEncode(int64_t v) {
   return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);

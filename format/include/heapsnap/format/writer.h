@@ -61,22 +61,27 @@ class SnapshotWriter {
   __attribute__((always_inline)) void AddEdge(const EdgeRecord& edge) {
     // Split only when another edge of the same object arrives, so a chunk marked
     // last_continues is always followed by that object's remaining edges.
-    if (cols_->edge_kind.size() >= max_edges_per_chunk_) SplitObjectEdges();
+    if (cols_->edges >= max_edges_per_chunk_) SplitObjectEdges();
     ObjectColumns& c = *cols_;
     // Relative to the source: objects allocated together reference each other.
-    c.edge_target_delta.push_back(static_cast<int64_t>(edge.target - source_address_));
-    c.edge_kind.push_back(static_cast<uint32_t>(edge.kind));
-    c.edge_label_kind.push_back(static_cast<uint32_t>(edge.label_kind));
-    c.edge_label_value.push_back(edge.label_value);
+    c.edge_target_delta.Put(ZigZagEncode(static_cast<int64_t>(edge.target - source_address_)));
+    c.edge_kind.PutSmall(static_cast<uint8_t>(edge.kind));
+    c.edge_label_kind.PutSmall(static_cast<uint8_t>(edge.label_kind));
+    c.edge_label_value.Put(edge.label_value);
     if (c.edge_count.empty()) {
       ++c.continued_edges;
     } else {
       ++c.edge_count.back();
     }
+    ++c.edges;
     ++total_edges_;
   }
   // Value preview and name of the object begun last.
   void SetValue(std::string_view text, uint64_t full_length);
+  // SetValue without a copy: append the text to *value_buffer(), then call CommitValue with
+  // the value's full length (or leave the buffer as it was to record no value).
+  std::string* value_buffer() { return &cols_->value_text; }
+  void CommitValue(uint64_t full_length);
   void SetName(StringId name, StringId file, uint32_t line);
 
   Status AddRoot(const RootRecord& root);
@@ -94,7 +99,7 @@ class SnapshotWriter {
 
  private:
   SnapshotWriter(std::string path, std::string tmp_path, FILE* file, Options options);
-  Status WriteRecord(const std::string& payload);
+  Status WriteRecord(std::string_view payload);
   Status WriteHeader(const HeaderInfo& header);
   void MaybeFlushObjects();
   void SplitObjectEdges();
@@ -127,25 +132,57 @@ class SnapshotWriter {
   uint32_t next_type_id_ = 1;
 
  public:
+  // A packed repeated varint field, encoded as values arrive: the bytes that go on the wire.
+  // (Encoding here, on the producing thread, leaves the writer thread only copies, checksums
+  // and writes.)
+  class VarintColumn {
+   public:
+    __attribute__((always_inline)) void Put(uint64_t v) {
+      if (capacity_ - size_ < 10) Grow();
+      char* p = data_.get() + size_;
+      while (v >= 0x80) {
+        *p++ = static_cast<char>(v | 0x80);
+        v >>= 7;
+      }
+      *p++ = static_cast<char>(v);
+      size_ = static_cast<size_t>(p - data_.get());
+    }
+    __attribute__((always_inline)) void PutSmall(uint8_t v) {  // v < 128: one byte
+      if (capacity_ == size_) Grow();
+      data_[size_++] = static_cast<char>(v);
+    }
+    const char* data() const { return data_.get(); }
+    size_t size() const { return size_; }
+    void clear() { size_ = 0; }
+
+   private:
+    void Grow();
+    std::unique_ptr<char[]> data_;
+    size_t size_ = 0;
+    size_t capacity_ = 0;
+  };
+
   // One object chunk as parallel arrays (see ObjectChunk in heapsnap.proto).
   struct ObjectColumns {
     uint64_t first_index = 0;
     uint32_t continued_edges = 0;
     bool last_continues = false;
-    std::vector<int64_t> address_delta;
-    std::vector<uint32_t> type_id;
-    std::vector<uint64_t> size;
-    std::vector<uint64_t> refcount;
-    std::vector<uint32_t> flags;
-    std::vector<uint32_t> generation;
-    std::vector<uint32_t> edge_count;
-    std::vector<int64_t> edge_target_delta;
-    std::vector<uint32_t> edge_kind;
-    std::vector<uint32_t> edge_label_kind;
-    std::vector<uint64_t> edge_label_value;
-    std::vector<uint32_t> value_object;
-    std::vector<uint64_t> value_length;
-    std::vector<uint32_t> value_end;
+    uint32_t objects = 0;
+    uint64_t edges = 0;
+    VarintColumn address_delta;  // zig-zag
+    VarintColumn type_id;
+    VarintColumn size;
+    VarintColumn refcount;
+    VarintColumn flags;
+    VarintColumn generation;
+    std::vector<uint32_t> edge_count;  // grows while edges arrive: encoded at the end
+    VarintColumn edge_target_delta;    // zig-zag
+    VarintColumn edge_kind;
+    VarintColumn edge_label_kind;
+    VarintColumn edge_label_value;
+    VarintColumn value_object;
+    VarintColumn value_length;
+    VarintColumn value_end;
     std::string value_text;
     struct Name {
       uint32_t object, name, file, line;
@@ -176,7 +213,6 @@ class SnapshotWriter {
   std::thread worker_;
   // Worker-side buffers.
   std::string encode_buffer_;
-  std::string encode_chunk_;
   std::string encode_scratch_;
 
   std::vector<RootRecord> roots_;

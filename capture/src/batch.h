@@ -1,0 +1,146 @@
+// What the walking thread hands to the emitter thread: objects as the walk found them, with
+// their references still as pointers and their labels not yet turned into text.
+//
+// The capture runs as a two-stage pipeline. The walking thread (which holds the GIL) does
+// what must happen in walk order: it iterates the collector's lists, calls tp_traverse, reads
+// the fields it labels, and decides which objects are new. The emitter thread does the rest:
+// it matches the labels with what tp_traverse reported, formats dict keys and value previews,
+// interns strings, and feeds the SnapshotWriter. Both only read Python objects, and the heap
+// cannot change while the walking thread holds the GIL and runs no Python code, so the
+// emitter may read objects without the GIL until the capture returns.
+#ifndef HEAPSNAP_CAPTURE_BATCH_H_
+#define HEAPSNAP_CAPTURE_BATCH_H_
+
+// cpython_internals.h brings Python.h, which must come before any other header.
+#include "cpython_internals.h"
+// clang-format off
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+// clang-format on
+
+#include "heapsnap/format/types.h"
+#include "pytext.h"
+
+namespace heapsnap::capture {
+
+// Which labeller a type's instances get (decided once per type).
+enum class Labeler : uint8_t {
+  kNone,
+  kDict,
+  kList,
+  kTuple,
+  kSet,
+  kDeque,
+  kFunction,
+  kCell,
+  kMethod,
+  kCFunction,
+  kType,
+  kModule,
+  kCode,
+  kFrame,
+  kGenerator,
+  kWeakref,
+  kException,
+  kTraceback,
+  kStaticOrClassMethod,
+  kProperty,
+  kDescriptor,
+};
+
+// How a raw label's value is given; the emitter turns it into what the file stores.
+enum class LabelValue : uint8_t {
+  kPlain,    // an integer, stored as is
+  kLiteral,  // a const char* with static lifetime: the label's text
+  kName,     // a PyObject* str used as a name (attribute, variable, parameter)
+  kKey,      // a PyObject* dict key: ['repr'], or [int] for an int key that fits
+};
+
+struct RawLabel {
+  PyObject* target;
+  uint64_t value;
+  LabelKind kind;
+  LabelValue value_kind;
+  EdgeKind kind_if_not_traversed;
+};
+
+struct RawObject {
+  ObjectRecord record;
+  uint32_t labels;     // how many of Batch::labels are this object's
+  uint32_t traversed;  // how many of Batch::traversed are this object's
+};
+
+// A type seen for the first time; its id is the next one (types are added in order).
+struct PendingType {
+  TypeRecord record;  // name and qualname are set by the emitter
+  std::string name;
+  std::string qualname;
+  Preview preview = Preview::kNone;
+};
+
+// SetName for object `object` (index in the batch): name and file are str objects, or, when
+// name is null, text is the name.
+struct PendingName {
+  uint32_t object;
+  PyObject* name;
+  PyObject* file;
+  uint32_t line;
+  std::string text;
+};
+
+// A growable array of trivially copyable values for the walk's hot appends: no value
+// initialization, and a push_back the compiler inlines (the growth path is kept out of line).
+template <typename T>
+class PodVector {
+ public:
+  __attribute__((always_inline)) void push_back(const T& v) {
+    if (size_ == capacity_) Grow();
+    data_[size_++] = v;
+  }
+  T* data() { return data_.get(); }
+  const T* data() const { return data_.get(); }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  T& operator[](size_t i) { return data_[i]; }
+  const T& operator[](size_t i) const { return data_[i]; }
+  T& back() { return data_[size_ - 1]; }
+  void clear() { size_ = 0; }
+
+ private:
+  __attribute__((noinline)) void Grow() {
+    const size_t capacity = capacity_ == 0 ? 1024 : capacity_ * 2;
+    std::unique_ptr<T[]> data(new T[capacity]);
+    std::copy(data_.get(), data_.get() + size_, data.get());
+    data_ = std::move(data);
+    capacity_ = capacity;
+  }
+  std::unique_ptr<T[]> data_;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+};
+
+struct Batch {
+  std::vector<PendingType> types;
+  PodVector<RawObject> objects;
+  PodVector<RawLabel> labels;
+  PodVector<PyObject*> traversed;
+  std::vector<PendingName> names;
+
+  void Clear() {
+    types.clear();
+    objects.clear();
+    labels.clear();
+    traversed.clear();
+    names.clear();
+  }
+  // Batches are cut between objects once one of these is reached.
+  bool Full() const { return objects.size() >= 8192 || labels.size() + traversed.size() >= 32768; }
+};
+
+}  // namespace heapsnap::capture
+
+#endif  // HEAPSNAP_CAPTURE_BATCH_H_

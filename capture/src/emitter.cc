@@ -1,0 +1,308 @@
+#include "emitter.h"
+
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <utility>
+
+namespace heapsnap::capture {
+
+Emitter::Emitter(SnapshotWriter* writer, bool values, uint32_t max_preview_bytes, bool threaded)
+    : w_(writer),
+      values_(values),
+      max_preview_bytes_(max_preview_bytes),
+      key_refs_(values && max_preview_bytes >= 80) {
+  batches_.push_back(std::make_unique<Batch>());
+  current_ = batches_.back().get();
+  if (threaded) thread_ = std::thread([this] { Loop(); });
+}
+
+Emitter::~Emitter() {
+  if (thread_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+}
+
+void Emitter::SubmitBatch() {
+  if (!thread_.joinable()) {
+    Process(*current_);
+    current_->Clear();
+    return;
+  }
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    // A few batches in flight keep both threads busy; more would only hold memory.
+    auto t0 = std::chrono::steady_clock::now();
+    cv_.wait(lock, [this] { return queue_.size() < kMaxInFlight; });
+    walk_wait_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    queue_.push_back(current_);
+    if (free_.empty()) {
+      batches_.push_back(std::make_unique<Batch>());
+      current_ = batches_.back().get();
+    } else {
+      current_ = free_.back();
+      free_.pop_back();
+    }
+  }
+  cv_.notify_all();
+}
+
+void Emitter::Loop() {
+  for (;;) {
+    Batch* batch = nullptr;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      auto t0 = std::chrono::steady_clock::now();
+      cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+      emit_wait_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (queue_.empty()) {
+        timespec ts; clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts); emit_cpu_ = ts.tv_sec + ts.tv_nsec*1e-9;
+        return;  // stopped, nothing left
+      }
+      batch = queue_.front();
+    }
+    Process(*batch);
+    batch->Clear();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      queue_.pop_front();
+      free_.push_back(batch);
+    }
+    cv_.notify_all();
+  }
+}
+
+Status Emitter::Finish() {
+  if (!current_->objects.empty() || !current_->types.empty()) SubmitBatch();
+  if (thread_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();  // the thread leaves only once the queue is empty
+  }
+  if (getenv("HS_TRACE")) fprintf(stderr, "walk waited %.1f ms, emitter waited %.1f ms, emitter cpu %.1f ms\n", walk_wait_*1e3, emit_wait_*1e3, emit_cpu_*1e3);
+  return w_->status();
+}
+
+void Emitter::Process(const Batch& batch) {
+  for (const PendingType& t : batch.types) {
+    TypeRecord record = t.record;
+    record.name = w_->InternString(t.name);
+    record.qualname = w_->InternString(t.qualname);
+    const TypeId id = w_->AddType(record);
+    if (previews_.size() <= id.value()) previews_.resize(id.value() + 1, Preview::kNone);
+    previews_[id.value()] = t.preview;
+  }
+  const RawLabel* labels = batch.labels.data();
+  PyObject* const* traversed = batch.traversed.data();
+  size_t name = 0;
+  for (size_t i = 0; i < batch.objects.size(); ++i) {
+    const RawObject& o = batch.objects[i];
+    w_->BeginObject(o.record);
+    if (o.labels != 0 || o.traversed != 0) {
+      // 3.11's static objects (deep-frozen code, constants) never counted their references.
+      const bool uncounted =
+          PY_VERSION_HEX < 0x030C0000 && (o.record.flags & object_flags::kImmortal) != 0;
+      EmitEdges(labels, o.labels, traversed, o.traversed, uncounted);
+      labels += o.labels;
+      traversed += o.traversed;
+    }
+    if (values_) {
+      const Preview preview = previews_[o.record.type.value()];
+      uint64_t length = 0;
+      if (preview != Preview::kNone &&
+          AppendPreview(reinterpret_cast<PyObject*>(static_cast<uintptr_t>(o.record.address)),
+                        preview, max_preview_bytes_, w_->value_buffer(), &length)) {
+        w_->CommitValue(length);
+      }
+    }
+    for (; name < batch.names.size() && batch.names[name].object == i; ++name) {
+      const PendingName& n = batch.names[name];
+      w_->SetName(n.name != nullptr ? Name(n.name) : w_->InternString(n.text),
+                  n.file != nullptr ? Name(n.file) : StringId(), n.line);
+    }
+  }
+  if (!w_->status().ok()) failed_.store(true, std::memory_order_relaxed);
+}
+
+StringId Emitter::Literal(const char* s) {
+  CachedLiteral& cached = literal_cache_[(reinterpret_cast<uintptr_t>(s) >> 2) & 255];
+  if (cached.text == s) return cached.id;
+  StringId id;
+  if (uint32_t* found = literal_ids_.Find(s)) {
+    id = StringId(*found);
+  } else {
+    id = w_->InternString(s);
+    literal_ids_.Insert(s, id.value());
+  }
+  cached = {s, id};
+  return id;
+}
+
+StringId Emitter::Name(PyObject* str) {
+  if (uint32_t* id = name_ids_.Find(str)) return StringId(*id);
+  StringId id;
+  if (str == nullptr || !PyUnicode_Check(str)) {
+    id = Literal("?");
+  } else {
+    scratch_.clear();
+    bool truncated = false;
+    if (!AppendUtf8(str, 256, &scratch_, &truncated)) scratch_.clear();
+    id = w_->InternString(scratch_);
+  }
+  name_ids_.Insert(str, id.value());
+  return id;
+}
+
+StringId Emitter::KeyRepr(PyObject* key) {
+  if (uint32_t* id = key_ids_.Find(key)) return StringId(*id);
+  scratch_.clear();
+  AppendKeyRepr(key, values_, 0, &scratch_);
+  StringId id = w_->InternString(scratch_);
+  key_ids_.Insert(key, id.value());
+  return id;
+}
+
+void Emitter::Resolve(const RawLabel* labels, size_t n_labels, size_t i, LabelKind* kind,
+                      uint64_t* value) {
+  const RawLabel& label = labels[i];
+  *kind = label.kind;
+  switch (label.value_kind) {
+    case LabelValue::kPlain:
+      *value = label.value;
+      return;
+    case LabelValue::kLiteral:
+      *value = Literal(reinterpret_cast<const char*>(static_cast<uintptr_t>(label.value))).value();
+      return;
+    case LabelValue::kName:
+      *value = Name(reinterpret_cast<PyObject*>(static_cast<uintptr_t>(label.value))).value();
+      return;
+    case LabelValue::kKey: {
+      auto* key = reinterpret_cast<PyObject*>(static_cast<uintptr_t>(label.value));
+      const bool keyed = label.kind == LabelKind::kDictKey || label.kind == LabelKind::kDictKeyObject;
+      if (keyed && key_refs_ && PyUnicode_Check(key)) {
+        // The key object carries its text as a value preview: refer to it (see batch.h).
+        if (label.kind == LabelKind::kDictKeyObject) {
+          *kind = LabelKind::kDictKeySelf;
+          *value = 0;
+          return;
+        }
+        if (i + 1 < n_labels && labels[i + 1].value_kind == LabelValue::kKey &&
+            labels[i + 1].kind == LabelKind::kDictKeyObject && labels[i + 1].value == label.value) {
+          *kind = LabelKind::kDictKeyRef;
+          *value = ZigZagEncode(static_cast<int64_t>(label_position_[i + 1]) -
+                                static_cast<int64_t>(label_position_[i]));
+          return;
+        }
+      }
+      long long v = 0;
+      if (values_ && keyed && PyLong_CheckExact(key) && hs_long_value(key, &v)) {
+        *kind = label.kind == LabelKind::kDictKey ? LabelKind::kDictKeyInt
+                                                  : LabelKind::kDictKeyIntObject;
+        *value = ZigZagEncode(v);
+        return;
+      }
+      *value = KeyRepr(key).value();
+      return;
+    }
+  }
+  *value = label.value;
+}
+
+void Emitter::EmitEdges(const RawLabel* labels, size_t n_labels, PyObject* const* traversed,
+                        size_t n_traversed, bool uncounted) {
+  // Pass 1: match each traversed reference with a label of the same target.
+  // Scratch arrays only ever grow: most objects have a handful of edges.
+  if (matched_.size() < n_labels) matched_.resize(n_labels);
+  std::memset(matched_.data(), 0, n_labels);
+  if (traversed_label_.size() < n_traversed) traversed_label_.resize(n_traversed);
+  size_t cursor = 0;
+  bool indexed = false;
+  bool keys = false;
+  for (size_t k = 0; k < n_traversed; ++k) {
+    PyObject* t = traversed[k];
+    uint32_t found = kNoLabel;
+    // Labels usually come in tp_traverse order, with some never traversed (str dict keys)
+    // in between: look a little ahead of the cursor first.
+    for (size_t look = cursor; look < n_labels && look < cursor + 8; ++look) {
+      if (!matched_[look] && labels[look].target == t) {
+        found = static_cast<uint32_t>(look);
+        cursor = look + 1;
+        break;
+      }
+    }
+    if (found == kNoLabel && n_labels > 0) {
+      if (!indexed) {
+        label_index_.clear();
+        for (size_t i = 0; i < n_labels; ++i) {
+          label_index_.emplace_back(labels[i].target, static_cast<uint32_t>(i));
+        }
+        std::sort(label_index_.begin(), label_index_.end());
+        indexed = true;
+      }
+      auto it = std::lower_bound(label_index_.begin(), label_index_.end(),
+                                 std::make_pair(t, uint32_t{0}));
+      for (; it != label_index_.end() && it->first == t; ++it) {
+        if (!matched_[it->second]) {
+          found = it->second;
+          break;
+        }
+      }
+    }
+    if (found != kNoLabel) {
+      matched_[found] = 1;
+      keys |= labels[found].value_kind == LabelValue::kKey;
+    }
+    traversed_label_[k] = found;
+  }
+  // Where each label's edge ends up: traversed ones in traversal order, the rest after them.
+  // Only key references need it.
+  if (key_refs_ && !keys) {
+    for (size_t i = 0; i < n_labels && !keys; ++i) keys = labels[i].value_kind == LabelValue::kKey;
+  }
+  if (key_refs_ && keys) {
+    if (label_position_.size() < n_labels) label_position_.resize(n_labels);
+    for (size_t k = 0; k < n_traversed; ++k) {
+      if (traversed_label_[k] != kNoLabel) label_position_[traversed_label_[k]] = k;
+    }
+    size_t next = n_traversed;
+    for (size_t i = 0; i < n_labels; ++i) {
+      if (!matched_[i]) label_position_[i] = next++;
+    }
+  }
+  // Pass 2: the edges.
+  for (size_t k = 0; k < n_traversed; ++k) {
+    EdgeRecord e;
+    e.target = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(traversed[k]));
+    e.kind = uncounted ? EdgeKind::kBorrowed : EdgeKind::kTraverse;
+    if (traversed_label_[k] != kNoLabel) {
+      Resolve(labels, n_labels, traversed_label_[k], &e.label_kind, &e.label_value);
+    } else {
+      e.label_kind = LabelKind::kTraverseIndex;
+      e.label_value = k;
+    }
+    w_->AddEdge(e);
+  }
+  for (size_t i = 0; i < n_labels; ++i) {
+    if (matched_[i]) continue;
+    const RawLabel& l = labels[i];
+    EdgeRecord e;
+    e.target = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(l.target));
+    e.kind = uncounted && l.kind_if_not_traversed == EdgeKind::kStrong ? EdgeKind::kBorrowed
+                                                                        : l.kind_if_not_traversed;
+    Resolve(labels, n_labels, i, &e.label_kind, &e.label_value);
+    w_->AddEdge(e);
+  }
+}
+
+}  // namespace heapsnap::capture

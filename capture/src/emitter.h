@@ -1,0 +1,95 @@
+// The capture's second stage (see batch.h): turns the walk's raw batches into snapshot
+// records, on a thread of its own so that it overlaps with the walk.
+#ifndef HEAPSNAP_CAPTURE_EMITTER_H_
+#define HEAPSNAP_CAPTURE_EMITTER_H_
+
+// cpython_internals.h brings Python.h, which must come before any other header.
+#include "cpython_internals.h"
+// clang-format off
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+// clang-format on
+
+#include "batch.h"
+#include "heapsnap/format/writer.h"
+#include "ptr_map.h"
+
+namespace heapsnap::capture {
+
+class Emitter {
+ public:
+  // threaded: process batches on a second thread; otherwise inline, in SubmitBatch.
+  Emitter(SnapshotWriter* writer, bool values, uint32_t max_preview_bytes, bool threaded);
+  ~Emitter();
+  Emitter(const Emitter&) = delete;
+  Emitter& operator=(const Emitter&) = delete;
+
+  // The batch the walk is filling.
+  Batch& batch() { return *current_; }
+  // Hands the current batch over (waiting while a few are in flight) and starts a new one.
+  void SubmitBatch();
+  // Submits what is left, waits until every batch is written and stops the thread. After
+  // this the writer belongs to the caller again. Returns the writer's status.
+  Status Finish();
+  // A write failed: the walk may stop early (Finish reports the error).
+  bool failed() const { return failed_.load(std::memory_order_relaxed); }
+
+ private:
+  void Loop();
+  void Process(const Batch& batch);
+  void EmitEdges(const RawLabel* labels, size_t n_labels, PyObject* const* traversed,
+                 size_t n_traversed, bool uncounted);
+  // The kind and value of label i of an object's labels.
+  void Resolve(const RawLabel* labels, size_t n_labels, size_t i, LabelKind* kind,
+               uint64_t* value);
+  StringId Literal(const char* s);
+  StringId Name(PyObject* str);
+  StringId KeyRepr(PyObject* key);
+
+  SnapshotWriter* w_;
+  const bool values_;
+  const size_t max_preview_bytes_;
+  // str dict keys are written as references to their key objects (LabelKind::kDictKeyRef),
+  // whose value previews carry the text; needs previews of at least the 80 bytes a key shows.
+  const bool key_refs_;
+
+  // Per type id: how instances are previewed.
+  std::vector<Preview> previews_{Preview::kNone};
+  PtrMap<uint32_t> literal_ids_;
+  struct CachedLiteral {
+    const char* text = nullptr;
+    StringId id;
+  };
+  CachedLiteral literal_cache_[256];  // in front of literal_ids_: field and slot names
+  PtrMap<uint32_t> name_ids_;
+  PtrMap<uint32_t> key_ids_;
+  std::string scratch_;
+  static constexpr uint32_t kNoLabel = UINT32_MAX;
+  std::vector<uint8_t> matched_;
+  std::vector<uint32_t> traversed_label_;  // per traversed reference: its label or kNoLabel
+  std::vector<size_t> label_position_;     // per label: the index of its edge
+  std::vector<std::pair<PyObject*, uint32_t>> label_index_;
+
+  // The hand-over. current_ belongs to the walk; queue_ to the emitter thread.
+  static constexpr size_t kMaxInFlight = 4;
+  std::vector<std::unique_ptr<Batch>> batches_;
+  Batch* current_ = nullptr;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<Batch*> queue_;
+  std::vector<Batch*> free_;
+  bool stop_ = false;
+  std::atomic<bool> failed_{false};
+  std::thread thread_;
+  double walk_wait_ = 0, emit_wait_ = 0, emit_cpu_ = 0;
+};
+
+}  // namespace heapsnap::capture
+
+#endif  // HEAPSNAP_CAPTURE_EMITTER_H_

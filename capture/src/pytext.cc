@@ -1,0 +1,271 @@
+#include "pytext.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+namespace heapsnap::capture {
+namespace {
+
+void AppendInt(long long v, std::string* out) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof(buf), v);
+  out->append(buf, r.ptr);
+}
+
+void AppendHexEscape(unsigned c, std::string* out) {
+  char buf[8];
+  std::snprintf(buf, sizeof(buf), "\\x%02x", c);
+  out->append(buf);
+}
+
+}  // namespace
+
+bool AppendUtf8(PyObject* s, size_t max_bytes, std::string* out, bool* truncated) {
+#if PY_VERSION_HEX < 0x030C0000
+  if (!PyUnicode_IS_READY(s)) return false;
+#endif
+  const Py_ssize_t len = PyUnicode_GET_LENGTH(s);
+  const int kind = PyUnicode_KIND(s);
+  const void* data = PyUnicode_DATA(s);
+  *truncated = false;
+  if (PyUnicode_IS_ASCII(s)) {
+    size_t n = std::min(static_cast<size_t>(len), max_bytes);
+    out->append(static_cast<const char*>(data), n);
+    *truncated = n < static_cast<size_t>(len);
+    return true;
+  }
+  const size_t start = out->size();
+  for (Py_ssize_t i = 0; i < len; ++i) {
+    Py_UCS4 c = PyUnicode_READ(kind, data, i);
+    char buf[12];
+    size_t n = 0;
+    if (c < 0x80) {
+      buf[n++] = static_cast<char>(c);
+    } else if (c < 0x800) {
+      buf[n++] = static_cast<char>(0xC0 | (c >> 6));
+      buf[n++] = static_cast<char>(0x80 | (c & 0x3F));
+    } else if (c >= 0xD800 && c <= 0xDFFF) {
+      n = static_cast<size_t>(std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(c)));
+    } else if (c < 0x10000) {
+      buf[n++] = static_cast<char>(0xE0 | (c >> 12));
+      buf[n++] = static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+      buf[n++] = static_cast<char>(0x80 | (c & 0x3F));
+    } else {
+      buf[n++] = static_cast<char>(0xF0 | (c >> 18));
+      buf[n++] = static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+      buf[n++] = static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+      buf[n++] = static_cast<char>(0x80 | (c & 0x3F));
+    }
+    if (out->size() - start + n > max_bytes) {
+      *truncated = true;
+      break;
+    }
+    out->append(buf, n);
+  }
+  return true;
+}
+
+std::string Utf8(PyObject* s, size_t max_bytes) {
+  std::string out;
+  bool truncated = false;
+  if (s == nullptr || !PyUnicode_Check(s) || !AppendUtf8(s, max_bytes, &out, &truncated)) {
+    return std::string();
+  }
+  return out;
+}
+
+bool IsIdentifier(const char* s, size_t n) {
+  if (n == 0 || n > 64) return false;
+  for (size_t i = 0; i < n; ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    bool ok = c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (i > 0 && c >= '0' && c <= '9');
+    if (!ok) return false;
+  }
+  return true;
+}
+
+void AppendDouble(double d, std::string* out) {
+  if (std::isnan(d)) {
+    out->append("nan");
+    return;
+  }
+  if (std::isinf(d)) {
+    out->append(d > 0 ? "inf" : "-inf");
+    return;
+  }
+  // Whole numbers below 1e15 print as Python does ("3.0") without the shortest-round-trip
+  // search, which costs ten times more.
+  if (d == std::trunc(d) && std::fabs(d) < 1e15) {
+    if (d == 0 && std::signbit(d)) {
+      out->append("-0.0");
+      return;
+    }
+    AppendInt(static_cast<long long>(d), out);
+    out->append(".0");
+    return;
+  }
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof(buf), d);
+  out->append(buf, r.ptr);
+  if (std::find_first_of(buf, r.ptr, ".en", ".en" + 3) == r.ptr) out->append(".0");
+}
+
+void AppendKeyRepr(PyObject* key, bool values, int depth, std::string* out) {
+  if (key == Py_None) {
+    out->append("None");
+    return;
+  }
+  if (key == Py_True || key == Py_False) {
+    out->append(key == Py_True ? "True" : "False");
+    return;
+  }
+  if (PyUnicode_Check(key)) {
+    const size_t quote = out->size();
+    out->push_back('\'');
+    const size_t body = out->size();
+    bool truncated = false;
+    if (!AppendUtf8(key, 80, out, &truncated)) {
+      out->resize(quote);
+      out->append("<str>");
+      return;
+    }
+    if (!values && !IsIdentifier(out->data() + body, out->size() - body)) {
+      out->resize(quote);
+      out->append("<str of " + std::to_string(PyUnicode_GET_LENGTH(key)) + " chars>");
+      return;
+    }
+    const bool plain = std::none_of(out->begin() + static_cast<std::ptrdiff_t>(body), out->end(),
+                                    [](char c) {
+                                      return c == '\'' || c == '\\' ||
+                                             static_cast<unsigned char>(c) < 0x20;
+                                    });
+    if (!plain) {
+      std::string text = out->substr(body);
+      out->resize(body);
+      for (char c : text) {
+        if (c == '\'' || c == '\\') out->push_back('\\');
+        if (static_cast<unsigned char>(c) < 0x20) {
+          AppendHexEscape(static_cast<unsigned char>(c), out);
+        } else {
+          out->push_back(c);
+        }
+      }
+    }
+    if (truncated) out->append("...");
+    out->push_back('\'');
+    return;
+  }
+  if (PyLong_Check(key)) {
+    long long v = 0;
+    if (values && hs_long_value(key, &v)) {
+      AppendInt(v, out);
+    } else {
+      out->append("<int>");
+    }
+    return;
+  }
+  if (PyFloat_Check(key)) {
+    if (values) {
+      AppendDouble(PyFloat_AS_DOUBLE(key), out);
+    } else {
+      out->append("<float>");
+    }
+    return;
+  }
+  if (PyBytes_Check(key)) {
+    if (!values) {
+      out->append("<bytes of " + std::to_string(PyBytes_GET_SIZE(key)) + ">");
+      return;
+    }
+    out->append("b'");
+    Py_ssize_t n = std::min<Py_ssize_t>(PyBytes_GET_SIZE(key), 60);
+    for (Py_ssize_t i = 0; i < n; ++i) {
+      auto c = static_cast<unsigned char>(PyBytes_AS_STRING(key)[i]);
+      if (c >= 0x20 && c < 0x7f && c != '\'' && c != '\\') {
+        out->push_back(static_cast<char>(c));
+      } else {
+        AppendHexEscape(c, out);
+      }
+    }
+    if (n < PyBytes_GET_SIZE(key)) out->append("...");
+    out->push_back('\'');
+    return;
+  }
+  if (PyTuple_CheckExact(key) && depth < 2 && PyTuple_GET_SIZE(key) <= 8) {
+    out->push_back('(');
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(key); ++i) {
+      if (i > 0) out->append(", ");
+      AppendKeyRepr(PyTuple_GET_ITEM(key, i), values, depth + 1, out);
+    }
+    if (PyTuple_GET_SIZE(key) == 1) out->push_back(',');
+    out->push_back(')');
+    return;
+  }
+  if (PyType_Check(key)) {
+    out->append("<class ");
+    out->append(reinterpret_cast<PyTypeObject*>(key)->tp_name);
+    out->push_back('>');
+    return;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), " 0x%llx>",
+                static_cast<unsigned long long>(reinterpret_cast<uintptr_t>(key)));
+  out->push_back('<');
+  out->append(Py_TYPE(key)->tp_name);
+  out->append(buf);
+}
+
+bool AppendPreview(PyObject* op, Preview kind, size_t max_bytes, std::string* out,
+                   uint64_t* full_length) {
+  switch (kind) {
+    case Preview::kNone:
+      return false;
+    case Preview::kStr: {
+      bool truncated = false;
+      const size_t start = out->size();
+      if (!AppendUtf8(op, max_bytes, out, &truncated)) {
+        out->resize(start);
+        return false;
+      }
+      *full_length = static_cast<uint64_t>(PyUnicode_GET_LENGTH(op));
+      return true;
+    }
+    case Preview::kBytes: {
+      const auto size = static_cast<size_t>(PyBytes_GET_SIZE(op));
+      out->append(PyBytes_AS_STRING(op), std::min(size, max_bytes));
+      *full_length = size;
+      return true;
+    }
+    case Preview::kBool:
+      out->append(op == Py_True ? "True" : "False");
+      *full_length = op == Py_True ? 4 : 5;
+      return true;
+    case Preview::kInt: {
+      long long v = 0;
+      if (hs_long_value(op, &v)) {
+        const size_t start = out->size();
+        AppendInt(v, out);
+        *full_length = out->size() - start - (v < 0 ? 1 : 0);
+      } else {
+        const unsigned long long bits = hs_long_bits(op);
+        out->append("<int of " + std::to_string(bits) + " bits>");
+        *full_length =
+            static_cast<uint64_t>(static_cast<double>(bits) * 0.30102999566398120) + 1;
+      }
+      return true;
+    }
+    case Preview::kFloat: {
+      const size_t start = out->size();
+      AppendDouble(PyFloat_AS_DOUBLE(op), out);
+      *full_length = out->size() - start;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace heapsnap::capture

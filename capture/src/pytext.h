@@ -1,0 +1,45 @@
+// Text of Python values, read in place: no Python object is created, no exception state is
+// touched and no Python API that needs a thread state is called. That makes these functions
+// safe both in the middle of the walk and on the emitter thread, which reads objects without
+// holding the GIL while the walking thread holds it and changes nothing.
+#ifndef HEAPSNAP_CAPTURE_PYTEXT_H_
+#define HEAPSNAP_CAPTURE_PYTEXT_H_
+
+// cpython_internals.h brings Python.h, which must come before any other header.
+#include "cpython_internals.h"
+// clang-format off
+#include <cstddef>
+#include <cstdint>
+#include <string>
+// clang-format on
+
+namespace heapsnap::capture {
+
+// Appends the UTF-8 of str s, at most max_bytes of it (never a partial character; lone
+// surrogates become \udXXX). *truncated tells whether something was left out. Returns false
+// for a str whose data is not ready (legacy strings before 3.12).
+bool AppendUtf8(PyObject* s, size_t max_bytes, std::string* out, bool* truncated);
+
+// The UTF-8 of a str (empty for NULL or anything else), at most max_bytes.
+std::string Utf8(PyObject* s, size_t max_bytes = 4096);
+
+bool IsIdentifier(const char* s, size_t n);
+
+// repr() of a float as Python prints it ("3.0", "1e+100", "nan"), appended to out.
+void AppendDouble(double d, std::string* out);
+
+// The text between [ ] for a dict key, as Python would write it: 'name', 42, (1, 'a'),
+// b'raw', <class C>, <Foo 0x7f..>. With values off, only identifier-like str keys keep
+// their text. Appended to out.
+void AppendKeyRepr(PyObject* key, bool values, int depth, std::string* out);
+
+// Preview of a str, bytes, bool, int or float (at most max_bytes of str and bytes), appended
+// to out, with the full length of the value (characters, bytes or decimal digits). Returns
+// false, leaving out as it was, when there is nothing to show.
+enum class Preview : uint8_t { kNone, kStr, kBytes, kBool, kInt, kFloat };
+bool AppendPreview(PyObject* op, Preview kind, size_t max_bytes, std::string* out,
+                   uint64_t* full_length);
+
+}  // namespace heapsnap::capture
+
+#endif  // HEAPSNAP_CAPTURE_PYTEXT_H_
