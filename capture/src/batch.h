@@ -2,12 +2,15 @@
 // their references still as pointers and their labels not yet turned into text.
 //
 // The capture runs as a two-stage pipeline. The walking thread (which holds the GIL) does
-// what must happen in walk order: it iterates the collector's lists, calls tp_traverse, reads
-// the fields it labels, and decides which objects are new. The emitter thread does the rest:
-// it matches the labels with what tp_traverse reported, formats dict keys and value previews,
-// interns strings, and feeds the SnapshotWriter. Both only read Python objects, and the heap
-// cannot change while the walking thread holds the GIL and runs no Python code, so the
-// emitter may read objects without the GIL until the capture returns.
+// what must happen in walk order, and everything that reads the objects themselves: it
+// iterates the collector's lists, calls tp_traverse, reads the fields it labels, writes value
+// previews, tells str and int dict keys apart, and decides which objects are new. The emitter
+// thread does the rest: it matches the labels with what tp_traverse reported, turns label
+// values into strings, interns them and feeds the SnapshotWriter (encoding, checksums and
+// writes run on the writer's own thread). Keeping object reads on one thread matters: an
+// object read on the other core is a second cache miss. The emitter still reads a few
+// objects (names, unusual dict keys); the heap cannot change while the walking thread holds
+// the GIL and runs no Python code, so it may, without the GIL, until the capture returns.
 #ifndef HEAPSNAP_CAPTURE_BATCH_H_
 #define HEAPSNAP_CAPTURE_BATCH_H_
 
@@ -58,6 +61,7 @@ enum class LabelValue : uint8_t {
   kLiteral,  // a const char* with static lifetime: the label's text
   kName,     // a PyObject* str used as a name (attribute, variable, parameter)
   kKey,      // a PyObject* dict key: ['repr'], or [int] for an int key that fits
+  kKeyStr,   // a PyObject* str dict key, written by reference to its key object's preview
 };
 
 struct RawLabel {
@@ -74,12 +78,18 @@ struct RawObject {
   uint32_t traversed;  // how many of Batch::traversed are this object's
 };
 
+// The value preview of object `object` (index in the batch): Batch::text up to `end`.
+struct RawValue {
+  uint32_t object;
+  uint32_t end;
+  uint64_t length;  // the value's full length
+};
+
 // A type seen for the first time; its id is the next one (types are added in order).
 struct PendingType {
   TypeRecord record;  // name and qualname are set by the emitter
   std::string name;
   std::string qualname;
-  Preview preview = Preview::kNone;
 };
 
 // SetName for object `object` (index in the batch): name and file are str objects, or, when
@@ -128,6 +138,8 @@ struct Batch {
   PodVector<RawObject> objects;
   PodVector<RawLabel> labels;
   PodVector<PyObject*> traversed;
+  PodVector<RawValue> values;
+  std::string text;  // value previews, back to back
   std::vector<PendingName> names;
 
   void Clear() {
@@ -135,10 +147,17 @@ struct Batch {
     objects.clear();
     labels.clear();
     traversed.clear();
+    values.clear();
+    text.clear();
     names.clear();
   }
   // Batches are cut between objects once one of these is reached.
-  bool Full() const { return objects.size() >= 8192 || labels.size() + traversed.size() >= 32768; }
+  // (A single object may go past them: previews are at most max_preview_bytes <= 1 MiB, so
+  // text stays far below the 4 GiB that RawValue::end can address.)
+  bool Full() const {
+    return objects.size() >= 8192 || labels.size() + traversed.size() >= 32768 ||
+           text.size() >= (4u << 20);
+  }
 };
 
 }  // namespace heapsnap::capture

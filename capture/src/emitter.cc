@@ -10,11 +10,8 @@
 
 namespace heapsnap::capture {
 
-Emitter::Emitter(SnapshotWriter* writer, bool values, uint32_t max_preview_bytes, bool threaded)
-    : w_(writer),
-      values_(values),
-      max_preview_bytes_(max_preview_bytes),
-      key_refs_(values && max_preview_bytes >= 80) {
+Emitter::Emitter(SnapshotWriter* writer, bool values, bool threaded)
+    : w_(writer), values_(values) {
   batches_.push_back(std::make_unique<Batch>());
   current_ = batches_.back().get();
   if (threaded) thread_ = std::thread([this] { Loop(); });
@@ -69,7 +66,11 @@ void Emitter::Loop() {
       }
       batch = queue_.front();
     }
+    auto tp0 = std::chrono::steady_clock::now();
     Process(*batch);
+    double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - tp0).count();
+    if (dt > max_batch_) max_batch_ = dt;
+    ++batches_done_;
     batch->Clear();
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -90,7 +91,7 @@ Status Emitter::Finish() {
     cv_.notify_all();
     thread_.join();  // the thread leaves only once the queue is empty
   }
-  if (getenv("HS_TRACE")) fprintf(stderr, "walk waited %.1f ms, emitter waited %.1f ms, emitter cpu %.1f ms\n", walk_wait_*1e3, emit_wait_*1e3, emit_cpu_*1e3);
+  if (getenv("HS_TRACE")) fprintf(stderr, "walk waited %.1f ms, emitter waited %.1f ms, emitter cpu %.1f ms, batches %d, longest %.1f ms\n", walk_wait_*1e3, emit_wait_*1e3, emit_cpu_*1e3, batches_done_, max_batch_*1e3);
   return w_->status();
 }
 
@@ -99,10 +100,10 @@ void Emitter::Process(const Batch& batch) {
     TypeRecord record = t.record;
     record.name = w_->InternString(t.name);
     record.qualname = w_->InternString(t.qualname);
-    const TypeId id = w_->AddType(record);
-    if (previews_.size() <= id.value()) previews_.resize(id.value() + 1, Preview::kNone);
-    previews_[id.value()] = t.preview;
+    w_->AddType(record);
   }
+  size_t value = 0;
+  uint32_t text_begin = 0;
   const RawLabel* labels = batch.labels.data();
   PyObject* const* traversed = batch.traversed.data();
   size_t name = 0;
@@ -117,14 +118,11 @@ void Emitter::Process(const Batch& batch) {
       labels += o.labels;
       traversed += o.traversed;
     }
-    if (values_) {
-      const Preview preview = previews_[o.record.type.value()];
-      uint64_t length = 0;
-      if (preview != Preview::kNone &&
-          AppendPreview(reinterpret_cast<PyObject*>(static_cast<uintptr_t>(o.record.address)),
-                        preview, max_preview_bytes_, w_->value_buffer(), &length)) {
-        w_->CommitValue(length);
-      }
+    if (value < batch.values.size() && batch.values[value].object == i) {
+      const RawValue& v = batch.values[value++];
+      w_->value_buffer()->append(batch.text, text_begin, v.end - text_begin);
+      w_->CommitValue(v.length);
+      text_begin = v.end;
     }
     for (; name < batch.names.size() && batch.names[name].object == i; ++name) {
       const PendingName& n = batch.names[name];
@@ -187,24 +185,26 @@ void Emitter::Resolve(const RawLabel* labels, size_t n_labels, size_t i, LabelKi
     case LabelValue::kName:
       *value = Name(reinterpret_cast<PyObject*>(static_cast<uintptr_t>(label.value))).value();
       return;
+    case LabelValue::kKeyStr:
+      // The key object carries its text as a value preview: refer to it (LabelKind docs).
+      if (label.kind == LabelKind::kDictKeyObject) {
+        *kind = LabelKind::kDictKeySelf;
+        *value = 0;
+        return;
+      }
+      if (label.kind == LabelKind::kDictKey && i + 1 < n_labels &&
+          labels[i + 1].value_kind == LabelValue::kKeyStr &&
+          labels[i + 1].kind == LabelKind::kDictKeyObject && labels[i + 1].value == label.value) {
+        *kind = LabelKind::kDictKeyRef;
+        *value = ZigZagEncode(static_cast<int64_t>(label_position_[i + 1]) -
+                              static_cast<int64_t>(label_position_[i]));
+        return;
+      }
+      *value = KeyRepr(reinterpret_cast<PyObject*>(static_cast<uintptr_t>(label.value))).value();
+      return;
     case LabelValue::kKey: {
       auto* key = reinterpret_cast<PyObject*>(static_cast<uintptr_t>(label.value));
       const bool keyed = label.kind == LabelKind::kDictKey || label.kind == LabelKind::kDictKeyObject;
-      if (keyed && key_refs_ && PyUnicode_Check(key)) {
-        // The key object carries its text as a value preview: refer to it (see batch.h).
-        if (label.kind == LabelKind::kDictKeyObject) {
-          *kind = LabelKind::kDictKeySelf;
-          *value = 0;
-          return;
-        }
-        if (i + 1 < n_labels && labels[i + 1].value_kind == LabelValue::kKey &&
-            labels[i + 1].kind == LabelKind::kDictKeyObject && labels[i + 1].value == label.value) {
-          *kind = LabelKind::kDictKeyRef;
-          *value = ZigZagEncode(static_cast<int64_t>(label_position_[i + 1]) -
-                                static_cast<int64_t>(label_position_[i]));
-          return;
-        }
-      }
       long long v = 0;
       if (values_ && keyed && PyLong_CheckExact(key) && hs_long_value(key, &v)) {
         *kind = label.kind == LabelKind::kDictKey ? LabelKind::kDictKeyInt
@@ -261,16 +261,14 @@ void Emitter::EmitEdges(const RawLabel* labels, size_t n_labels, PyObject* const
     }
     if (found != kNoLabel) {
       matched_[found] = 1;
-      keys |= labels[found].value_kind == LabelValue::kKey;
+      keys |= labels[found].value_kind == LabelValue::kKeyStr;
     }
     traversed_label_[k] = found;
   }
   // Where each label's edge ends up: traversed ones in traversal order, the rest after them.
   // Only key references need it.
-  if (key_refs_ && !keys) {
-    for (size_t i = 0; i < n_labels && !keys; ++i) keys = labels[i].value_kind == LabelValue::kKey;
-  }
-  if (key_refs_ && keys) {
+  for (size_t i = 0; i < n_labels && !keys; ++i) keys = labels[i].value_kind == LabelValue::kKeyStr;
+  if (keys) {
     if (label_position_.size() < n_labels) label_position_.resize(n_labels);
     for (size_t k = 0; k < n_traversed; ++k) {
       if (traversed_label_[k] != kNoLabel) label_position_[traversed_label_[k]] = k;

@@ -25,7 +25,7 @@ namespace heapsnap::capture {
 class Emitter {
  public:
   // threaded: process batches on a second thread; otherwise inline, in SubmitBatch.
-  Emitter(SnapshotWriter* writer, bool values, uint32_t max_preview_bytes, bool threaded);
+  Emitter(SnapshotWriter* writer, bool values, bool threaded);
   ~Emitter();
   Emitter(const Emitter&) = delete;
   Emitter& operator=(const Emitter&) = delete;
@@ -54,13 +54,7 @@ class Emitter {
 
   SnapshotWriter* w_;
   const bool values_;
-  const size_t max_preview_bytes_;
-  // str dict keys are written as references to their key objects (LabelKind::kDictKeyRef),
-  // whose value previews carry the text; needs previews of at least the 80 bytes a key shows.
-  const bool key_refs_;
 
-  // Per type id: how instances are previewed.
-  std::vector<Preview> previews_{Preview::kNone};
   PtrMap<uint32_t> literal_ids_;
   struct CachedLiteral {
     const char* text = nullptr;
@@ -87,7 +81,7 @@ class Emitter {
   bool stop_ = false;
   std::atomic<bool> failed_{false};
   std::thread thread_;
-  double walk_wait_ = 0, emit_wait_ = 0, emit_cpu_ = 0;
+  double walk_wait_ = 0, emit_wait_ = 0, emit_cpu_ = 0, max_batch_ = 0; int batches_done_ = 0;
 };
 
 }  // namespace heapsnap::capture

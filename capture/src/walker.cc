@@ -103,6 +103,7 @@ struct TypeEntry {
   int size_kind = HS_SIZE_DEFAULT;
   PyObject* deferred_sizeof = nullptr;  // a C __sizeof__ to run after the walk
   Labeler labeler = Labeler::kNone;
+  Preview preview = Preview::kNone;  // kNone for every type when values are off
   bool heap = false;
   std::string qualname;                                   // as written in the type record
   std::vector<std::pair<Py_ssize_t, const char*>> slots;  // __slots__ of the whole MRO
@@ -197,6 +198,9 @@ class Walker {
 
   SnapshotWriter* w_;  // the emitter's until it finishes
   const CaptureConfig& config_;
+  // str dict keys are written as references to their key objects (LabelKind::kDictKeyRef),
+  // whose value previews carry the text: needs previews of at least the 80 bytes a key shows.
+  const bool key_refs_ = config_.values && config_.max_preview_bytes >= 80;
   std::unique_ptr<Emitter> emitter_;
   Batch* batch_ = nullptr;
   size_t label_start_ = 0;
@@ -307,18 +311,20 @@ TypeEntry& Walker::TypeOf(PyTypeObject* tp) {
   pending.record = record;
   pending.name = std::move(name);
   pending.qualname = std::move(qualname);
-  if (tp == &PyBool_Type) {
-    pending.preview = Preview::kBool;
-  } else if (PyType_IsSubtype(tp, &PyUnicode_Type)) {
-    pending.preview = Preview::kStr;
-  } else if (PyType_IsSubtype(tp, &PyBytes_Type)) {
-    pending.preview = Preview::kBytes;
-  } else if (PyType_IsSubtype(tp, &PyLong_Type)) {
-    pending.preview = Preview::kInt;
-  } else if (PyType_IsSubtype(tp, &PyFloat_Type)) {
-    pending.preview = Preview::kFloat;
-  }
   batch_->types.push_back(std::move(pending));
+  if (!config_.values) {
+    entry->preview = Preview::kNone;
+  } else if (tp == &PyBool_Type) {
+    entry->preview = Preview::kBool;
+  } else if (PyType_IsSubtype(tp, &PyUnicode_Type)) {
+    entry->preview = Preview::kStr;
+  } else if (PyType_IsSubtype(tp, &PyBytes_Type)) {
+    entry->preview = Preview::kBytes;
+  } else if (PyType_IsSubtype(tp, &PyLong_Type)) {
+    entry->preview = Preview::kInt;
+  } else if (PyType_IsSubtype(tp, &PyFloat_Type)) {
+    entry->preview = Preview::kFloat;
+  }
 
   // Sizes: mirror the builtin __sizeof__ implementations; defer other C ones until after the
   // walk; never run a Python-level __sizeof__ (that would run user code inside the program).
@@ -422,13 +428,24 @@ void Walker::LabelDict(PyObject* op) {
   while (PyDict_Next(op, &pos, &key, &value)) {
     if (kwdefaults && PyUnicode_Check(key)) {
       AddLabel(value, LabelKind::kParameterDefault, Addr(key), LabelValue::kName, value_kind);
-      AddLabel(key, LabelKind::kDictKeyObject, Addr(key), LabelValue::kKey, key_kind);
+      AddLabel(key, LabelKind::kDictKeyObject, Addr(key),
+               key_refs_ ? LabelValue::kKeyStr : LabelValue::kKey, key_kind);
       continue;
     }
     // Value first, then key: the order dict_traverse visits them in (when it visits keys).
-    // The emitter writes the key's text (or its value, for an int).
-    AddLabel(value, LabelKind::kDictKey, Addr(key), LabelValue::kKey, value_kind);
-    AddLabel(key, LabelKind::kDictKeyObject, Addr(key), LabelValue::kKey, key_kind);
+    // A str key's text is its own value preview; an int key that fits is the label value;
+    // the emitter writes the repr of anything else.
+    long long v = 0;
+    if (key_refs_ && PyUnicode_Check(key)) {
+      AddLabel(value, LabelKind::kDictKey, Addr(key), LabelValue::kKeyStr, value_kind);
+      AddLabel(key, LabelKind::kDictKeyObject, Addr(key), LabelValue::kKeyStr, key_kind);
+    } else if (config_.values && PyLong_CheckExact(key) && hs_long_value(key, &v)) {
+      AddLabel(value, LabelKind::kDictKeyInt, ZigZagEncode(v), LabelValue::kPlain, value_kind);
+      AddLabel(key, LabelKind::kDictKeyIntObject, ZigZagEncode(v), LabelValue::kPlain, key_kind);
+    } else {
+      AddLabel(value, LabelKind::kDictKey, Addr(key), LabelValue::kKey, value_kind);
+      AddLabel(key, LabelKind::kDictKeyObject, Addr(key), LabelValue::kKey, key_kind);
+    }
   }
 }
 
@@ -667,8 +684,18 @@ void Walker::EndObject() {
   o.labels = static_cast<uint32_t>(b.labels.size() - label_start_);
   o.traversed = static_cast<uint32_t>(b.traversed.size() - traversed_start_);
   // Everything this object references is written too (the emitter decides the labels).
-  for (size_t i = traversed_start_; i < b.traversed.size(); ++i) Register(b.traversed[i]);
-  for (size_t i = label_start_; i < b.labels.size(); ++i) Register(b.labels[i].target);
+  // Labels mostly name what tp_traverse reported, in its order: those are registered already.
+  size_t k = traversed_start_;
+  const size_t traversed_end = b.traversed.size();
+  for (size_t i = traversed_start_; i < traversed_end; ++i) Register(b.traversed[i]);
+  for (size_t i = label_start_; i < b.labels.size(); ++i) {
+    PyObject* target = b.labels[i].target;
+    if (k < traversed_end && b.traversed[k] == target) {
+      ++k;
+      continue;
+    }
+    Register(target);
+  }
 }
 
 void Walker::SetObjectName(PyObject* op, const TypeEntry& type) {
@@ -746,6 +773,13 @@ void Walker::ProcessObject(PyObject* op, uint32_t generation) {
   BeginObject(record);
 
   Batch& b = *batch_;
+  if (type.preview != Preview::kNone) {
+    uint64_t length = 0;
+    if (AppendPreview(op, type.preview, config_.max_preview_bytes, &b.text, &length)) {
+      b.values.push_back({static_cast<uint32_t>(b.objects.size() - 1),
+                          static_cast<uint32_t>(b.text.size()), length});
+    }
+  }
   CollectLabels(op, type);
   if (is_gc && tp->tp_traverse != nullptr) tp->tp_traverse(op, CollectVisit, &b.traversed);
   if (type.labeler == Labeler::kSet || type.labeler == Labeler::kDeque) {
@@ -933,8 +967,7 @@ Status Walker::Run(CaptureStats* stats) {
     sizeof_by_kind_[k] = CFunctionOf(_PyType_Lookup(by_kind[k], str_sizeof_));
   }
   ReadThreadNames();
-  emitter_ = std::make_unique<Emitter>(w_, config_.values, config_.max_preview_bytes,
-                                       config_.parallel);
+  emitter_ = std::make_unique<Emitter>(w_, config_.values, config_.parallel);
   batch_ = &emitter_->batch();
 
   // The walk. From here on: no Python objects, no Python code.
