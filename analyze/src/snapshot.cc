@@ -58,8 +58,9 @@ std::string Snapshot::EdgeLabel(uint64_t edge) const {
   const LabelKind kind = edge_label_kind[edge];
   std::string key;
   if (kind == LabelKind::kDictKeyRef || kind == LabelKind::kDictKeySelf) key = DictKeyRepr(edge);
-  return FormatLabel(kind, LabelValue(edge),
-                     [this](StringId id) -> const std::string& { return String(id); }, &key);
+  return FormatLabel(
+      kind, LabelValue(edge), [this](StringId id) -> const std::string& { return String(id); },
+      &key);
 }
 
 std::string Snapshot::DictKeyRepr(uint64_t edge) const {

@@ -78,11 +78,14 @@ struct RawObject {
   uint32_t traversed;  // how many of Batch::traversed are this object's
 };
 
-// The value preview of object `object` (index in the batch): Batch::text up to `end`.
+// The value preview of object `object` (index in the batch): Batch::text up to `end`, or a
+// number the emitter formats (formatting is CPU work that needs no object: it can move).
 struct RawValue {
+  enum Kind : uint8_t { kText, kInt, kFloat };
   uint32_t object;
   uint32_t end;
-  uint64_t length;  // the value's full length
+  uint64_t payload;  // kText: the value's full length; kInt: the value; kFloat: its bits
+  Kind kind;
 };
 
 // A type seen for the first time; its id is the next one (types are added in order).

@@ -77,11 +77,44 @@ int hs_foreach_tracked(hs_tracked_cb cb, void* arg) {
 }
 
 int hs_is_finalized(PyObject* op) {
-#if PY_VERSION_HEX >= 0x03090000
-  return PyObject_GC_IsFinalized(op);
+  /* The bit in the collector's header, read directly (PyObject_GC_IsFinalized is an exported
+   * function: a call per object). The caller has checked that op is a GC object. */
+  return _PyGC_FINALIZED(op) != 0;
+}
+
+/* The dict of a type: 3.12+ keeps those of static builtin types in the interpreter state. */
+static PyObject* type_dict(PyTypeObject* type) {
+#if PY_VERSION_HEX >= 0x030C0000
+  return _PyType_GetDict(type); /* borrowed */
 #else
-  return PyObject_IS_GC(op) && _PyGC_FINALIZED(op);
+  return type->tp_dict;
 #endif
+}
+
+PyObject* hs_type_lookup(PyTypeObject* type, PyObject* name) {
+  /* _PyType_Lookup would fill the method cache, which holds references to names (and on 3.8
+   * starts out full of None): a lookup mid-walk would change refcounts, and could free a name
+   * the cache held last. This walks the MRO and reads each dict instead. Type dicts have only
+   * str keys, so no __eq__ runs. */
+  Py_hash_t hash = ((PyASCIIObject*)name)->hash;
+  if (hash == -1) return NULL; /* the caller hashes name before the walk */
+  PyObject* mro = type->tp_mro;
+  if (mro != NULL && PyTuple_Check(mro)) {
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(mro); ++i) {
+      PyObject* base = PyTuple_GET_ITEM(mro, i);
+      if (!PyType_Check(base)) continue;
+      PyObject* dict = type_dict((PyTypeObject*)base);
+      PyObject* value = dict != NULL ? _PyDict_GetItem_KnownHash(dict, name, hash) : NULL;
+      if (value != NULL) return value;
+    }
+    return NULL;
+  }
+  for (PyTypeObject* base = type; base != NULL; base = base->tp_base) {
+    PyObject* dict = type_dict(base);
+    PyObject* value = dict != NULL ? _PyDict_GetItem_KnownHash(dict, name, hash) : NULL;
+    if (value != NULL) return value;
+  }
+  return NULL;
 }
 
 int hs_is_immortal(PyObject* op) {

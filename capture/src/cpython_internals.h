@@ -18,8 +18,12 @@ extern "C" {
 typedef int (*hs_tracked_cb)(PyObject* op, int generation, void* arg);
 int hs_foreach_tracked(hs_tracked_cb cb, void* arg);
 
-int hs_is_finalized(PyObject* op); /* tp_finalize already ran (PEP 442 bit) */
+int hs_is_finalized(PyObject* op); /* tp_finalize already ran (PEP 442 bit); op must be GC */
 int hs_is_immortal(PyObject* op);  /* 3.12+: immortal refcount; always 0 before 3.12 */
+
+/* type.name along the MRO (borrowed, NULL if absent), like _PyType_Lookup but without
+ * touching the method cache. name must be an exact str whose hash is already computed. */
+PyObject* hs_type_lookup(PyTypeObject* type, PyObject* name);
 
 /* A view of one frame's references, version-neutral. */
 typedef struct {

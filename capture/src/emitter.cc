@@ -2,16 +2,11 @@
 
 #include <algorithm>
 #include <cstring>
-#include <ctime>
-#include <chrono>
-#include <cstdio>
-#include <cstdlib>
 #include <utility>
 
 namespace heapsnap::capture {
 
-Emitter::Emitter(SnapshotWriter* writer, bool values, bool threaded)
-    : w_(writer), values_(values) {
+Emitter::Emitter(SnapshotWriter* writer, bool values, bool threaded) : w_(writer), values_(values) {
   batches_.push_back(std::make_unique<Batch>());
   current_ = batches_.back().get();
   if (threaded) thread_ = std::thread([this] { Loop(); });
@@ -37,9 +32,7 @@ void Emitter::SubmitBatch() {
   {
     std::unique_lock<std::mutex> lock(mutex_);
     // A few batches in flight keep both threads busy; more would only hold memory.
-    auto t0 = std::chrono::steady_clock::now();
     cv_.wait(lock, [this] { return queue_.size() < kMaxInFlight; });
-    walk_wait_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     queue_.push_back(current_);
     if (free_.empty()) {
       batches_.push_back(std::make_unique<Batch>());
@@ -57,20 +50,11 @@ void Emitter::Loop() {
     Batch* batch = nullptr;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      auto t0 = std::chrono::steady_clock::now();
       cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
-      emit_wait_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      if (queue_.empty()) {
-        timespec ts; clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts); emit_cpu_ = ts.tv_sec + ts.tv_nsec*1e-9;
-        return;  // stopped, nothing left
-      }
+      if (queue_.empty()) return;  // stopped, nothing left
       batch = queue_.front();
     }
-    auto tp0 = std::chrono::steady_clock::now();
     Process(*batch);
-    double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - tp0).count();
-    if (dt > max_batch_) max_batch_ = dt;
-    ++batches_done_;
     batch->Clear();
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -91,7 +75,6 @@ Status Emitter::Finish() {
     cv_.notify_all();
     thread_.join();  // the thread leaves only once the queue is empty
   }
-  if (getenv("HS_TRACE")) fprintf(stderr, "walk waited %.1f ms, emitter waited %.1f ms, emitter cpu %.1f ms, batches %d, longest %.1f ms\n", walk_wait_*1e3, emit_wait_*1e3, emit_cpu_*1e3, batches_done_, max_batch_*1e3);
   return w_->status();
 }
 
@@ -120,9 +103,22 @@ void Emitter::Process(const Batch& batch) {
     }
     if (value < batch.values.size() && batch.values[value].object == i) {
       const RawValue& v = batch.values[value++];
-      w_->value_buffer()->append(batch.text, text_begin, v.end - text_begin);
-      w_->CommitValue(v.length);
-      text_begin = v.end;
+      switch (v.kind) {
+        case RawValue::kText:
+          w_->value_buffer()->append(batch.text, text_begin, v.end - text_begin);
+          w_->CommitValue(v.payload);
+          text_begin = v.end;
+          break;
+        case RawValue::kInt:
+          w_->CommitValue(AppendIntPreview(static_cast<long long>(v.payload), w_->value_buffer()));
+          break;
+        case RawValue::kFloat: {
+          double d;
+          std::memcpy(&d, &v.payload, sizeof(d));
+          w_->CommitValue(AppendFloatPreview(d, w_->value_buffer()));
+          break;
+        }
+      }
     }
     for (; name < batch.names.size() && batch.names[name].object == i; ++name) {
       const PendingName& n = batch.names[name];
@@ -148,7 +144,12 @@ StringId Emitter::Literal(const char* s) {
 }
 
 StringId Emitter::Name(PyObject* str) {
-  if (uint32_t* id = name_ids_.Find(str)) return StringId(*id);
+  CachedName& cached = name_cache_[(reinterpret_cast<uintptr_t>(str) >> 4) & 255];
+  if (cached.str == str && str != nullptr) return cached.id;
+  if (uint32_t* found = name_ids_.Find(str)) {
+    cached = {str, StringId(*found)};
+    return cached.id;
+  }
   StringId id;
   if (str == nullptr || !PyUnicode_Check(str)) {
     id = Literal("?");
@@ -204,7 +205,8 @@ void Emitter::Resolve(const RawLabel* labels, size_t n_labels, size_t i, LabelKi
       return;
     case LabelValue::kKey: {
       auto* key = reinterpret_cast<PyObject*>(static_cast<uintptr_t>(label.value));
-      const bool keyed = label.kind == LabelKind::kDictKey || label.kind == LabelKind::kDictKeyObject;
+      const bool keyed =
+          label.kind == LabelKind::kDictKey || label.kind == LabelKind::kDictKeyObject;
       long long v = 0;
       if (values_ && keyed && PyLong_CheckExact(key) && hs_long_value(key, &v)) {
         *kind = label.kind == LabelKind::kDictKey ? LabelKind::kDictKeyInt
@@ -297,7 +299,7 @@ void Emitter::EmitEdges(const RawLabel* labels, size_t n_labels, PyObject* const
     EdgeRecord e;
     e.target = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(l.target));
     e.kind = uncounted && l.kind_if_not_traversed == EdgeKind::kStrong ? EdgeKind::kBorrowed
-                                                                        : l.kind_if_not_traversed;
+                                                                       : l.kind_if_not_traversed;
     Resolve(labels, n_labels, i, &e.label_kind, &e.label_value);
     w_->AddEdge(e);
   }

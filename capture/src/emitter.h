@@ -46,8 +46,7 @@ class Emitter {
   void EmitEdges(const RawLabel* labels, size_t n_labels, PyObject* const* traversed,
                  size_t n_traversed, bool uncounted);
   // The kind and value of label i of an object's labels.
-  void Resolve(const RawLabel* labels, size_t n_labels, size_t i, LabelKind* kind,
-               uint64_t* value);
+  void Resolve(const RawLabel* labels, size_t n_labels, size_t i, LabelKind* kind, uint64_t* value);
   StringId Literal(const char* s);
   StringId Name(PyObject* str);
   StringId KeyRepr(PyObject* key);
@@ -61,6 +60,11 @@ class Emitter {
     StringId id;
   };
   CachedLiteral literal_cache_[256];  // in front of literal_ids_: field and slot names
+  struct CachedName {
+    PyObject* str = nullptr;
+    StringId id;
+  };
+  CachedName name_cache_[256];  // in front of name_ids_: attribute and variable names
   PtrMap<uint32_t> name_ids_;
   PtrMap<uint32_t> key_ids_;
   std::string scratch_;
@@ -81,7 +85,6 @@ class Emitter {
   bool stop_ = false;
   std::atomic<bool> failed_{false};
   std::thread thread_;
-  double walk_wait_ = 0, emit_wait_ = 0, emit_cpu_ = 0, max_batch_ = 0; int batches_done_ = 0;
 };
 
 }  // namespace heapsnap::capture

@@ -138,11 +138,9 @@ void AppendKeyRepr(PyObject* key, bool values, int depth, std::string* out) {
       out->append("<str of " + std::to_string(PyUnicode_GET_LENGTH(key)) + " chars>");
       return;
     }
-    const bool plain = std::none_of(out->begin() + static_cast<std::ptrdiff_t>(body), out->end(),
-                                    [](char c) {
-                                      return c == '\'' || c == '\\' ||
-                                             static_cast<unsigned char>(c) < 0x20;
-                                    });
+    const bool plain = std::none_of(
+        out->begin() + static_cast<std::ptrdiff_t>(body), out->end(),
+        [](char c) { return c == '\'' || c == '\\' || static_cast<unsigned char>(c) < 0x20; });
     if (!plain) {
       std::string text = out->substr(body);
       out->resize(body);
@@ -247,25 +245,31 @@ bool AppendPreview(PyObject* op, Preview kind, size_t max_bytes, std::string* ou
     case Preview::kInt: {
       long long v = 0;
       if (hs_long_value(op, &v)) {
-        const size_t start = out->size();
-        AppendInt(v, out);
-        *full_length = out->size() - start - (v < 0 ? 1 : 0);
+        *full_length = AppendIntPreview(v, out);
       } else {
         const unsigned long long bits = hs_long_bits(op);
         out->append("<int of " + std::to_string(bits) + " bits>");
-        *full_length =
-            static_cast<uint64_t>(static_cast<double>(bits) * 0.30102999566398120) + 1;
+        *full_length = static_cast<uint64_t>(static_cast<double>(bits) * 0.30102999566398120) + 1;
       }
       return true;
     }
-    case Preview::kFloat: {
-      const size_t start = out->size();
-      AppendDouble(PyFloat_AS_DOUBLE(op), out);
-      *full_length = out->size() - start;
+    case Preview::kFloat:
+      *full_length = AppendFloatPreview(PyFloat_AS_DOUBLE(op), out);
       return true;
-    }
   }
   return false;
+}
+
+uint64_t AppendIntPreview(long long v, std::string* out) {
+  const size_t start = out->size();
+  AppendInt(v, out);
+  return out->size() - start - (v < 0 ? 1 : 0);  // digits
+}
+
+uint64_t AppendFloatPreview(double d, std::string* out) {
+  const size_t start = out->size();
+  AppendDouble(d, out);
+  return out->size() - start;
 }
 
 }  // namespace heapsnap::capture

@@ -40,6 +40,11 @@ enum class Preview : uint8_t { kNone, kStr, kBytes, kBool, kInt, kFloat };
 bool AppendPreview(PyObject* op, Preview kind, size_t max_bytes, std::string* out,
                    uint64_t* full_length);
 
+// The previews of an int that fits in a long long and of a float, from the value alone (the
+// emitter formats them from the numbers the walk read). Return the full length.
+uint64_t AppendIntPreview(long long v, std::string* out);
+uint64_t AppendFloatPreview(double d, std::string* out);
+
 }  // namespace heapsnap::capture
 
 #endif  // HEAPSNAP_CAPTURE_PYTEXT_H_

@@ -121,6 +121,12 @@ struct PendingRoot {
 class Walker {
  public:
   Walker(SnapshotWriter* writer, const CaptureConfig& config) : w_(writer), config_(config) {}
+  ~Walker() {
+    emitter_.reset();  // its thread may read objects: stop it first
+    for (PyObject* name : owned_names_) Py_DECREF(name);
+  }
+  Walker(const Walker&) = delete;
+  Walker& operator=(const Walker&) = delete;
 
   Status Run(CaptureStats* stats);
 
@@ -132,7 +138,10 @@ class Walker {
   // is queued the first time an edge reaches it, and described soon after (see Run).
   void Register(PyObject* op) {
     if (op != nullptr && seen_.Insert(op)) {
-      __builtin_prefetch(op);  // described soon: see Run
+      // Described soon (see Run): fetch its header and, for objects that straddle two cache
+      // lines, the value after it (a float's double, a str's state and first characters).
+      __builtin_prefetch(op);
+      __builtin_prefetch(reinterpret_cast<const char*>(op) + 40);
       pending_.push_back(op);
     }
   }
@@ -141,7 +150,8 @@ class Walker {
   void NoteFunction(PyObject* op) {
     auto* f = reinterpret_cast<PyFunctionObject*>(op);
     if (f->func_code == nullptr) return;
-    if (f->func_defaults != nullptr) function_containers_.Insert(f->func_defaults, {f->func_code, 1});
+    if (f->func_defaults != nullptr)
+      function_containers_.Insert(f->func_defaults, {f->func_code, 1});
     if (f->func_closure != nullptr) function_containers_.Insert(f->func_closure, {f->func_code, 2});
     if (f->func_kwdefaults != nullptr) {
       function_containers_.Insert(f->func_kwdefaults, {f->func_code, 3});
@@ -161,8 +171,8 @@ class Walker {
   }
   void EndObject();
   void SetName(PyObject* name, PyObject* file, uint32_t line, std::string text = std::string()) {
-    batch_->names.push_back({static_cast<uint32_t>(batch_->objects.size() - 1), name, file, line,
-                             std::move(text)});
+    batch_->names.push_back(
+        {static_cast<uint32_t>(batch_->objects.size() - 1), name, file, line, std::move(text)});
   }
 
   void AddLabel(PyObject* target, LabelKind kind, uint64_t value,
@@ -208,9 +218,9 @@ class Walker {
   uint64_t object_count_ = 0;
   uint32_t type_count_ = 0;
 
-  std::vector<PyObject*> tracked_;     // every object in the collector's lists
-  std::vector<uint8_t> generation_;    // theirs: 1 + generation, 4 for gc.freeze()'s
-  std::vector<PyObject*> pending_;     // untracked objects found and not yet described
+  std::vector<PyObject*> tracked_;   // every object in the collector's lists
+  std::vector<uint8_t> generation_;  // theirs: 1 + generation, 4 for gc.freeze()'s
+  std::vector<PyObject*> pending_;   // untracked objects found and not yet described
   AddressSet seen_;
   PtrMap<uint32_t> type_index_;
   std::vector<std::unique_ptr<TypeEntry>> types_;
@@ -238,6 +248,7 @@ class Walker {
 
   std::vector<PendingRoot> roots_;
   std::vector<std::pair<unsigned long, std::string>> thread_names_;
+  std::vector<PyObject*> owned_names_;  // the names no one else holds: released at the end
   PyObject* str_sizeof_ = nullptr;
   PyObject* str_module_ = nullptr;
   PyObject* str_name_ = nullptr;
@@ -328,7 +339,7 @@ TypeEntry& Walker::TypeOf(PyTypeObject* tp) {
 
   // Sizes: mirror the builtin __sizeof__ implementations; defer other C ones until after the
   // walk; never run a Python-level __sizeof__ (that would run user code inside the program).
-  PyObject* descr = _PyType_Lookup(tp, str_sizeof_);
+  PyObject* descr = hs_type_lookup(tp, str_sizeof_);
   entry->size_kind = HS_SIZE_DEFAULT;
   if (descr != nullptr && Py_TYPE(descr) == &PyMethodDescr_Type) {
     PyCFunction meth = CFunctionOf(descr);
@@ -774,10 +785,19 @@ void Walker::ProcessObject(PyObject* op, uint32_t generation) {
 
   Batch& b = *batch_;
   if (type.preview != Preview::kNone) {
+    const auto index = static_cast<uint32_t>(b.objects.size() - 1);
+    const auto end = static_cast<uint32_t>(b.text.size());
+    long long v = 0;
     uint64_t length = 0;
-    if (AppendPreview(op, type.preview, config_.max_preview_bytes, &b.text, &length)) {
-      b.values.push_back({static_cast<uint32_t>(b.objects.size() - 1),
-                          static_cast<uint32_t>(b.text.size()), length});
+    if (type.preview == Preview::kFloat) {
+      uint64_t bits;
+      const double d = PyFloat_AS_DOUBLE(op);
+      std::memcpy(&bits, &d, sizeof(bits));
+      b.values.push_back({index, end, bits, RawValue::kFloat});
+    } else if (type.preview == Preview::kInt && hs_long_value(op, &v)) {
+      b.values.push_back({index, end, static_cast<uint64_t>(v), RawValue::kInt});
+    } else if (AppendPreview(op, type.preview, config_.max_preview_bytes, &b.text, &length)) {
+      b.values.push_back({index, static_cast<uint32_t>(b.text.size()), length, RawValue::kText});
     }
   }
   CollectLabels(op, type);
@@ -958,13 +978,29 @@ Status Walker::Run(CaptureStats* stats) {
   str_module_ = PyUnicode_InternFromString("__module__");
   str_name_ = PyUnicode_InternFromString("__name__");
   if (str_sizeof_ == nullptr || str_module_ == nullptr || str_name_ == nullptr) {
+    Py_XDECREF(str_sizeof_);
+    Py_XDECREF(str_module_);
+    Py_XDECREF(str_name_);
     PyErr_Clear();
     return Internal("cannot create the capture's attribute names");
+  }
+  // hs_type_lookup needs their hashes; interning computed them.
+  (void)PyObject_Hash(str_sizeof_);
+  (void)PyObject_Hash(str_module_);
+  (void)PyObject_Hash(str_name_);
+  // Held as borrowed pointers when something else keeps them alive (they are keys of the
+  // builtin types' dicts), so that the snapshot does not count the capture's own references.
+  for (PyObject** name : {&str_sizeof_, &str_module_, &str_name_}) {
+    if (Py_REFCNT(*name) > 1) {
+      Py_DECREF(*name);
+    } else {
+      owned_names_.push_back(*name);
+    }
   }
   PyTypeObject* by_kind[] = {&PyBaseObject_Type, &PyList_Type, &PyDict_Type,     &PySet_Type,
                              &PyUnicode_Type,    &PyLong_Type, &PyByteArray_Type};
   for (int k = HS_SIZE_DEFAULT; k <= HS_SIZE_BYTEARRAY; ++k) {
-    sizeof_by_kind_[k] = CFunctionOf(_PyType_Lookup(by_kind[k], str_sizeof_));
+    sizeof_by_kind_[k] = CFunctionOf(hs_type_lookup(by_kind[k], str_sizeof_));
   }
   ReadThreadNames();
   emitter_ = std::make_unique<Emitter>(w_, config_.values, config_.parallel);
@@ -990,17 +1026,20 @@ Status Walker::Run(CaptureStats* stats) {
       this);
   CollectRoots();
   WriteRunningFrames();
-  auto t_prewalk = std::chrono::steady_clock::now();
   // Untracked objects (strs, ints, floats, untracked tuples and dicts) are described right
   // after the object that first reached them, not after all tracked objects: the work then
   // has the same mix all along, which keeps the walk and the emitter evenly busy.
   constexpr size_t kAhead = 8;  // objects are scattered in memory: fetch them early
   const size_t tracked = tracked_.size();
   size_t next = 0;
+  size_t pending_head = 0;  // pending_ is a FIFO: the oldest prefetch has had the most time
   for (uint64_t n = 0;; ++n) {
-    if (!pending_.empty()) {
-      PyObject* op = pending_.back();
-      pending_.pop_back();
+    if (pending_head < pending_.size()) {
+      PyObject* op = pending_[pending_head++];
+      if (pending_head == pending_.size()) {
+        pending_.clear();
+        pending_head = 0;
+      }
       ProcessObject(op, kGenerationUntracked);
     } else if (next < tracked) {
       if (next + kAhead < tracked) {
@@ -1015,14 +1054,8 @@ Status Walker::Run(CaptureStats* stats) {
     }
     if ((n & 0xffff) == 0 && emitter_->failed()) break;
   }
-  auto t_walk = std::chrono::steady_clock::now();
   // The emitter reads objects without the GIL: it must be done before anything may change.
   HEAPSNAP_RETURN_IF_ERROR(emitter_->Finish());
-  auto t_emit = std::chrono::steady_clock::now();
-  if (getenv("HS_TRACE")) fprintf(stderr, "prewalk %.1f walk %.1f emitter tail %.1f\n",
-     std::chrono::duration<double>(t_prewalk - start).count()*1e3,
-     std::chrono::duration<double>(t_walk - t_prewalk).count()*1e3,
-     std::chrono::duration<double>(t_emit - t_walk).count()*1e3);
   for (const auto& r : roots_) {
     HEAPSNAP_RETURN_IF_ERROR(
         w_->AddRoot({r.kind, r.address, w_->InternString(r.label), r.thread_id, r.depth}));
@@ -1050,9 +1083,7 @@ Status Walker::Run(CaptureStats* stats) {
   stats->edges = w_->edge_count();
   stats->roots = roots_.size();
   stats->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  Py_DECREF(str_sizeof_);
-  Py_DECREF(str_module_);
-  Py_DECREF(str_name_);
+
   return Status::Ok();
 }
 
@@ -1090,20 +1121,16 @@ Status CaptureHeap(const CaptureConfig& config, CaptureStats* stats) {
   Status status;
   {
     SnapshotWriter::Options options;
-    options.background = config.parallel && getenv("HS_WRITER_BG") == nullptr;
+    // With the emitter on a thread of its own, that thread also writes: a third thread would
+    // only compete for the same two cores (encoding is done as the columns fill).
+    options.background = false;
     auto writer = SnapshotWriter::Create(config.path, header, options);
     if (!writer.ok()) {
       status = writer.status();
     } else {
-      auto t0 = std::chrono::steady_clock::now();
       Walker walker(writer->get(), config);
       status = walker.Run(stats);
-      auto t1 = std::chrono::steady_clock::now();
       if (status.ok()) status = (*writer)->Finish();
-      auto t2 = std::chrono::steady_clock::now();
-      if (getenv("HS_TRACE")) fprintf(stderr, "run %.1f finish %.1f\n",
-         std::chrono::duration<double>(t1 - t0).count()*1e3,
-         std::chrono::duration<double>(t2 - t1).count()*1e3);
     }
   }
   hs_gc_set_enabled(was_enabled);

@@ -5,8 +5,6 @@
 #include <cerrno>
 #include <cstring>
 #include <functional>
-#include <chrono>
-#include <cstdlib>
 
 #include "heapsnap.pb.h"
 #include "heapsnap/format/crc32c.h"
@@ -375,8 +373,7 @@ void SnapshotWriter::SetName(StringId name, StringId file, uint32_t line) {
 }
 
 void SnapshotWriter::MaybeFlushObjects() {
-  if (cols_->objects >= options_.objects_per_chunk ||
-      cols_->edges >= options_.edges_per_chunk) {
+  if (cols_->objects >= options_.objects_per_chunk || cols_->edges >= options_.edges_per_chunk) {
     (void)FlushObjects();  // an error is kept in status_ and reported by Finish()
   }
 }
@@ -529,9 +526,7 @@ Status SnapshotWriter::Finish() {
   HEAPSNAP_RETURN_IF_ERROR(FlushRoots());
   HEAPSNAP_RETURN_IF_ERROR(FlushFixups());
   HEAPSNAP_RETURN_IF_ERROR(FlushTables());
-  auto t0 = std::chrono::steady_clock::now();
   Drain();
-  auto t1 = std::chrono::steady_clock::now();
   HEAPSNAP_RETURN_IF_ERROR(status());
   proto::Record record;
   auto* t = record.mutable_trailer();
@@ -563,8 +558,6 @@ Status SnapshotWriter::Finish() {
     return IoError(path_ + ": cannot rename " + tmp_path_ + " into place: " + std::strerror(errno));
   }
   finished_ = true;
-  auto t2 = std::chrono::steady_clock::now();
-  if (getenv("HS_TRACE")) fprintf(stderr, "drain %.1f close+rename %.1f\n", std::chrono::duration<double>(t1-t0).count()*1e3, std::chrono::duration<double>(t2-t1).count()*1e3);
   return Status::Ok();
 }
 
