@@ -62,15 +62,6 @@ def memory():
     return values.get("VmRSS", 0), values.get("VmHWM", 0)
 
 
-def timed(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), times
-
-
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--shape", default="slots-chain", choices=["slots-chain", "mixed"])
@@ -82,7 +73,6 @@ def main():
     gc.disable()
     heap = build(args.shape, args.nodes)
     tracked = len(gc.get_objects())
-    collect, collect_all = timed(gc.collect, args.repeat)
     rss_before, _ = memory()
     stats = {}
     # Each capture writes a new file, as a first snapshot does: replacing an existing file of
@@ -105,7 +95,15 @@ def main():
                 os.remove(old)
         return elapsed
 
-    capture_all = [timed_capture() for _ in range(args.repeat)]
+    # Alternated, so that the machine's slow and fast spells (a shared VM's neighbours) fall on
+    # both alike.
+    collect_all, capture_all = [], []
+    for _ in range(args.repeat):
+        t = time.perf_counter()
+        gc.collect()
+        collect_all.append(time.perf_counter() - t)
+        capture_all.append(timed_capture())
+    collect = statistics.median(collect_all)
     capture_time = statistics.median(capture_all)
     _, peak = memory()
     size = os.path.getsize(paths[-1])

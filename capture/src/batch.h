@@ -73,9 +73,15 @@ struct RawLabel {
 };
 
 struct RawObject {
+  enum Mode : uint8_t {
+    kMatch,       // labels and traversed references, for the emitter to match
+    kPrematched,  // labels are the final edges, in order (matched by the walk: large objects)
+    kContinued,   // more final edges of the previous batch's last object (no new object)
+  };
   ObjectRecord record;
   uint32_t labels;     // how many of Batch::labels are this object's
   uint32_t traversed;  // how many of Batch::traversed are this object's
+  Mode mode;
 };
 
 // The value preview of object `object` (index in the batch): Batch::text up to `end`, or a
@@ -122,6 +128,7 @@ class PodVector {
   const T& operator[](size_t i) const { return data_[i]; }
   T& back() { return data_[size_ - 1]; }
   void clear() { size_ = 0; }
+  void truncate(size_t n) { size_ = n < size_ ? n : size_; }
 
  private:
   __attribute__((noinline)) void Grow() {
@@ -134,6 +141,31 @@ class PodVector {
   std::unique_ptr<T[]> data_;
   size_t size_ = 0;
   size_t capacity_ = 0;
+};
+
+// Pairs each reference tp_traverse reported with a label of the same target, and places each
+// label's edge: the traversed references first, in traversal order (so tp_traverse#k stays
+// meaningful), then the labels of references tp_traverse does not report, in label order.
+// The emitter runs it for every object; the walk runs it itself for very large objects, so
+// that their edges can be cut across batches (see Walker::Prematch).
+class LabelMatcher {
+ public:
+  static constexpr uint32_t kNone = UINT32_MAX;
+  void Match(const RawLabel* labels, size_t n_labels, PyObject* const* traversed,
+             size_t n_traversed);
+  uint32_t label_of(size_t k) const { return traversed_label_[k]; }  // kNone if unlabelled
+  bool matched(size_t i) const { return matched_[i] != 0; }
+  // The label values that refer to another edge (str dict keys) need the edges' positions.
+  // Returns true and sets *kind and *value for label i when it is such a key.
+  bool KeyReference(const RawLabel* labels, size_t n_labels, size_t i, LabelKind* kind,
+                    uint64_t* value) const;
+
+ private:
+  std::vector<uint8_t> matched_;
+  std::vector<uint32_t> traversed_label_;
+  std::vector<size_t> position_;  // per label: its edge's index (when keys_)
+  std::vector<std::pair<PyObject*, uint32_t>> index_;
+  bool keys_ = false;
 };
 
 struct Batch {

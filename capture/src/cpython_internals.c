@@ -117,6 +117,17 @@ PyObject* hs_type_lookup(PyTypeObject* type, PyObject* name) {
   return NULL;
 }
 
+PyObject* hs_dict_lookup(PyObject* dict, PyObject* name) {
+  Py_hash_t hash = PyObject_Hash(name); /* cached in the str after the first time */
+  if (hash == -1) {
+    PyErr_Clear();
+    return NULL;
+  }
+  PyObject* value = _PyDict_GetItem_KnownHash(dict, name, hash);
+  if (value == NULL) PyErr_Clear();
+  return value;
+}
+
 int hs_is_immortal(PyObject* op) {
 #if PY_VERSION_HEX >= 0x030C0000
   return _Py_IsImmortal(op);
@@ -448,6 +459,18 @@ PyObject* hs_instance_dict(PyObject* obj) {
   PyObject** ptr = _PyObject_GetDictPtr(obj);
   return ptr == NULL ? NULL : *ptr;
 #endif
+}
+
+PyObject* hs_instance_attribute(PyObject* obj, PyObject* name) {
+  Py_ssize_t n = hs_inline_attribute_count(obj);
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    PyObject* key = NULL;
+    PyObject* value = NULL;
+    /* Attribute names are interned, as is name: identity is equality here. */
+    if (hs_inline_attribute(obj, i, &key, &value) && key == name) return value;
+  }
+  PyObject* dict = hs_instance_dict(obj);
+  return dict != NULL && PyDict_Check(dict) ? hs_dict_lookup(dict, name) : NULL;
 }
 
 int hs_dict_values_embedded(PyObject* dict) {

@@ -24,6 +24,11 @@ int hs_is_immortal(PyObject* op);  /* 3.12+: immortal refcount; always 0 before 
 /* type.name along the MRO (borrowed, NULL if absent), like _PyType_Lookup but without
  * touching the method cache. name must be an exact str whose hash is already computed. */
 PyObject* hs_type_lookup(PyTypeObject* type, PyObject* name);
+/* dict[name] for a str name, borrowed or NULL, touching no cache and no refcount. */
+PyObject* hs_dict_lookup(PyObject* dict, PyObject* name);
+/* obj.name when it is an instance attribute (inline/managed values or __dict__; not a slot,
+ * property or class attribute), borrowed or NULL, with no side effect. */
+PyObject* hs_instance_attribute(PyObject* obj, PyObject* name);
 
 /* A view of one frame's references, version-neutral. */
 typedef struct {

@@ -92,15 +92,7 @@ void Emitter::Process(const Batch& batch) {
   size_t name = 0;
   for (size_t i = 0; i < batch.objects.size(); ++i) {
     const RawObject& o = batch.objects[i];
-    w_->BeginObject(o.record);
-    if (o.labels != 0 || o.traversed != 0) {
-      // 3.11's static objects (deep-frozen code, constants) never counted their references.
-      const bool uncounted =
-          PY_VERSION_HEX < 0x030C0000 && (o.record.flags & object_flags::kImmortal) != 0;
-      EmitEdges(labels, o.labels, traversed, o.traversed, uncounted);
-      labels += o.labels;
-      traversed += o.traversed;
-    }
+    if (o.mode != RawObject::kContinued) w_->BeginObject(o.record);
     if (value < batch.values.size() && batch.values[value].object == i) {
       const RawValue& v = batch.values[value++];
       switch (v.kind) {
@@ -125,6 +117,25 @@ void Emitter::Process(const Batch& batch) {
       w_->SetName(n.name != nullptr ? Name(n.name) : w_->InternString(n.text),
                   n.file != nullptr ? Name(n.file) : StringId(), n.line);
     }
+    if (o.mode == RawObject::kMatch) {
+      if (o.labels != 0 || o.traversed != 0) {
+        // 3.11's static objects (deep-frozen code, constants) never counted their references.
+        const bool uncounted =
+            PY_VERSION_HEX < 0x030C0000 && (o.record.flags & object_flags::kImmortal) != 0;
+        EmitEdges(labels, o.labels, traversed, o.traversed, uncounted);
+      }
+    } else {
+      // Final edges, in order: kind_if_not_traversed is the edge's kind.
+      for (size_t j = 0; j < o.labels; ++j) {
+        EdgeRecord e;
+        e.target = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(labels[j].target));
+        e.kind = labels[j].kind_if_not_traversed;
+        Resolve(labels + j, 1, 0, &e.label_kind, &e.label_value);
+        w_->AddEdge(e);
+      }
+    }
+    labels += o.labels;
+    traversed += o.traversed;
   }
   if (!w_->status().ok()) failed_.store(true, std::memory_order_relaxed);
 }
@@ -187,20 +198,10 @@ void Emitter::Resolve(const RawLabel* labels, size_t n_labels, size_t i, LabelKi
       *value = Name(reinterpret_cast<PyObject*>(static_cast<uintptr_t>(label.value))).value();
       return;
     case LabelValue::kKeyStr:
-      // The key object carries its text as a value preview: refer to it (LabelKind docs).
-      if (label.kind == LabelKind::kDictKeyObject) {
-        *kind = LabelKind::kDictKeySelf;
-        *value = 0;
-        return;
-      }
-      if (label.kind == LabelKind::kDictKey && i + 1 < n_labels &&
-          labels[i + 1].value_kind == LabelValue::kKeyStr &&
-          labels[i + 1].kind == LabelKind::kDictKeyObject && labels[i + 1].value == label.value) {
-        *kind = LabelKind::kDictKeyRef;
-        *value = ZigZagEncode(static_cast<int64_t>(label_position_[i + 1]) -
-                              static_cast<int64_t>(label_position_[i]));
-        return;
-      }
+      if (matcher_.KeyReference(labels, n_labels, i, kind, value)) return;
+      // A key without its pair (or seen alone): write its repr.
+      *kind =
+          label.kind == LabelKind::kDictKeyObject ? LabelKind::kDictKeyObject : LabelKind::kDictKey;
       *value = KeyRepr(reinterpret_cast<PyObject*>(static_cast<uintptr_t>(label.value))).value();
       return;
     case LabelValue::kKey: {
@@ -223,70 +224,14 @@ void Emitter::Resolve(const RawLabel* labels, size_t n_labels, size_t i, LabelKi
 
 void Emitter::EmitEdges(const RawLabel* labels, size_t n_labels, PyObject* const* traversed,
                         size_t n_traversed, bool uncounted) {
-  // Pass 1: match each traversed reference with a label of the same target.
-  // Scratch arrays only ever grow: most objects have a handful of edges.
-  if (matched_.size() < n_labels) matched_.resize(n_labels);
-  std::memset(matched_.data(), 0, n_labels);
-  if (traversed_label_.size() < n_traversed) traversed_label_.resize(n_traversed);
-  size_t cursor = 0;
-  bool indexed = false;
-  bool keys = false;
-  for (size_t k = 0; k < n_traversed; ++k) {
-    PyObject* t = traversed[k];
-    uint32_t found = kNoLabel;
-    // Labels usually come in tp_traverse order, with some never traversed (str dict keys)
-    // in between: look a little ahead of the cursor first.
-    for (size_t look = cursor; look < n_labels && look < cursor + 8; ++look) {
-      if (!matched_[look] && labels[look].target == t) {
-        found = static_cast<uint32_t>(look);
-        cursor = look + 1;
-        break;
-      }
-    }
-    if (found == kNoLabel && n_labels > 0) {
-      if (!indexed) {
-        label_index_.clear();
-        for (size_t i = 0; i < n_labels; ++i) {
-          label_index_.emplace_back(labels[i].target, static_cast<uint32_t>(i));
-        }
-        std::sort(label_index_.begin(), label_index_.end());
-        indexed = true;
-      }
-      auto it = std::lower_bound(label_index_.begin(), label_index_.end(),
-                                 std::make_pair(t, uint32_t{0}));
-      for (; it != label_index_.end() && it->first == t; ++it) {
-        if (!matched_[it->second]) {
-          found = it->second;
-          break;
-        }
-      }
-    }
-    if (found != kNoLabel) {
-      matched_[found] = 1;
-      keys |= labels[found].value_kind == LabelValue::kKeyStr;
-    }
-    traversed_label_[k] = found;
-  }
-  // Where each label's edge ends up: traversed ones in traversal order, the rest after them.
-  // Only key references need it.
-  for (size_t i = 0; i < n_labels && !keys; ++i) keys = labels[i].value_kind == LabelValue::kKeyStr;
-  if (keys) {
-    if (label_position_.size() < n_labels) label_position_.resize(n_labels);
-    for (size_t k = 0; k < n_traversed; ++k) {
-      if (traversed_label_[k] != kNoLabel) label_position_[traversed_label_[k]] = k;
-    }
-    size_t next = n_traversed;
-    for (size_t i = 0; i < n_labels; ++i) {
-      if (!matched_[i]) label_position_[i] = next++;
-    }
-  }
-  // Pass 2: the edges.
+  matcher_.Match(labels, n_labels, traversed, n_traversed);
   for (size_t k = 0; k < n_traversed; ++k) {
     EdgeRecord e;
     e.target = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(traversed[k]));
     e.kind = uncounted ? EdgeKind::kBorrowed : EdgeKind::kTraverse;
-    if (traversed_label_[k] != kNoLabel) {
-      Resolve(labels, n_labels, traversed_label_[k], &e.label_kind, &e.label_value);
+    const uint32_t label = matcher_.label_of(k);
+    if (label != LabelMatcher::kNone) {
+      Resolve(labels, n_labels, label, &e.label_kind, &e.label_value);
     } else {
       e.label_kind = LabelKind::kTraverseIndex;
       e.label_value = k;
@@ -294,7 +239,7 @@ void Emitter::EmitEdges(const RawLabel* labels, size_t n_labels, PyObject* const
     w_->AddEdge(e);
   }
   for (size_t i = 0; i < n_labels; ++i) {
-    if (matched_[i]) continue;
+    if (matcher_.matched(i)) continue;
     const RawLabel& l = labels[i];
     EdgeRecord e;
     e.target = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(l.target));

@@ -68,11 +68,7 @@ class Emitter {
   PtrMap<uint32_t> name_ids_;
   PtrMap<uint32_t> key_ids_;
   std::string scratch_;
-  static constexpr uint32_t kNoLabel = UINT32_MAX;
-  std::vector<uint8_t> matched_;
-  std::vector<uint32_t> traversed_label_;  // per traversed reference: its label or kNoLabel
-  std::vector<size_t> label_position_;     // per label: the index of its edge
-  std::vector<std::pair<PyObject*, uint32_t>> label_index_;
+  LabelMatcher matcher_;
 
   // The hand-over. current_ belongs to the walk; queue_ to the emitter thread.
   static constexpr size_t kMaxInFlight = 4;

@@ -164,12 +164,13 @@ class Walker {
       emitter_->SubmitBatch();
       batch_ = &emitter_->batch();
     }
-    batch_->objects.push_back({record, 0, 0});
+    batch_->objects.push_back({record, 0, 0, RawObject::kMatch});
     label_start_ = batch_->labels.size();
     traversed_start_ = batch_->traversed.size();
     ++object_count_;
   }
   void EndObject();
+  void Prematch();
   void SetName(PyObject* name, PyObject* file, uint32_t line, std::string text = std::string()) {
     batch_->names.push_back(
         {static_cast<uint32_t>(batch_->objects.size() - 1), name, file, line, std::move(text)});
@@ -213,6 +214,11 @@ class Walker {
   const bool key_refs_ = config_.values && config_.max_preview_bytes >= 80;
   std::unique_ptr<Emitter> emitter_;
   Batch* batch_ = nullptr;
+  // Objects with more labels and references than this are matched by the walk (Prematch).
+  static constexpr size_t kLargeObject = 16384;
+  std::vector<RawLabel> large_labels_;
+  std::vector<PyObject*> large_traversed_;
+  LabelMatcher large_matcher_;
   size_t label_start_ = 0;
   size_t traversed_start_ = 0;
   uint64_t object_count_ = 0;
@@ -707,6 +713,68 @@ void Walker::EndObject() {
     }
     Register(target);
   }
+  if (o.labels + o.traversed > kLargeObject) Prematch();
+}
+
+void Walker::Prematch() {
+  // A large object (a dict of a million entries) would be one huge batch: the emitter would
+  // chew on it while the walk waited, then the walk on the next while the emitter waited. Its
+  // labels are matched here instead and its final edges cut across batches of normal size.
+  Batch& b = *batch_;
+  large_labels_.assign(b.labels.data() + label_start_, b.labels.data() + b.labels.size());
+  large_traversed_.assign(b.traversed.data() + traversed_start_,
+                          b.traversed.data() + b.traversed.size());
+  b.labels.truncate(label_start_);
+  b.traversed.truncate(traversed_start_);
+  const RawLabel* labels = large_labels_.data();
+  const size_t n_labels = large_labels_.size();
+  const size_t n_traversed = large_traversed_.size();
+  large_matcher_.Match(labels, n_labels, large_traversed_.data(), n_traversed);
+
+  RawObject& o = b.objects.back();
+  o.mode = RawObject::kPrematched;
+  o.labels = 0;
+  o.traversed = 0;
+  const ObjectRecord record = o.record;
+  // 3.11's static objects (deep-frozen code, constants) never counted their references.
+  const bool uncounted =
+      PY_VERSION_HEX < 0x030C0000 && (record.flags & object_flags::kImmortal) != 0;
+  auto emit = [&](RawLabel edge, size_t label) {
+    if (label != LabelMatcher::kNone) {
+      LabelKind kind;
+      uint64_t value;
+      if (large_matcher_.KeyReference(labels, n_labels, label, &kind, &value)) {
+        edge.kind = kind;
+        edge.value = value;
+        edge.value_kind = LabelValue::kPlain;
+      }
+    }
+    if (batch_->labels.size() >= kLargeObject) {
+      emitter_->SubmitBatch();
+      batch_ = &emitter_->batch();
+      batch_->objects.push_back({record, 0, 0, RawObject::kContinued});
+    }
+    batch_->labels.push_back(edge);
+    ++batch_->objects.back().labels;
+  };
+  for (size_t k = 0; k < n_traversed; ++k) {
+    const uint32_t label = large_matcher_.label_of(k);
+    RawLabel edge = label != LabelMatcher::kNone
+                        ? labels[label]
+                        : RawLabel{large_traversed_[k], k, LabelKind::kTraverseIndex,
+                                   LabelValue::kPlain, EdgeKind::kTraverse};
+    edge.target = large_traversed_[k];
+    edge.kind_if_not_traversed = uncounted ? EdgeKind::kBorrowed : EdgeKind::kTraverse;
+    emit(edge, label);
+  }
+  for (size_t i = 0; i < n_labels; ++i) {
+    if (large_matcher_.matched(i)) continue;
+    RawLabel edge = labels[i];
+    if (uncounted && edge.kind_if_not_traversed == EdgeKind::kStrong) {
+      edge.kind_if_not_traversed = EdgeKind::kBorrowed;
+    }
+    emit(edge, i);
+  }
 }
 
 void Walker::SetObjectName(PyObject* op, const TypeEntry& type) {
@@ -819,8 +887,8 @@ void Walker::ProcessObject(PyObject* op, uint32_t generation) {
       ++k;
     }
   }
+  SetObjectName(op, type);  // before EndObject: a large object's edges may move to new batches
   EndObject();
-  SetObjectName(op, type);
 }
 
 std::string Walker::ThreadName(unsigned long ident) {
@@ -832,44 +900,37 @@ std::string Walker::ThreadName(unsigned long ident) {
 }
 
 void Walker::ReadThreadNames() {
-  // Before the walk: this looks up attributes and so may allocate (never GC objects that
-  // survive). threading may not even be imported, in which case idents are used.
-  PyObject* name = PyUnicode_FromString("threading");
-  if (name == nullptr) {
-    PyErr_Clear();
-    return;
-  }
-  PyObject* threading = PyImport_GetModule(name);
-  Py_DECREF(name);
-  if (threading == nullptr) {
-    PyErr_Clear();
-    return;
-  }
-  PyObject* active = PyObject_GetAttrString(threading, "_active");
-  Py_DECREF(threading);
-  if (active == nullptr || !PyDict_Check(active)) {
-    Py_XDECREF(active);
-    PyErr_Clear();
-    return;
-  }
-  Py_ssize_t pos = 0;
-  PyObject* key = nullptr;
-  PyObject* thread = nullptr;
-  while (PyDict_Next(active, &pos, &key, &thread)) {
-    unsigned long ident = PyLong_AsUnsignedLong(key);
-    if (PyErr_Occurred()) {
-      PyErr_Clear();
-      continue;
+  // Before the walk, and without getattr: attribute lookups fill the type method cache, which
+  // holds references to the names it caches and drops the ones it evicts (a refcount somewhere
+  // in the program would change). Only dict and instance-attribute reads. threading may not
+  // even be imported, in which case idents are used.
+  PyObject* threading_name = PyUnicode_InternFromString("threading");
+  PyObject* active_name = PyUnicode_InternFromString("_active");
+  PyObject* thread_name = PyUnicode_InternFromString("_name");
+  PyObject* threading = threading_name != nullptr ? PyImport_GetModule(threading_name) : nullptr;
+  PyObject* module_dict =
+      threading != nullptr && PyModule_Check(threading) ? PyModule_GetDict(threading) : nullptr;
+  PyObject* active = module_dict != nullptr && active_name != nullptr
+                         ? hs_dict_lookup(module_dict, active_name)
+                         : nullptr;
+  if (active != nullptr && PyDict_Check(active) && thread_name != nullptr) {
+    Py_ssize_t pos = 0;
+    PyObject* key = nullptr;
+    PyObject* thread = nullptr;
+    while (PyDict_Next(active, &pos, &key, &thread)) {
+      long long ident = 0;
+      if (!PyLong_Check(key) || !hs_long_value(key, &ident)) continue;
+      PyObject* name = hs_instance_attribute(thread, thread_name);
+      if (name != nullptr && PyUnicode_Check(name)) {
+        thread_names_.emplace_back(static_cast<unsigned long>(ident), Utf8(name, 200));
+      }
     }
-    PyObject* tname = PyObject_GetAttrString(thread, "_name");
-    if (tname == nullptr) {
-      PyErr_Clear();
-      continue;
-    }
-    thread_names_.emplace_back(ident, Utf8(tname, 200));
-    Py_DECREF(tname);
   }
-  Py_DECREF(active);
+  Py_XDECREF(threading);
+  Py_XDECREF(threading_name);
+  Py_XDECREF(active_name);
+  Py_XDECREF(thread_name);
+  PyErr_Clear();
 }
 
 void Walker::WriteRunningFrames() {
@@ -916,12 +977,12 @@ void Walker::WriteRunningFrames() {
             record.flags = object_flags::kSynthetic;
             self->BeginObject(record);
             self->LabelFrameView(*v, !v->owned_by_generator);
-            self->EndObject();
             if (v->code != nullptr) {
               auto* co = reinterpret_cast<PyCodeObject*>(v->code);
               self->SetName(hs_code_qualname(v->code), co->co_filename,
                             static_cast<uint32_t>(v->line));
             }
+            self->EndObject();
           }
           if (hs_frames_are_objects()) {
             // 3.8-3.10 run most frames untracked; they are objects all the same.
@@ -1121,9 +1182,8 @@ Status CaptureHeap(const CaptureConfig& config, CaptureStats* stats) {
   Status status;
   {
     SnapshotWriter::Options options;
-    // With the emitter on a thread of its own, that thread also writes: a third thread would
-    // only compete for the same two cores (encoding is done as the columns fill).
-    options.background = false;
+    // Checksums and file writes on a third thread: blocking writes never stall the emitter.
+    options.background = config.parallel;
     auto writer = SnapshotWriter::Create(config.path, header, options);
     if (!writer.ok()) {
       status = writer.status();

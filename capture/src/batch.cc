@@ -1,0 +1,84 @@
+#include "batch.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace heapsnap::capture {
+
+void LabelMatcher::Match(const RawLabel* labels, size_t n_labels, PyObject* const* traversed,
+                         size_t n_traversed) {
+  // Scratch arrays only ever grow: most objects have a handful of edges.
+  if (matched_.size() < n_labels) matched_.resize(n_labels);
+  std::memset(matched_.data(), 0, n_labels);
+  if (traversed_label_.size() < n_traversed) traversed_label_.resize(n_traversed);
+  size_t cursor = 0;
+  bool indexed = false;
+  keys_ = false;
+  for (size_t k = 0; k < n_traversed; ++k) {
+    PyObject* t = traversed[k];
+    uint32_t found = kNone;
+    // Labels usually come in tp_traverse order, with some never traversed (str dict keys)
+    // in between: look a little ahead of the cursor first.
+    for (size_t look = cursor; look < n_labels && look < cursor + 8; ++look) {
+      if (!matched_[look] && labels[look].target == t) {
+        found = static_cast<uint32_t>(look);
+        cursor = look + 1;
+        break;
+      }
+    }
+    if (found == kNone && n_labels > 0) {
+      if (!indexed) {
+        index_.clear();
+        for (size_t i = 0; i < n_labels; ++i) {
+          index_.emplace_back(labels[i].target, static_cast<uint32_t>(i));
+        }
+        std::sort(index_.begin(), index_.end());
+        indexed = true;
+      }
+      auto it = std::lower_bound(index_.begin(), index_.end(), std::make_pair(t, uint32_t{0}));
+      for (; it != index_.end() && it->first == t; ++it) {
+        if (!matched_[it->second]) {
+          found = it->second;
+          break;
+        }
+      }
+    }
+    if (found != kNone) matched_[found] = 1;
+    traversed_label_[k] = found;
+  }
+  for (size_t i = 0; i < n_labels && !keys_; ++i) {
+    keys_ = labels[i].value_kind == LabelValue::kKeyStr;
+  }
+  if (!keys_) return;
+  if (position_.size() < n_labels) position_.resize(n_labels);
+  for (size_t k = 0; k < n_traversed; ++k) {
+    if (traversed_label_[k] != kNone) position_[traversed_label_[k]] = k;
+  }
+  size_t next = n_traversed;
+  for (size_t i = 0; i < n_labels; ++i) {
+    if (!matched_[i]) position_[i] = next++;
+  }
+}
+
+bool LabelMatcher::KeyReference(const RawLabel* labels, size_t n_labels, size_t i, LabelKind* kind,
+                                uint64_t* value) const {
+  const RawLabel& label = labels[i];
+  if (!keys_ || label.value_kind != LabelValue::kKeyStr) return false;
+  // The key object carries its text as a value preview: refer to it (LabelKind docs).
+  if (label.kind == LabelKind::kDictKeyObject) {
+    *kind = LabelKind::kDictKeySelf;
+    *value = 0;
+    return true;
+  }
+  if (label.kind == LabelKind::kDictKey && i + 1 < n_labels &&
+      labels[i + 1].value_kind == LabelValue::kKeyStr &&
+      labels[i + 1].kind == LabelKind::kDictKeyObject && labels[i + 1].value == label.value) {
+    *kind = LabelKind::kDictKeyRef;
+    *value =
+        ZigZagEncode(static_cast<int64_t>(position_[i + 1]) - static_cast<int64_t>(position_[i]));
+    return true;
+  }
+  return false;
+}
+
+}  // namespace heapsnap::capture
