@@ -47,7 +47,7 @@ void LabelMatcher::Match(const RawLabel* labels, size_t n_labels, PyObject* cons
     traversed_label_[k] = found;
   }
   for (size_t i = 0; i < n_labels && !keys_; ++i) {
-    keys_ = labels[i].value_kind == LabelValue::kKeyStr;
+    keys_ = labels[i].value_kind == LabelValue::kKeyStr || labels[i].value_kind == LabelValue::kKey;
   }
   if (!keys_) return;
   if (position_.size() < n_labels) position_.resize(n_labels);
@@ -63,7 +63,10 @@ void LabelMatcher::Match(const RawLabel* labels, size_t n_labels, PyObject* cons
 bool LabelMatcher::KeyReference(const RawLabel* labels, size_t n_labels, size_t i, LabelKind* kind,
                                 uint64_t* value) const {
   const RawLabel& label = labels[i];
-  if (!keys_ || label.value_kind != LabelValue::kKeyStr) return false;
+  // kKey labels get here only for keys the caller found to be str.
+  if (!keys_ || (label.value_kind != LabelValue::kKeyStr && label.value_kind != LabelValue::kKey)) {
+    return false;
+  }
   // The key object carries its text as a value preview: refer to it (LabelKind docs).
   if (label.kind == LabelKind::kDictKeyObject) {
     *kind = LabelKind::kDictKeySelf;
@@ -71,7 +74,7 @@ bool LabelMatcher::KeyReference(const RawLabel* labels, size_t n_labels, size_t 
     return true;
   }
   if (label.kind == LabelKind::kDictKey && i + 1 < n_labels &&
-      labels[i + 1].value_kind == LabelValue::kKeyStr &&
+      labels[i + 1].value_kind == label.value_kind &&
       labels[i + 1].kind == LabelKind::kDictKeyObject && labels[i + 1].value == label.value) {
     *kind = LabelKind::kDictKeyRef;
     *value =

@@ -156,7 +156,8 @@ class LabelMatcher {
   uint32_t label_of(size_t k) const { return traversed_label_[k]; }  // kNone if unlabelled
   bool matched(size_t i) const { return matched_[i] != 0; }
   // The label values that refer to another edge (str dict keys) need the edges' positions.
-  // Returns true and sets *kind and *value for label i when it is such a key.
+  // Returns true and sets *kind and *value for label i when it is such a key: a kKeyStr
+  // label, or a kKey label whose key the caller has checked is a str.
   bool KeyReference(const RawLabel* labels, size_t n_labels, size_t i, LabelKind* kind,
                     uint64_t* value) const;
 

@@ -473,6 +473,17 @@ PyObject* hs_instance_attribute(PyObject* obj, PyObject* name) {
   return dict != NULL && PyDict_Check(dict) ? hs_dict_lookup(dict, name) : NULL;
 }
 
+int hs_dict_has_str_keys(PyObject* dict) {
+#if PY_VERSION_HEX >= 0x030B0000
+  PyDictObject* d = (PyDictObject*)dict;
+  return d->ma_keys != NULL && DK_IS_UNICODE(d->ma_keys);
+#else
+  /* A split table (an instance __dict__ sharing its class's keys) only ever holds str keys;
+   * for combined tables the kind is not recorded. */
+  return ((PyDictObject*)dict)->ma_values != NULL;
+#endif
+}
+
 int hs_dict_values_embedded(PyObject* dict) {
 #if PY_VERSION_HEX >= 0x030D0000
   PyDictObject* d = (PyDictObject*)dict;

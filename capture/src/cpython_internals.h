@@ -86,6 +86,9 @@ int hs_inline_attribute(PyObject* obj, Py_ssize_t i, PyObject** name_out, PyObje
 PyObject* hs_instance_dict(PyObject* obj);
 /* 3.13+: the dict's values live inside their owner object, which owns the references. */
 int hs_dict_values_embedded(PyObject* dict);
+/* 1 if every key of the dict is an exact str, known from the dict's keys object alone (3.11+
+ * keep a per-table kind; before, only split tables are known to); 0 when unknown. */
+int hs_dict_has_str_keys(PyObject* dict);
 
 /* Collector state, read and written directly so that nothing is allocated. */
 int hs_gc_set_enabled(int enabled); /* returns the previous state */

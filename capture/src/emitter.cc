@@ -6,7 +6,8 @@
 
 namespace heapsnap::capture {
 
-Emitter::Emitter(SnapshotWriter* writer, bool values, bool threaded) : w_(writer), values_(values) {
+Emitter::Emitter(SnapshotWriter* writer, bool values, bool key_refs, bool threaded)
+    : w_(writer), values_(values), key_refs_(key_refs) {
   batches_.push_back(std::make_unique<Batch>());
   current_ = batches_.back().get();
   if (threaded) thread_ = std::thread([this] { Loop(); });
@@ -208,6 +209,10 @@ void Emitter::Resolve(const RawLabel* labels, size_t n_labels, size_t i, LabelKi
       auto* key = reinterpret_cast<PyObject*>(static_cast<uintptr_t>(label.value));
       const bool keyed =
           label.kind == LabelKind::kDictKey || label.kind == LabelKind::kDictKeyObject;
+      if (keyed && key_refs_ && PyUnicode_Check(key) &&
+          matcher_.KeyReference(labels, n_labels, i, kind, value)) {
+        return;
+      }
       long long v = 0;
       if (values_ && keyed && PyLong_CheckExact(key) && hs_long_value(key, &v)) {
         *kind = label.kind == LabelKind::kDictKey ? LabelKind::kDictKeyInt

@@ -25,7 +25,9 @@ namespace heapsnap::capture {
 class Emitter {
  public:
   // threaded: process batches on a second thread; otherwise inline, in SubmitBatch.
-  Emitter(SnapshotWriter* writer, bool values, bool threaded);
+  // key_refs: str dict keys may be written as references to their key objects (the walk
+  // writes their previews; see LabelKind::kDictKeyRef).
+  Emitter(SnapshotWriter* writer, bool values, bool key_refs, bool threaded);
   ~Emitter();
   Emitter(const Emitter&) = delete;
   Emitter& operator=(const Emitter&) = delete;
@@ -53,6 +55,7 @@ class Emitter {
 
   SnapshotWriter* w_;
   const bool values_;
+  const bool key_refs_;
 
   PtrMap<uint32_t> literal_ids_;
   struct CachedLiteral {

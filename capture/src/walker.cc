@@ -439,6 +439,8 @@ void Walker::LabelDict(PyObject* op) {
   const EdgeKind key_kind = reinterpret_cast<PyDictObject*>(op)->ma_values != nullptr
                                 ? EdgeKind::kBorrowed
                                 : EdgeKind::kStrong;
+  // Known from the keys table alone (3.11+): every key is a str.
+  const bool str_keys = key_refs_ && hs_dict_has_str_keys(op);
   Py_ssize_t pos = 0;
   PyObject* key = nullptr;
   PyObject* value = nullptr;
@@ -450,19 +452,12 @@ void Walker::LabelDict(PyObject* op) {
       continue;
     }
     // Value first, then key: the order dict_traverse visits them in (when it visits keys).
-    // A str key's text is its own value preview; an int key that fits is the label value;
-    // the emitter writes the repr of anything else.
-    long long v = 0;
-    if (key_refs_ && PyUnicode_Check(key)) {
-      AddLabel(value, LabelKind::kDictKey, Addr(key), LabelValue::kKeyStr, value_kind);
-      AddLabel(key, LabelKind::kDictKeyObject, Addr(key), LabelValue::kKeyStr, key_kind);
-    } else if (config_.values && PyLong_CheckExact(key) && hs_long_value(key, &v)) {
-      AddLabel(value, LabelKind::kDictKeyInt, ZigZagEncode(v), LabelValue::kPlain, value_kind);
-      AddLabel(key, LabelKind::kDictKeyIntObject, ZigZagEncode(v), LabelValue::kPlain, key_kind);
-    } else {
-      AddLabel(value, LabelKind::kDictKey, Addr(key), LabelValue::kKey, value_kind);
-      AddLabel(key, LabelKind::kDictKeyObject, Addr(key), LabelValue::kKey, key_kind);
-    }
+    // The keys themselves are not read here: in a big dict each would be a cache miss (they
+    // are written as objects of their own, often long before). A str key's text is its own
+    // value preview; the emitter looks at the others.
+    const LabelValue key_value = str_keys ? LabelValue::kKeyStr : LabelValue::kKey;
+    AddLabel(value, LabelKind::kDictKey, Addr(key), key_value, value_kind);
+    AddLabel(key, LabelKind::kDictKeyObject, Addr(key), key_value, key_kind);
   }
 }
 
@@ -726,6 +721,16 @@ void Walker::Prematch() {
                           b.traversed.data() + b.traversed.size());
   b.labels.truncate(label_start_);
   b.traversed.truncate(traversed_start_);
+  if (key_refs_) {
+    // The pairing of a str key with its value needs edge positions, which only this matching
+    // knows: tell str keys apart here.
+    for (RawLabel& l : large_labels_) {
+      if (l.value_kind == LabelValue::kKey &&
+          PyUnicode_Check(reinterpret_cast<PyObject*>(static_cast<uintptr_t>(l.value)))) {
+        l.value_kind = LabelValue::kKeyStr;
+      }
+    }
+  }
   const RawLabel* labels = large_labels_.data();
   const size_t n_labels = large_labels_.size();
   const size_t n_traversed = large_traversed_.size();
@@ -1064,7 +1069,7 @@ Status Walker::Run(CaptureStats* stats) {
     sizeof_by_kind_[k] = CFunctionOf(hs_type_lookup(by_kind[k], str_sizeof_));
   }
   ReadThreadNames();
-  emitter_ = std::make_unique<Emitter>(w_, config_.values, config_.parallel);
+  emitter_ = std::make_unique<Emitter>(w_, config_.values, key_refs_, config_.parallel);
   batch_ = &emitter_->batch();
 
   // The walk. From here on: no Python objects, no Python code.
