@@ -6,7 +6,12 @@
 //  - The caller holds the GIL. The walk disables the collector, allocates no Python object,
 //    runs no Python code and releases the GIL never, so the heap cannot change under it; the
 //    collector's previous state is restored afterwards.
-//  - Refcounts are read as they are: the capture holds no reference to any object it records.
+//  - Refcounts are read as they are: the capture holds no reference to any object it records,
+//    and looks nothing up through getattr or _PyType_Lookup (the method cache holds and drops
+//    references to names).
+//  - The walk runs on the calling thread; an emitter thread (emitter.h) and the writer's thread
+//    turn what it finds into records. They read objects only while the caller holds the GIL
+//    and changes nothing, and are joined before anything can run again (batch.h).
 //  - C-implemented __sizeof__ methods that heapsnap does not mirror (code, type, frame, deque,
 //    ...) allocate their result, so they run after the walk and are written as size fixups.
 #ifndef HEAPSNAP_CAPTURE_WALKER_H_
