@@ -301,10 +301,40 @@ def test_threaded_and_serial_captures_agree(python, tmp_path):
     with open(facts_path) as f:
         ids = json.load(f)["ids"]
     assert len(ids) > 15000
-    for start in range(0, len(ids), 4000):
-        chunk = ids[start:start + 4000]
+    for start in range(0, len(ids), 12000):  # within the limits of one command line
+        chunk = ids[start:start + 12000]
         serial = Objects(prefix + "-serial.heapsnap", chunk)
         threaded = Objects(prefix + "-thread.heapsnap", chunk)
         assert len(serial.by_id) == len(chunk)
         for object_id in chunk:
             assert serial[object_id] == threaded[object_id], hex(object_id)
+
+
+def test_large_containers_are_labelled_exactly(python, tmp_path):
+    """Dicts and lists big enough for the walk to match their labels itself and cut their edges
+    across batches: every entry is there once, with its label and the right kind."""
+    facts_path = tmp_path / "facts.json"
+    prefix = str(tmp_path / "modes")
+    run([python, fixture("capture_modes.py"), str(facts_path), prefix], env=python_env())
+    with open(facts_path) as f:
+        facts = json.load(f)
+    big, probes = facts["big"], facts["probes"]
+    for snapshot in (prefix + "-serial.heapsnap", prefix + "-thread.heapsnap"):
+        objects = Objects(snapshot, list(big.values()))
+        str_keys = objects[big["big_str_keys"]]["edges"]
+        assert len(str_keys) == 2 * 20000
+        labels = [e["label"] for e in str_keys]
+        assert labels.count("['key-12345']") == 1 and labels.count("<key 'key-12345'>") == 1
+        assert objects.target(big["big_str_keys"], "['key-12345']") == probes["str_key_value"]
+        assert all(e["kind"] == "strong" for e in str_keys if e["label"].startswith("<key"))
+        assert sum(1 for e in str_keys if e["label"].startswith("['")) == 20000
+        mixed = objects[big["big_mixed_keys"]]["edges"]
+        assert len(mixed) == 2 * 36000
+        assert objects.target(big["big_mixed_keys"], "[7777]") == probes["int_key_value"]
+        assert objects.target(big["big_mixed_keys"], "['s7777']") == probes["str_key_float"]
+        assert objects.edge(big["big_mixed_keys"], "[('t', 7777)]")["target_type"] == "NoneType"
+        assert not any(e["label"].startswith("tp_traverse#") for e in mixed)
+        items = objects[big["big_list"]]["edges"]
+        assert len(items) == 40000
+        assert objects.target(big["big_list"], "[31337]") == probes["list_item"]
+        assert all(e["kind"] == "traverse" for e in items)

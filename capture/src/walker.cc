@@ -745,7 +745,7 @@ void Walker::Prematch() {
   const bool uncounted =
       PY_VERSION_HEX < 0x030C0000 && (record.flags & object_flags::kImmortal) != 0;
   auto emit = [&](RawLabel edge, size_t label) {
-    if (label != LabelMatcher::kNone) {
+    if (label != LabelMatcher::kNone && labels[label].value_kind == LabelValue::kKeyStr) {
       LabelKind kind;
       uint64_t value;
       if (large_matcher_.KeyReference(labels, n_labels, label, &kind, &value)) {
