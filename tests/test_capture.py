@@ -338,3 +338,9 @@ def test_large_containers_are_labelled_exactly(python, tmp_path):
         assert len(items) == 40000
         assert objects.target(big["big_list"], "[31337]") == probes["list_item"]
         assert all(e["kind"] == "traverse" for e in items)
+        members = objects[big["big_set"]]["edges"]
+        assert len(members) == 20000
+        assert all(e["label"] == "{member}" and e["kind"] == "traverse" for e in members)
+        assert objects.target(big["big_deque"], "[12345]") == probes["deque_item"]
+        deque_items = [e for e in objects[big["big_deque"]]["edges"] if e["label"][0] == "["]
+        assert len(deque_items) == 20000  # (3.12+ also list the type: a heap type there)
