@@ -201,8 +201,6 @@ void Emitter::Resolve(const RawLabel* labels, size_t n_labels, size_t i, LabelKi
     case LabelValue::kKeyStr:
       if (matcher_.KeyReference(labels, n_labels, i, kind, value)) return;
       // A key without its pair (or seen alone): write its repr.
-      *kind =
-          label.kind == LabelKind::kDictKeyObject ? LabelKind::kDictKeyObject : LabelKind::kDictKey;
       *value = KeyRepr(reinterpret_cast<PyObject*>(static_cast<uintptr_t>(label.value))).value();
       return;
     case LabelValue::kKey: {
