@@ -51,16 +51,12 @@ TEST(LoadSnapshot, RejectsEdgesToMissingObjects) {
       << s.status().message();
 }
 
-// A dict {'ada': value} whose value edge refers to its key edge by distance `delta`, with
-// the key's preview `key_text`.
+// A dict {"it's": 'value'} whose value edge refers to its key edge by distance `delta`; the
+// key edge is labelled `key_label`.
 std::string WriteKeyRefSnapshot(const std::string& name, int64_t delta, LabelKind key_label) {
   std::string path = testing::TempSnapshotPath(name);
-  HeaderInfo header;
-  header.python_version = "3.12.1";
-  header.python_implementation = "cpython";
-  auto w = SnapshotWriter::Create(path, header);
-  EXPECT_TRUE(w.ok());
-  SnapshotWriter& wr = **w;
+  auto w = testing::CreateTestWriter(path);
+  SnapshotWriter& wr = *w;
   TypeRecord t;
   t.name = wr.InternString("dict");
   t.qualname = t.name;

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,17 +26,23 @@ struct TestObject {
   uint32_t flags = object_flags::kGcTracked | object_flags::kGcType;
 };
 
+// A writer for a 3.12 snapshot at path (the test fails if it cannot be created).
+inline std::unique_ptr<SnapshotWriter> CreateTestWriter(const std::string& path) {
+  HeaderInfo header;
+  header.python_version = "3.12.1";
+  header.python_implementation = "cpython";
+  auto w = SnapshotWriter::Create(path, header);
+  EXPECT_TRUE(w.ok()) << w.status().message();
+  return w.ok() ? std::move(*w) : nullptr;
+}
+
 inline std::string WriteTestSnapshot(const std::string& name,
                                      const std::vector<TestObject>& objects,
                                      const std::vector<RootRecord>& roots = {},
                                      const std::vector<SizeFixup>& fixups = {}) {
   std::string path = TempSnapshotPath(name);
-  HeaderInfo header;
-  header.python_version = "3.12.1";
-  header.python_implementation = "cpython";
-  auto w = SnapshotWriter::Create(path, header);
-  EXPECT_TRUE(w.ok());
-  SnapshotWriter& wr = **w;
+  auto w = CreateTestWriter(path);
+  SnapshotWriter& wr = *w;
   std::vector<std::pair<std::string, TypeId>> types;
   for (const TestObject& o : objects) {
     TypeId id;

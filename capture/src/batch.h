@@ -4,12 +4,13 @@
 // The capture runs as a two-stage pipeline. The walking thread (which holds the GIL) does
 // what must happen in walk order, and everything that reads the objects themselves: it
 // iterates the collector's lists, calls tp_traverse, reads the fields it labels, writes value
-// previews, tells str and int dict keys apart, and decides which objects are new. The emitter
+// previews, and decides which objects are new. The emitter
 // thread does the rest: it matches the labels with what tp_traverse reported, turns label
 // values into strings, interns them and feeds the SnapshotWriter (encoding, checksums and
 // writes run on the writer's own thread). Keeping object reads on one thread matters: an
 // object read on the other core is a second cache miss. The emitter still reads a few
-// objects (names, unusual dict keys); the heap cannot change while the walking thread holds
+// objects: names, and the keys of dicts whose keys table does not say they are all str (it
+// tells int keys, str keys and others apart); the heap cannot change while the walking thread holds
 // the GIL and runs no Python code, so it may, without the GIL, until the capture returns.
 #ifndef HEAPSNAP_CAPTURE_BATCH_H_
 #define HEAPSNAP_CAPTURE_BATCH_H_
