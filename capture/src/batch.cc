@@ -1,9 +1,64 @@
 #include "batch.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cstring>
+#include <new>
 
 namespace heapsnap::capture {
+
+namespace {
+// Blocks from this size on are mapped; they are multiples of the huge page size.
+constexpr size_t kMappedBytes = size_t{1} << 20;
+constexpr size_t kHugePage = size_t{2} << 20;
+
+size_t RoundUp(size_t n, size_t to) { return (n + to - 1) / to * to; }
+
+void* Map(size_t bytes) {
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+  (void)madvise(p, bytes, MADV_HUGEPAGE);  // a hint: fine where transparent huge pages are off
+#endif
+  return p;
+}
+}  // namespace
+
+void* BlockMemory::Allocate(size_t bytes, size_t* capacity_bytes) {
+  if (bytes < kMappedBytes) {
+    void* p = std::malloc(bytes);
+    if (p == nullptr) throw std::bad_alloc();
+    *capacity_bytes = bytes;
+    return p;
+  }
+  *capacity_bytes = RoundUp(bytes, kHugePage);
+  return Map(*capacity_bytes);
+}
+
+void* BlockMemory::Resize(void* block, size_t old_bytes, size_t bytes, size_t* capacity_bytes) {
+  if (old_bytes < kMappedBytes) {
+    void* p = Allocate(bytes, capacity_bytes);
+    std::memcpy(p, block, old_bytes);
+    std::free(block);
+    return p;
+  }
+  *capacity_bytes = RoundUp(bytes, kHugePage);
+  void* p = mremap(block, old_bytes, *capacity_bytes, MREMAP_MAYMOVE);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+  (void)madvise(p, *capacity_bytes, MADV_HUGEPAGE);
+#endif
+  return p;
+}
+
+void BlockMemory::Free(void* block, size_t bytes) {
+  if (bytes < kMappedBytes) {
+    std::free(block);
+  } else {
+    munmap(block, bytes);
+  }
+}
 
 void LabelMatcher::Match(const RawLabel* labels, size_t n_labels, PyObject* const* traversed,
                          size_t n_traversed) {

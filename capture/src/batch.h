@@ -23,6 +23,8 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 // clang-format on
 
@@ -112,17 +114,39 @@ struct PendingName {
   std::string text;
 };
 
+// Storage for the walk's growable arrays. Small blocks come from malloc. Large ones are
+// mapped: they are asked for transparent huge pages (a capture of a million objects fills tens of
+// MB of fresh memory, and a 4 KiB page fault each costs more than the work done on the page),
+// and they grow by mremap, which moves page tables instead of copying. Released to the system
+// when freed: the capture keeps nothing in the program it measures.
+class BlockMemory {
+ public:
+  static void* Allocate(size_t bytes, size_t* capacity_bytes);
+  // Grows block (of old_bytes, from Allocate or Resize) to at least bytes, keeping its content.
+  static void* Resize(void* block, size_t old_bytes, size_t bytes, size_t* capacity_bytes);
+  static void Free(void* block, size_t bytes);
+};
+
 // A growable array of trivially copyable values for the walk's hot appends: no value
 // initialization, and a push_back the compiler inlines (the growth path is kept out of line).
 template <typename T>
 class PodVector {
+  static_assert(std::is_trivially_copyable_v<T>, "PodVector holds plain values");
+
  public:
+  PodVector() = default;
+  ~PodVector() {
+    if (data_ != nullptr) BlockMemory::Free(data_, capacity_ * sizeof(T));
+  }
+  PodVector(const PodVector&) = delete;
+  PodVector& operator=(const PodVector&) = delete;
+
   __attribute__((always_inline)) void push_back(const T& v) {
-    if (size_ == capacity_) Grow();
+    if (size_ == capacity_) Grow(size_ + 1);
     data_[size_++] = v;
   }
-  T* data() { return data_.get(); }
-  const T* data() const { return data_.get(); }
+  T* data() { return data_; }
+  const T* data() const { return data_; }
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
   T& operator[](size_t i) { return data_[i]; }
@@ -130,16 +154,28 @@ class PodVector {
   T& back() { return data_[size_ - 1]; }
   void clear() { size_ = 0; }
   void truncate(size_t n) { size_ = n < size_ ? n : size_; }
+  // Room for n more values without growing.
+  void reserve_more(size_t n) {
+    if (capacity_ - size_ < n) Grow(size_ + n);
+  }
+  // Exchanges contents with other (no copy).
+  void swap(PodVector& other) {
+    std::swap(data_, other.data_);
+    std::swap(size_, other.size_);
+    std::swap(capacity_, other.capacity_);
+  }
 
  private:
-  __attribute__((noinline)) void Grow() {
-    const size_t capacity = capacity_ == 0 ? 1024 : capacity_ * 2;
-    std::unique_ptr<T[]> data(new T[capacity]);
-    std::copy(data_.get(), data_.get() + size_, data.get());
-    data_ = std::move(data);
-    capacity_ = capacity;
+  __attribute__((noinline)) void Grow(size_t at_least) {
+    size_t wanted = capacity_ == 0 ? 1024 : capacity_ * 2;
+    if (wanted < at_least) wanted = at_least;
+    size_t bytes = 0;
+    data_ = static_cast<T*>(data_ == nullptr ? BlockMemory::Allocate(wanted * sizeof(T), &bytes)
+                                             : BlockMemory::Resize(data_, capacity_ * sizeof(T),
+                                                                   wanted * sizeof(T), &bytes));
+    capacity_ = bytes / sizeof(T);
   }
-  std::unique_ptr<T[]> data_;
+  T* data_ = nullptr;
   size_t size_ = 0;
   size_t capacity_ = 0;
 };

@@ -213,17 +213,17 @@ class Walker {
   Batch* batch_ = nullptr;
   // Objects with more labels and references than this are matched by the walk (Prematch).
   static constexpr size_t kLargeObject = 16384;
-  std::vector<RawLabel> large_labels_;
-  std::vector<PyObject*> large_traversed_;
+  PodVector<RawLabel> large_labels_;
+  PodVector<PyObject*> large_traversed_;
   LabelMatcher large_matcher_;
   size_t label_start_ = 0;
   size_t traversed_start_ = 0;
   uint64_t object_count_ = 0;
   uint32_t type_count_ = 0;
 
-  std::vector<PyObject*> tracked_;   // every object in the collector's lists
-  std::vector<uint8_t> generation_;  // theirs: 1 + generation, 4 for gc.freeze()'s
-  std::vector<PyObject*> pending_;   // untracked objects found and not yet described
+  PodVector<PyObject*> tracked_;   // every object in the collector's lists
+  PodVector<uint8_t> generation_;  // theirs: 1 + generation, 4 for gc.freeze()'s
+  PodVector<PyObject*> pending_;   // untracked objects found and not yet described
   AddressSet seen_;
   PtrMap<uint32_t> type_index_;
   std::vector<std::unique_ptr<TypeEntry>> types_;
@@ -712,26 +712,33 @@ void Walker::Prematch() {
   // A large object (a dict of a million entries) would be one huge batch: the emitter would
   // chew on it while the walk waited, then the walk on the next while the emitter waited. Its
   // labels are matched here instead and its final edges cut across batches of normal size.
+  // The object's labels and references become large_*_ (the arrays change hands, nothing is
+  // copied but what earlier objects of the batch put before them).
   Batch& b = *batch_;
-  large_labels_.assign(b.labels.data() + label_start_, b.labels.data() + b.labels.size());
-  large_traversed_.assign(b.traversed.data() + traversed_start_,
-                          b.traversed.data() + b.traversed.size());
-  b.labels.truncate(label_start_);
-  b.traversed.truncate(traversed_start_);
+  large_labels_.clear();
+  large_labels_.swap(b.labels);
+  b.labels.reserve_more(label_start_);
+  for (size_t i = 0; i < label_start_; ++i) b.labels.push_back(large_labels_[i]);
+  large_traversed_.clear();
+  large_traversed_.swap(b.traversed);
+  b.traversed.reserve_more(traversed_start_);
+  for (size_t i = 0; i < traversed_start_; ++i) b.traversed.push_back(large_traversed_[i]);
+  RawLabel* const labels = large_labels_.data() + label_start_;
+  const size_t n_labels = large_labels_.size() - label_start_;
+  PyObject* const* const traversed = large_traversed_.data() + traversed_start_;
+  const size_t n_traversed = large_traversed_.size() - traversed_start_;
   if (key_refs_) {
     // The pairing of a str key with its value needs edge positions, which only this matching
     // knows: tell str keys apart here.
-    for (RawLabel& l : large_labels_) {
+    for (size_t i = 0; i < n_labels; ++i) {
+      RawLabel& l = labels[i];
       if (l.value_kind == LabelValue::kKey &&
           PyUnicode_Check(reinterpret_cast<PyObject*>(static_cast<uintptr_t>(l.value)))) {
         l.value_kind = LabelValue::kKeyStr;
       }
     }
   }
-  const RawLabel* labels = large_labels_.data();
-  const size_t n_labels = large_labels_.size();
-  const size_t n_traversed = large_traversed_.size();
-  large_matcher_.Match(labels, n_labels, large_traversed_.data(), n_traversed);
+  large_matcher_.Match(labels, n_labels, traversed, n_traversed);
 
   RawObject& o = b.objects.back();
   o.mode = RawObject::kPrematched;
@@ -763,9 +770,9 @@ void Walker::Prematch() {
     const uint32_t label = large_matcher_.label_of(k);
     RawLabel edge = label != LabelMatcher::kNone
                         ? labels[label]
-                        : RawLabel{large_traversed_[k], k, LabelKind::kTraverseIndex,
-                                   LabelValue::kPlain, EdgeKind::kTraverse};
-    edge.target = large_traversed_[k];
+                        : RawLabel{traversed[k], k, LabelKind::kTraverseIndex, LabelValue::kPlain,
+                                   EdgeKind::kTraverse};
+    edge.target = traversed[k];
     edge.kind_if_not_traversed = uncounted ? EdgeKind::kBorrowed : EdgeKind::kTraverse;
     emit(edge, label);
   }
