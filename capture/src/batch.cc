@@ -69,7 +69,17 @@ void LabelMatcher::Match(const RawLabel* labels, size_t n_labels, PyObject* cons
   size_t cursor = 0;
   bool indexed = false;
   keys_ = false;
-  for (size_t k = 0; k < n_traversed; ++k) {
+  // Most often the labels name what tp_traverse reported, in its order, up to some point:
+  // those pair one to one without a search.
+  size_t same = 0;
+  const size_t common = std::min(n_labels, n_traversed);
+  while (same < common && labels[same].target == traversed[same]) {
+    matched_[same] = 1;
+    traversed_label_[same] = static_cast<uint32_t>(same);
+    ++same;
+  }
+  cursor = same;
+  for (size_t k = same; k < n_traversed; ++k) {
     PyObject* t = traversed[k];
     uint32_t found = kNone;
     // Labels usually come in tp_traverse order, with some never traversed (str dict keys)
