@@ -111,6 +111,23 @@ void LabelMatcher::Match(const RawLabel* labels, size_t n_labels, PyObject* cons
     if (found != kNone) matched_[found] = 1;
     traversed_label_[k] = found;
   }
+  FindKeys(labels, n_labels, n_traversed);
+}
+
+size_t LabelMatcher::FromMarks(const RawLabel* labels, size_t n_labels) {
+  if (matched_.size() < n_labels) matched_.resize(n_labels);
+  if (traversed_label_.size() < n_labels) traversed_label_.resize(n_labels);
+  size_t n_traversed = 0;
+  for (size_t i = 0; i < n_labels; ++i) {
+    matched_[i] = labels[i].traversed ? 1 : 0;
+    if (labels[i].traversed) traversed_label_[n_traversed++] = static_cast<uint32_t>(i);
+  }
+  keys_ = false;
+  FindKeys(labels, n_labels, n_traversed);
+  return n_traversed;
+}
+
+void LabelMatcher::FindKeys(const RawLabel* labels, size_t n_labels, size_t n_traversed) {
   for (size_t i = 0; i < n_labels && !keys_; ++i) {
     keys_ = labels[i].value_kind == LabelValue::kKeyStr || labels[i].value_kind == LabelValue::kKey;
   }

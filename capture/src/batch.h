@@ -73,11 +73,14 @@ struct RawLabel {
   LabelKind kind;
   LabelValue value_kind;
   EdgeKind kind_if_not_traversed;
+  // RawObject::kInOrder: this label names the next reference tp_traverse reported.
+  bool traversed = false;
 };
 
 struct RawObject {
   enum Mode : uint8_t {
     kMatch,       // labels and traversed references, for the emitter to match
+    kInOrder,     // labels only: tp_traverse reported the labels marked traversed, in order
     kPrematched,  // labels are the final edges, in order (matched by the walk: large objects)
     kContinued,   // more final edges of the previous batch's last object (no new object)
   };
@@ -190,6 +193,9 @@ class LabelMatcher {
   static constexpr uint32_t kNone = UINT32_MAX;
   void Match(const RawLabel* labels, size_t n_labels, PyObject* const* traversed,
              size_t n_traversed);
+  // The same for labels already paired by the walk (RawLabel::traversed): the k-th marked
+  // label is traversed reference k. Returns how many are marked.
+  size_t FromMarks(const RawLabel* labels, size_t n_labels);
   uint32_t label_of(size_t k) const { return traversed_label_[k]; }  // kNone if unlabelled
   bool matched(size_t i) const { return matched_[i] != 0; }
   // The label values that refer to another edge (str dict keys) need the edges' positions.
@@ -202,6 +208,7 @@ class LabelMatcher {
   std::vector<uint8_t> matched_;
   std::vector<uint32_t> traversed_label_;
   std::vector<size_t> position_;  // per label: its edge's index (when keys_)
+  void FindKeys(const RawLabel* labels, size_t n_labels, size_t n_traversed);
   std::vector<std::pair<PyObject*, uint32_t>> index_;
   bool keys_ = false;
 };

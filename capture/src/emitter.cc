@@ -118,12 +118,17 @@ void Emitter::Process(const Batch& batch) {
       w_->SetName(n.name != nullptr ? Name(n.name) : w_->InternString(n.text),
                   n.file != nullptr ? Name(n.file) : StringId(), n.line);
     }
-    if (o.mode == RawObject::kMatch) {
+    if (o.mode == RawObject::kMatch || o.mode == RawObject::kInOrder) {
       if (o.labels != 0 || o.traversed != 0) {
         // 3.11's static objects (deep-frozen code, constants) never counted their references.
         const bool uncounted =
             PY_VERSION_HEX < 0x030C0000 && (o.record.flags & object_flags::kImmortal) != 0;
-        EmitEdges(labels, o.labels, traversed, o.traversed, uncounted);
+        if (o.mode == RawObject::kMatch) {
+          matcher_.Match(labels, o.labels, traversed, o.traversed);
+          EmitEdges(labels, o.labels, traversed, o.traversed, uncounted);
+        } else {
+          EmitEdges(labels, o.labels, nullptr, matcher_.FromMarks(labels, o.labels), uncounted);
+        }
       }
     } else {
       // Final edges, in order: kind_if_not_traversed is the edge's kind.
@@ -227,12 +232,13 @@ void Emitter::Resolve(const RawLabel* labels, size_t n_labels, size_t i, LabelKi
 
 void Emitter::EmitEdges(const RawLabel* labels, size_t n_labels, PyObject* const* traversed,
                         size_t n_traversed, bool uncounted) {
-  matcher_.Match(labels, n_labels, traversed, n_traversed);
   for (size_t k = 0; k < n_traversed; ++k) {
     EdgeRecord e;
-    e.target = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(traversed[k]));
-    e.kind = uncounted ? EdgeKind::kBorrowed : EdgeKind::kTraverse;
     const uint32_t label = matcher_.label_of(k);
+    // Without the references (kInOrder) every one is labelled.
+    PyObject* target = traversed != nullptr ? traversed[k] : labels[label].target;
+    e.target = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(target));
+    e.kind = uncounted ? EdgeKind::kBorrowed : EdgeKind::kTraverse;
     if (label != LabelMatcher::kNone) {
       Resolve(labels, n_labels, label, &e.label_kind, &e.label_value);
     } else {

@@ -45,6 +45,8 @@ class Emitter {
  private:
   void Loop();
   void Process(const Batch& batch);
+  // Writes an object's edges as matcher_ paired them: traversed references first, in their
+  // order, then the labels they did not name. traversed is null for RawObject::kInOrder.
   void EmitEdges(const RawLabel* labels, size_t n_labels, PyObject* const* traversed,
                  size_t n_traversed, bool uncounted);
   // The kind and value of label i of an object's labels.

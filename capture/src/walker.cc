@@ -700,14 +700,25 @@ void Walker::EndObject() {
   const size_t traversed_end = b.traversed.size();
   for (size_t i = traversed_start_; i < traversed_end; ++i) Register(b.traversed[i]);
   for (size_t i = label_start_; i < b.labels.size(); ++i) {
-    PyObject* target = b.labels[i].target;
-    if (k < traversed_end && b.traversed[k] == target) {
+    RawLabel& label = b.labels[i];
+    if (k < traversed_end && b.traversed[k] == label.target) {
+      label.traversed = true;
       ++k;
       continue;
     }
-    Register(target);
+    Register(label.target);
   }
-  if (o.labels + o.traversed > kLargeObject) Prematch();
+  if (o.labels + o.traversed > kLargeObject) {
+    Prematch();
+  } else if (k == traversed_end && o.traversed != 0 && config_.parallel) {
+    // Every reference tp_traverse reported is named by a label, in its order (the usual
+    // case): the marks say which, and the references need not cross to the emitter's core.
+    // (A single-threaded capture keeps the emitter's matching for every object: the
+    // reference that tests compare threaded captures with.)
+    b.traversed.truncate(traversed_start_);
+    o.traversed = 0;
+    o.mode = RawObject::kInOrder;
+  }
 }
 
 void Walker::Prematch() {
