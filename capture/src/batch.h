@@ -221,8 +221,12 @@ struct Batch {
   PodVector<RawValue> values;
   std::string text;  // value previews, back to back
   std::vector<PendingName> names;
+  // Ends with a large object (Walker::kLargeObject) for the emitter to pair and write: sent
+  // on its own, and not counted among the batches in flight (Emitter::SubmitBatch).
+  bool large = false;
 
   void Clear() {
+    large = false;
     types.clear();
     objects.clear();
     labels.clear();

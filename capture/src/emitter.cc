@@ -33,7 +33,13 @@ void Emitter::SubmitBatch() {
   {
     std::unique_lock<std::mutex> lock(mutex_);
     // A few batches in flight keep both threads busy; more would only hold memory.
-    cv_.wait(lock, [this] { return queue_.size() < kMaxInFlight; });
+    // A batch that ends with a large object is a long job for the emitter: the walk goes on
+    // meanwhile, and only ordinary batches count against the limit.
+    cv_.wait(lock, [this] {
+      return queue_.size() - large_in_queue_ < kMaxInFlight &&
+             (!current_->large || large_in_queue_ < kMaxLargeInFlight);
+    });
+    if (current_->large) ++large_in_queue_;
     queue_.push_back(current_);
     if (free_.empty()) {
       batches_.push_back(std::make_unique<Batch>());
@@ -56,10 +62,12 @@ void Emitter::Loop() {
       batch = queue_.front();
     }
     Process(*batch);
+    const bool large = batch->large;
     batch->Clear();
     {
       std::lock_guard<std::mutex> lock(mutex_);
       queue_.pop_front();
+      if (large) --large_in_queue_;
       free_.push_back(batch);
     }
     cv_.notify_all();
@@ -230,9 +238,23 @@ void Emitter::Resolve(const RawLabel* labels, size_t n_labels, size_t i, LabelKi
   *value = label.value;
 }
 
+namespace {
+// Resolve reads the keys of kKey labels (str or int?): in a big dict each is a cache miss.
+constexpr size_t kKeysAhead = 16;
+inline void PrefetchKey(const RawLabel& label) {
+  if (label.value_kind == LabelValue::kKey) {
+    __builtin_prefetch(reinterpret_cast<const void*>(static_cast<uintptr_t>(label.value)));
+  }
+}
+}  // namespace
+
 void Emitter::EmitEdges(const RawLabel* labels, size_t n_labels, PyObject* const* traversed,
                         size_t n_traversed, bool uncounted) {
   for (size_t k = 0; k < n_traversed; ++k) {
+    if (k + kKeysAhead < n_traversed) {
+      const uint32_t ahead = matcher_.label_of(k + kKeysAhead);
+      if (ahead != LabelMatcher::kNone) PrefetchKey(labels[ahead]);
+    }
     EdgeRecord e;
     const uint32_t label = matcher_.label_of(k);
     // Without the references (kInOrder) every one is labelled.
@@ -248,6 +270,7 @@ void Emitter::EmitEdges(const RawLabel* labels, size_t n_labels, PyObject* const
     w_->AddEdge(e);
   }
   for (size_t i = 0; i < n_labels; ++i) {
+    if (i + kKeysAhead < n_labels) PrefetchKey(labels[i + kKeysAhead]);
     if (matcher_.matched(i)) continue;
     const RawLabel& l = labels[i];
     EdgeRecord e;

@@ -82,6 +82,9 @@ class Emitter {
   std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<Batch*> queue_;
+  size_t large_in_queue_ = 0;  // batches of queue_ that end with a large object
+  // At most this many of those at once: each holds a large object's labels.
+  static constexpr size_t kMaxLargeInFlight = 2;
   std::vector<Batch*> free_;
   bool stop_ = false;
   std::atomic<bool> failed_{false};

@@ -708,9 +708,8 @@ void Walker::EndObject() {
     }
     Register(label.target);
   }
-  if (o.labels + o.traversed > kLargeObject) {
-    Prematch();
-  } else if (k == traversed_end && o.traversed != 0 && config_.parallel) {
+  const bool large = o.labels + o.traversed > kLargeObject;
+  if (k == traversed_end && o.traversed != 0 && config_.parallel) {
     // Every reference tp_traverse reported is named by a label, in its order (the usual
     // case): the marks say which, and the references need not cross to the emitter's core.
     // (A single-threaded capture keeps the emitter's matching for every object: the
@@ -718,6 +717,15 @@ void Walker::EndObject() {
     b.traversed.truncate(traversed_start_);
     o.traversed = 0;
     o.mode = RawObject::kInOrder;
+    if (large) {
+      // A large object in order (a big list or dict) goes as is, to be written by the emitter
+      // while the walk goes on.
+      b.large = true;
+      emitter_->SubmitBatch();
+      batch_ = &emitter_->batch();
+    }
+  } else if (large) {
+    Prematch();
   }
 }
 
