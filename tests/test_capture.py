@@ -142,6 +142,10 @@ def test_sizes_match_getsizeof(known):
     assert objects[sized["str_wide"]["id"]]["value"] == "h\u00e9apsnap-\u4e2d\u6587"
     assert objects[sized["int"]["id"]]["value"] == "<int of 64 bits>"
     assert objects[sized["float"]["id"]]["value"] == "2.5"
+    # Raw bytes read as Python shows them (and the JSON stays valid UTF-8).
+    assert objects[sized["bytes_raw"]["id"]]["value"] == "\\x80\\xff'A\\\\\\x00z"
+    text = heapsnap("objects", snap, "--id", str(sized["bytes_raw"]["id"])).stdout
+    assert "value: \\x80\\xff'A\\\\\\x00z" in text
 
 
 def test_roots_and_summary(known):

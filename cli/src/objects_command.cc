@@ -11,6 +11,12 @@
 namespace heapsnap::cli {
 namespace {
 
+// A value preview as text: the raw bytes of a bytes object escaped (EscapeBytes); str, int
+// and float previews are text already.
+std::string ValueText(const Snapshot& s, NodeIndex node, const ValueRecord& v) {
+  return s.TypeName(node) == "bytes" ? EscapeBytes(v.text) : v.text;
+}
+
 std::vector<std::string> FlagNames(uint32_t flags) {
   static const std::pair<uint32_t, const char*> kNames[] = {
       {object_flags::kGcTracked, "gc_tracked"},
@@ -108,7 +114,7 @@ class ObjectsCommand : public Command {
         for (const auto& f : FlagNames(s.flags[n])) j.String(f);
         j.EndArray();
         if (const ValueRecord* v = s.Value(node)) {
-          j.Key("value").String(v->text);
+          j.Key("value").String(ValueText(s, node, *v));
           j.Key("length").Uint(v->length);
         }
         if (const NameRecord* nm = s.Name(node)) {
@@ -168,7 +174,8 @@ class ObjectsCommand : public Command {
         std::cout << "\n";
       }
       if (const ValueRecord* v = s.Value(node)) {
-        std::cout << "    value: " << v->text << (v->text.size() < v->length ? "..." : "") << "\n";
+        std::cout << "    value: " << ValueText(s, node, *v)
+                  << (v->text.size() < v->length ? "..." : "") << "\n";
       }
       for (const SnapshotRoot& r : s.roots) {
         if (r.node.value() == n) std::cout << "    root: " << RootDescription(s, r) << "\n";

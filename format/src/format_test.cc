@@ -564,6 +564,12 @@ TEST(Format, FormatsLabelsAsPeopleWriteThem) {
   EXPECT_EQ(FormatLabel(LabelKind::kDictKeyRef, ZigZagEncode(3), s), "[?]");
 }
 
+TEST(Format, EscapesBytesAsPythonShowsThem) {
+  EXPECT_EQ(EscapeBytes("abc 012"), "abc 012");
+  EXPECT_EQ(EscapeBytes(std::string("\x80\xff'A\\\x00z\n", 8)), "\\x80\\xff'A\\\\\\x00z\\x0a");
+  EXPECT_EQ(EscapeBytes(""), "");
+}
+
 TEST(Format, QuotesKeyPreviewsAsTheCaptureQuotesKeys) {
   EXPECT_EQ(QuoteKeyPreview("ada", 3), "'ada'");
   EXPECT_EQ(QuoteKeyPreview("", 0), "''");

@@ -103,6 +103,25 @@ std::string FormatLabel(LabelKind kind, uint64_t value,
   return "?";
 }
 
+std::string EscapeBytes(std::string_view bytes) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size());
+  for (char ch : bytes) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c >= 0x20 && c < 0x7f) {
+      out += ch;
+    } else {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
 std::string QuoteKeyPreview(std::string_view text, uint64_t length) {
   constexpr size_t kMaxKeyBytes = 80;
   size_t n = text.size();

@@ -209,6 +209,10 @@ std::string FormatLabel(LabelKind kind, uint64_t value,
 // characters escaped, at most 80 bytes of text, "..." when cut: 'ada', 'a\'b', 'long...'.
 std::string QuoteKeyPreview(std::string_view text, uint64_t length);
 
+// A bytes value preview as text: printable ASCII as is, a backslash doubled, any other byte
+// as \xNN (what Python's repr shows between b'...'): b"\x80a\\" reads \x80a\\.
+std::string EscapeBytes(std::string_view bytes);
+
 inline uint64_t ZigZagEncode(int64_t v) {
   return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
 }
