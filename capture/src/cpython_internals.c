@@ -76,6 +76,33 @@ int hs_foreach_tracked(hs_tracked_cb cb, void* arg) {
   return walk_list(&gc->permanent_generation.head, 3, cb, arg);
 }
 
+static PyGC_Head* list_head(int list) {
+  struct _gc_runtime_state* gc = hs_gc_state();
+  return list < NUM_GENERATIONS ? &gc->generations[list].head : &gc->permanent_generation.head;
+}
+
+void hs_tracked_begin(hs_tracked_cursor* c) {
+  c->list = 0;
+  c->head = list_head(0);
+  c->node = c->head;
+}
+
+PyObject* hs_tracked_next(hs_tracked_cursor* c, int* generation) {
+  while (c->list <= NUM_GENERATIONS) {
+    PyGC_Head* next = HS_GC_NEXT((PyGC_Head*)c->node);
+    if (next != (PyGC_Head*)c->head) {
+      c->node = next;
+      *generation = c->list;
+      return HS_FROM_GC(next);
+    }
+    if (++c->list <= NUM_GENERATIONS) {
+      c->head = list_head(c->list);
+      c->node = c->head;
+    }
+  }
+  return NULL;
+}
+
 int hs_is_finalized(PyObject* op) {
   /* The bit in the collector's header, read directly (PyObject_GC_IsFinalized is an exported
    * function: a call per object). The caller has checked that op is a GC object. */
@@ -275,7 +302,8 @@ static int fill_iframe_view(_PyInterpreterFrame* f, int visible_only, hs_frame_v
     v->stack_depth = top - nlocals;
   }
   int lasti = _PyInterpreterFrame_LASTI(f);
-  v->line = lasti < 0 ? co->co_firstlineno : PyCode_Addr2Line(co, lasti * (int)sizeof(_Py_CODEUNIT));
+  v->line =
+      lasti < 0 ? co->co_firstlineno : PyCode_Addr2Line(co, lasti * (int)sizeof(_Py_CODEUNIT));
 #if PY_VERSION_HEX >= 0x030C0000
   v->size = (Py_ssize_t)co->co_framesize * (Py_ssize_t)sizeof(PyObject*);
 #else
@@ -294,8 +322,8 @@ static int fill_frameobject_view(PyFrameObject* f, hs_frame_view* v) {
   v->builtins = f->f_builtins;
   v->locals = f->f_locals;
   v->localsplus = f->f_localsplus;
-  v->nlocalsplus = (int)(co->co_nlocals + PyTuple_GET_SIZE(co->co_cellvars) +
-                         PyTuple_GET_SIZE(co->co_freevars));
+  v->nlocalsplus =
+      (int)(co->co_nlocals + PyTuple_GET_SIZE(co->co_cellvars) + PyTuple_GET_SIZE(co->co_freevars));
 #if PY_VERSION_HEX >= 0x030A0000
   if (f->f_stackdepth > 0) {
     v->stack = f->f_valuestack;
@@ -567,7 +595,7 @@ static Py_ssize_t str_sizeof(PyObject* op) {
     size = sizeof(PyUnicodeObject);
   } else
 #endif
-  if (PyUnicode_IS_COMPACT_ASCII(op)) {
+      if (PyUnicode_IS_COMPACT_ASCII(op)) {
     size = sizeof(PyASCIIObject) + PyUnicode_GET_LENGTH(op) + 1;
   } else if (PyUnicode_IS_COMPACT(op)) {
     size = sizeof(PyCompactUnicodeObject) + (PyUnicode_GET_LENGTH(op) + 1) * PyUnicode_KIND(op);
@@ -580,10 +608,9 @@ static Py_ssize_t str_sizeof(PyObject* op) {
 #if PY_VERSION_HEX < 0x030C0000
   {
     PyASCIIObject* a = (PyASCIIObject*)op;
-    if (a->wstr != NULL &&
-        (!PyUnicode_IS_READY(op) || (void*)a->wstr != PyUnicode_DATA(op))) {
-      Py_ssize_t wlen = PyUnicode_IS_COMPACT_ASCII(op) ? a->length
-                                                       : ((PyCompactUnicodeObject*)op)->wstr_length;
+    if (a->wstr != NULL && (!PyUnicode_IS_READY(op) || (void*)a->wstr != PyUnicode_DATA(op))) {
+      Py_ssize_t wlen =
+          PyUnicode_IS_COMPACT_ASCII(op) ? a->length : ((PyCompactUnicodeObject*)op)->wstr_length;
       size += (wlen + 1) * (Py_ssize_t)sizeof(wchar_t);
     }
   }
@@ -599,7 +626,8 @@ static Py_ssize_t int_sizeof(PyObject* op) {
 #if PY_VERSION_HEX >= 0x030C0000
   Py_ssize_t ndigits = (Py_ssize_t)(((PyLongObject*)op)->long_value.lv_tag >> 3);
   if (ndigits < 1) ndigits = 1;
-  return (Py_ssize_t)offsetof(PyLongObject, long_value.ob_digit) + ndigits * (Py_ssize_t)sizeof(digit);
+  return (Py_ssize_t)offsetof(PyLongObject, long_value.ob_digit) +
+         ndigits * (Py_ssize_t)sizeof(digit);
 #else
   Py_ssize_t n = Py_SIZE(op);
   if (n < 0) n = -n;

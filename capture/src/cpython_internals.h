@@ -18,6 +18,16 @@ extern "C" {
 typedef int (*hs_tracked_cb)(PyObject* op, int generation, void* arg);
 int hs_foreach_tracked(hs_tracked_cb cb, void* arg);
 
+/* The same objects in the same order, one at a time: hs_tracked_begin, then hs_tracked_next
+ * until it returns NULL. The lists must not change meanwhile (same conditions). */
+typedef struct {
+  int list; /* 0..2 generations, 3 the permanent one, 4 done */
+  void* head;
+  void* node;
+} hs_tracked_cursor;
+void hs_tracked_begin(hs_tracked_cursor* c);
+PyObject* hs_tracked_next(hs_tracked_cursor* c, int* generation);
+
 int hs_is_finalized(PyObject* op); /* tp_finalize already ran (PEP 442 bit); op must be GC */
 int hs_is_immortal(PyObject* op);  /* 3.12+: immortal refcount; always 0 before 3.12 */
 

@@ -221,9 +221,7 @@ class Walker {
   uint64_t object_count_ = 0;
   uint32_t type_count_ = 0;
 
-  PodVector<PyObject*> tracked_;   // every object in the collector's lists
-  PodVector<uint8_t> generation_;  // theirs: 1 + generation, 4 for gc.freeze()'s
-  PodVector<PyObject*> pending_;   // untracked objects found and not yet described
+  PodVector<PyObject*> pending_;  // untracked objects found and not yet described
   AddressSet seen_;
   PtrMap<uint32_t> type_index_;
   std::vector<std::unique_ptr<TypeEntry>> types_;
@@ -1114,9 +1112,8 @@ Status Walker::Run(CaptureStats* stats) {
   hs_foreach_tracked(
       [](PyObject* op, int generation, void* arg) -> int {
         auto* self = static_cast<Walker*>(arg);
+        (void)generation;
         self->seen_.Insert(op);
-        self->tracked_.push_back(op);
-        self->generation_.push_back(static_cast<uint8_t>(generation + 1));
         // The type pointer shares a cache line with the collector's header just read.
         if (PyFunction_Check(op)) self->NoteFunction(op);
         return 0;
@@ -1127,9 +1124,17 @@ Status Walker::Run(CaptureStats* stats) {
   // Untracked objects (strs, ints, floats, untracked tuples and dicts) are described right
   // after the object that first reached them, not after all tracked objects: the work then
   // has the same mix all along, which keeps the walk and the emitter evenly busy.
-  constexpr size_t kAhead = 8;  // objects are scattered in memory: fetch them early
-  const size_t tracked = tracked_.size();
-  size_t next = 0;
+  // The tracked objects are read from the collector's lists again (a second pass costs less
+  // than keeping a list of them: tens of MB of fresh memory for a big heap). A second cursor
+  // runs ahead: objects are scattered in memory, and are fetched early.
+  constexpr int kAhead = 8;
+  hs_tracked_cursor cursor;
+  hs_tracked_cursor ahead;
+  hs_tracked_begin(&cursor);
+  hs_tracked_begin(&ahead);
+  int ahead_generation = 0;
+  for (int i = 0; i < kAhead; ++i) (void)hs_tracked_next(&ahead, &ahead_generation);
+  bool tracked_left = true;
   size_t pending_head = 0;  // pending_ is a FIFO: the oldest prefetch has had the most time
   for (uint64_t n = 0;; ++n) {
     if (pending_head < pending_.size()) {
@@ -1139,14 +1144,20 @@ Status Walker::Run(CaptureStats* stats) {
         pending_head = 0;
       }
       ProcessObject(op, kGenerationUntracked);
-    } else if (next < tracked) {
-      if (next + kAhead < tracked) {
-        const char* ahead = reinterpret_cast<const char*>(tracked_[next + kAhead]);
-        __builtin_prefetch(ahead - 16);
-        __builtin_prefetch(ahead + 48);
+    } else if (tracked_left) {
+      int generation = 0;
+      PyObject* op = hs_tracked_next(&cursor, &generation);
+      if (op == nullptr) {
+        tracked_left = false;
+        continue;
       }
-      ProcessObject(tracked_[next], generation_[next]);
-      ++next;
+      if (const auto* next =
+              reinterpret_cast<const char*>(hs_tracked_next(&ahead, &ahead_generation))) {
+        __builtin_prefetch(next - 16);
+        __builtin_prefetch(next + 48);
+      }
+      // 1 + the generation, kGenerationPermanent for gc.freeze()'s objects.
+      ProcessObject(op, static_cast<uint32_t>(generation + 1));
     } else {
       break;
     }
