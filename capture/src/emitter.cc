@@ -41,6 +41,7 @@ void Emitter::SubmitBatch() {
     });
     if (current_->large) ++large_in_queue_;
     queue_.push_back(current_);
+    backlog_.store(queue_.size(), std::memory_order_relaxed);
     if (free_.empty()) {
       batches_.push_back(std::make_unique<Batch>());
       current_ = batches_.back().get();
@@ -67,6 +68,7 @@ void Emitter::Loop() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       queue_.pop_front();
+      backlog_.store(queue_.size(), std::memory_order_relaxed);
       if (large) --large_in_queue_;
       free_.push_back(batch);
     }

@@ -41,6 +41,8 @@ class Emitter {
   Status Finish();
   // A write failed: the walk may stop early (Finish reports the error).
   bool failed() const { return failed_.load(std::memory_order_relaxed); }
+  // How many batches are waiting for or in the emitter thread (0 when it runs inline).
+  size_t backlog() const { return backlog_.load(std::memory_order_relaxed); }
 
  private:
   void Loop();
@@ -88,6 +90,7 @@ class Emitter {
   std::vector<Batch*> free_;
   bool stop_ = false;
   std::atomic<bool> failed_{false};
+  std::atomic<size_t> backlog_{0};
   std::thread thread_;
 };
 

@@ -155,11 +155,18 @@ class Walker {
     }
   }
 
+  // Hands the batch to the emitter and starts the next. When the emitter has batches waiting
+  // (it is the slower of the two), the walk takes over formatting numbers for a while.
+  void SubmitBatch() {
+    emitter_->SubmitBatch();
+    batch_ = &emitter_->batch();
+    format_numbers_ = emitter_->backlog() >= 2;
+  }
+
   // The object being described: BeginObject, labels and traversal, EndObject.
   void BeginObject(const ObjectRecord& record) {
     if (batch_->Full()) {
-      emitter_->SubmitBatch();
-      batch_ = &emitter_->batch();
+      SubmitBatch();
     }
     batch_->objects.push_back({record, 0, 0, RawObject::kMatch});
     label_start_ = batch_->labels.size();
@@ -216,6 +223,7 @@ class Walker {
   PodVector<RawLabel> large_labels_;
   PodVector<PyObject*> large_traversed_;
   LabelMatcher large_matcher_;
+  bool format_numbers_ = false;  // int and float previews formatted here, not by the emitter
   size_t label_start_ = 0;
   size_t traversed_start_ = 0;
   uint64_t object_count_ = 0;
@@ -719,8 +727,7 @@ void Walker::EndObject() {
       // A large object in order (a big list or dict) goes as is, to be written by the emitter
       // while the walk goes on.
       b.large = true;
-      emitter_->SubmitBatch();
-      batch_ = &emitter_->batch();
+      SubmitBatch();
     }
   } else if (large) {
     Prematch();
@@ -785,8 +792,7 @@ void Walker::Prematch() {
       }
     }
     if (batch_->labels.size() >= kLargeObject) {
-      emitter_->SubmitBatch();
-      batch_ = &emitter_->batch();
+      SubmitBatch();
       batch_->objects.push_back({record, 0, 0, RawObject::kContinued});
     }
     batch_->labels.push_back(edge);
@@ -892,7 +898,13 @@ void Walker::ProcessObject(PyObject* op, uint32_t generation) {
     const auto end = static_cast<uint32_t>(b.text.size());
     long long v = 0;
     uint64_t length = 0;
-    if (type.preview == Preview::kFloat) {
+    if (format_numbers_ && type.preview == Preview::kFloat) {
+      length = AppendFloatPreview(PyFloat_AS_DOUBLE(op), &b.text);
+      b.values.push_back({index, static_cast<uint32_t>(b.text.size()), length, RawValue::kText});
+    } else if (format_numbers_ && type.preview == Preview::kInt && hs_long_value(op, &v)) {
+      length = AppendIntPreview(v, &b.text);
+      b.values.push_back({index, static_cast<uint32_t>(b.text.size()), length, RawValue::kText});
+    } else if (type.preview == Preview::kFloat) {
       uint64_t bits;
       const double d = PyFloat_AS_DOUBLE(op);
       std::memcpy(&bits, &d, sizeof(bits));
