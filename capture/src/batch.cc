@@ -118,12 +118,15 @@ size_t LabelMatcher::FromMarks(const RawLabel* labels, size_t n_labels) {
   if (matched_.size() < n_labels) matched_.resize(n_labels);
   if (traversed_label_.size() < n_labels) traversed_label_.resize(n_labels);
   size_t n_traversed = 0;
+  bool keys = false;  // FindKeys's first pass, done here on the way
   for (size_t i = 0; i < n_labels; ++i) {
-    matched_[i] = labels[i].traversed ? 1 : 0;
-    if (labels[i].traversed) traversed_label_[n_traversed++] = static_cast<uint32_t>(i);
+    const RawLabel& l = labels[i];
+    matched_[i] = l.traversed ? 1 : 0;
+    if (l.traversed) traversed_label_[n_traversed++] = static_cast<uint32_t>(i);
+    keys |= l.value_kind == LabelValue::kKeyStr || l.value_kind == LabelValue::kKey;
   }
   keys_ = false;
-  FindKeys(labels, n_labels, n_traversed);
+  if (keys) FindKeys(labels, n_labels, n_traversed);
   return n_traversed;
 }
 
