@@ -4,10 +4,12 @@
 // The capture runs as a two-stage pipeline. The walking thread (which holds the GIL) does
 // what must happen in walk order, and everything that reads the objects themselves: it
 // iterates the collector's lists, calls tp_traverse, reads the fields it labels, writes value
-// previews, and decides which objects are new. The emitter
-// thread does the rest: it matches the labels with what tp_traverse reported, turns label
-// values into strings, interns them and feeds the SnapshotWriter (encoding, checksums and
-// writes run on the writer's own thread). Keeping object reads on one thread matters: an
+// previews, and decides which objects are new; it also pairs labels with what tp_traverse
+// reported when they come in the same order (most objects: RawObject::kInOrder), and formats
+// int and float previews while the emitter is behind. The emitter thread does the rest: it
+// matches the other objects' labels with their references, turns label values into strings,
+// interns them and feeds the SnapshotWriter (encoding, checksums and writes run on the
+// writer's own thread). Keeping object reads on one thread matters: an
 // object read on the other core is a second cache miss. The emitter still reads a few
 // objects: names, and the keys of dicts whose keys table does not say they are all str (it
 // tells int keys, str keys and others apart); the heap cannot change while the walking thread holds
@@ -186,8 +188,10 @@ class PodVector {
 // Pairs each reference tp_traverse reported with a label of the same target, and places each
 // label's edge: the traversed references first, in traversal order (so tp_traverse#k stays
 // meaningful), then the labels of references tp_traverse does not report, in label order.
-// The emitter runs it for every object; the walk runs it itself for very large objects, so
-// that their edges can be cut across batches (see Walker::Prematch).
+// The emitter runs it for objects whose labels are not in traversal order (FromMarks for the
+// others); the walk runs it itself for very large objects out of order, so that their edges
+// can be cut across batches (see Walker::Prematch), and for every large object in a
+// single-threaded capture.
 class LabelMatcher {
  public:
   static constexpr uint32_t kNone = UINT32_MAX;

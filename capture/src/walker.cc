@@ -218,7 +218,8 @@ class Walker {
   const bool key_refs_ = config_.values && config_.max_preview_bytes >= 80;
   std::unique_ptr<Emitter> emitter_;
   Batch* batch_ = nullptr;
-  // Objects with more labels and references than this are matched by the walk (Prematch).
+  // Objects with more labels and references than this go to the emitter in a batch of their
+  // own (in order) or are matched by the walk (Prematch).
   static constexpr size_t kLargeObject = 16384;
   PodVector<RawLabel> large_labels_;
   PodVector<PyObject*> large_traversed_;
@@ -735,9 +736,9 @@ void Walker::EndObject() {
 }
 
 void Walker::Prematch() {
-  // A large object (a dict of a million entries) would be one huge batch: the emitter would
-  // chew on it while the walk waited, then the walk on the next while the emitter waited. Its
-  // labels are matched here instead and its final edges cut across batches of normal size.
+  // A large object whose labels are not in traversal order (or any large object in a
+  // single-threaded capture): its labels are matched here and its final edges cut across
+  // batches of normal size.
   // The object's labels and references become large_*_ (the arrays change hands, nothing is
   // copied but what earlier objects of the batch put before them).
   Batch& b = *batch_;
