@@ -240,23 +240,9 @@ void Emitter::Resolve(const RawLabel* labels, size_t n_labels, size_t i, LabelKi
   *value = label.value;
 }
 
-namespace {
-// Resolve reads the keys of kKey labels (str or int?): in a big dict each is a cache miss.
-constexpr size_t kKeysAhead = 16;
-inline void PrefetchKey(const RawLabel& label) {
-  if (label.value_kind == LabelValue::kKey) {
-    __builtin_prefetch(reinterpret_cast<const void*>(static_cast<uintptr_t>(label.value)));
-  }
-}
-}  // namespace
-
 void Emitter::EmitEdges(const RawLabel* labels, size_t n_labels, PyObject* const* traversed,
                         size_t n_traversed, bool uncounted) {
   for (size_t k = 0; k < n_traversed; ++k) {
-    if (k + kKeysAhead < n_traversed) {
-      const uint32_t ahead = matcher_.label_of(k + kKeysAhead);
-      if (ahead != LabelMatcher::kNone) PrefetchKey(labels[ahead]);
-    }
     EdgeRecord e;
     const uint32_t label = matcher_.label_of(k);
     // Without the references (kInOrder) every one is labelled.
@@ -272,7 +258,6 @@ void Emitter::EmitEdges(const RawLabel* labels, size_t n_labels, PyObject* const
     w_->AddEdge(e);
   }
   for (size_t i = 0; i < n_labels; ++i) {
-    if (i + kKeysAhead < n_labels) PrefetchKey(labels[i + kKeysAhead]);
     if (matcher_.matched(i)) continue;
     const RawLabel& l = labels[i];
     EdgeRecord e;
