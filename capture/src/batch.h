@@ -67,6 +67,9 @@ enum class LabelValue : uint8_t {
   kName,     // a PyObject* str used as a name (attribute, variable, parameter)
   kKey,      // a PyObject* dict key: ['repr'], or [int] for an int key that fits
   kKeyStr,   // a PyObject* str dict key, written by reference to its key object's preview
+  // A PyObject* dict key as kKey, in a final edge (RawObject::kPrematched) whose key edge is
+  // the next edge: a str key is written by reference to it (Walker::StreamLargeDict).
+  kKeyNext,
 };
 
 struct RawLabel {

@@ -218,13 +218,20 @@ void Emitter::Resolve(const RawLabel* labels, size_t n_labels, size_t i, LabelKi
       // A key without its pair (or seen alone): write its repr.
       *value = KeyRepr(reinterpret_cast<PyObject*>(static_cast<uintptr_t>(label.value))).value();
       return;
-    case LabelValue::kKey: {
+    case LabelValue::kKey:
+    case LabelValue::kKeyNext: {
       auto* key = reinterpret_cast<PyObject*>(static_cast<uintptr_t>(label.value));
       const bool keyed =
           label.kind == LabelKind::kDictKey || label.kind == LabelKind::kDictKeyObject;
-      if (keyed && key_refs_ && PyUnicode_Check(key) &&
-          matcher_.KeyReference(labels, n_labels, i, kind, value)) {
-        return;
+      if (keyed && key_refs_ && PyUnicode_Check(key)) {
+        if (label.value_kind == LabelValue::kKeyNext) {
+          // The value's edge refers to the key's, the next one (LabelKind::kDictKeyRef).
+          *kind =
+              label.kind == LabelKind::kDictKey ? LabelKind::kDictKeyRef : LabelKind::kDictKeySelf;
+          *value = label.kind == LabelKind::kDictKey ? ZigZagEncode(1) : 0;
+          return;
+        }
+        if (matcher_.KeyReference(labels, n_labels, i, kind, value)) return;
       }
       long long v = 0;
       if (values_ && keyed && PyLong_CheckExact(key) && hs_long_value(key, &v)) {

@@ -175,6 +175,17 @@ class Walker {
   }
   void EndObject();
   void Prematch();
+  bool StreamLargeDict(PyObject* op);
+  // Appends a final edge of the current object (RawObject::kPrematched), continuing it in a
+  // new batch when this one is full.
+  void EmitFinal(const RawLabel& edge, const ObjectRecord& record) {
+    if (batch_->labels.size() >= kLargeObject) {
+      SubmitBatch();
+      batch_->objects.push_back({record, 0, 0, RawObject::kContinued});
+    }
+    batch_->labels.push_back(edge);
+    ++batch_->objects.back().labels;
+  }
   void SetName(PyObject* name, PyObject* file, uint32_t line, std::string text = std::string()) {
     batch_->names.push_back(
         {static_cast<uint32_t>(batch_->objects.size() - 1), name, file, line, std::move(text)});
@@ -223,6 +234,8 @@ class Walker {
   static constexpr size_t kLargeObject = 16384;
   PodVector<RawLabel> large_labels_;
   PodVector<PyObject*> large_traversed_;
+  PodVector<PyObject*> stream_traversed_;  // StreamLargeDict's scratch
+  PodVector<uint8_t> stream_key_traversed_;
   LabelMatcher large_matcher_;
   bool format_numbers_ = false;  // int and float previews formatted here, not by the emitter
   size_t label_start_ = 0;
@@ -792,12 +805,7 @@ void Walker::Prematch() {
         edge.value_kind = LabelValue::kPlain;
       }
     }
-    if (batch_->labels.size() >= kLargeObject) {
-      SubmitBatch();
-      batch_->objects.push_back({record, 0, 0, RawObject::kContinued});
-    }
-    batch_->labels.push_back(edge);
-    ++batch_->objects.back().labels;
+    EmitFinal(edge, record);
   };
   for (size_t k = 0; k < n_traversed; ++k) {
     const uint32_t label = large_matcher_.label_of(k);
@@ -817,6 +825,91 @@ void Walker::Prematch() {
     }
     emit(edge, i);
   }
+}
+
+bool Walker::StreamLargeDict(PyObject* op) {
+  // A big dict written while it is read: its edges go to the emitter batch by batch, so that
+  // the emitter works on the first entries while the walk reads the next (labelling 200k
+  // entries first and handing them over whole leaves the emitter idle meanwhile). The order
+  // of the edges must be known before the first is written, so tp_traverse runs first and
+  // a first pass checks that it reported every value, and keys either right after their
+  // values (a general keys table) or not at all (str keys, known to be str); otherwise this
+  // returns false, having written nothing, and the dict takes the ordinary way. The edges and
+  // labels are those the ordinary way gives (kInOrder, FromMarks): a single-threaded capture
+  // takes the ordinary way, and a test compares the two.
+  const RawObject& o = batch_->objects.back();
+  const ObjectRecord record = o.record;
+  if (function_containers_.Find(op) != nullptr) return false;  // __kwdefaults__: names
+  if (PY_VERSION_HEX < 0x030C0000 && (record.flags & object_flags::kImmortal) != 0) return false;
+  PodVector<PyObject*>& t = stream_traversed_;
+  t.clear();
+  Py_TYPE(op)->tp_traverse(op, CollectVisit, &t);
+  const size_t n = t.size();
+  const bool str_keys = key_refs_ && hs_dict_has_str_keys(op);
+  stream_key_traversed_.clear();
+  size_t k = 0;
+  Py_ssize_t pos = 0;
+  PyObject* key = nullptr;
+  PyObject* value = nullptr;
+  while (PyDict_Next(op, &pos, &key, &value)) {
+    if (k >= n || t[k] != value) return false;
+    ++k;
+    const bool key_traversed = k < n && t[k] == key;
+    if (key_traversed) {
+      ++k;
+    } else if (!str_keys) {
+      return false;  // a key whose edge is not next to its value's, and maybe not a str
+    }
+    stream_key_traversed_.push_back(key_traversed ? 1 : 0);
+  }
+  if (k != n) return false;
+
+  batch_->objects.back().mode = RawObject::kPrematched;
+  for (size_t i = 0; i < n; ++i) Register(t[i]);
+  // The traversed edges, in order: each value, and its key when traversed.
+  size_t position = 0;  // of the next edge
+  size_t untraversed = 0;
+  size_t entry = 0;
+  pos = 0;
+  while (PyDict_Next(op, &pos, &key, &value)) {
+    RawLabel v{value, Addr(key), LabelKind::kDictKey, LabelValue::kPlain, EdgeKind::kTraverse};
+    if (stream_key_traversed_[entry++] != 0) {
+      if (str_keys) {
+        v.kind = LabelKind::kDictKeyRef;
+        v.value = ZigZagEncode(1);
+        EmitFinal(v, record);
+        EmitFinal({key, 0, LabelKind::kDictKeySelf, LabelValue::kPlain, EdgeKind::kTraverse},
+                  record);
+      } else {
+        v.value_kind = LabelValue::kKeyNext;
+        EmitFinal(v, record);
+        EmitFinal(
+            {key, Addr(key), LabelKind::kDictKeyObject, LabelValue::kKeyNext, EdgeKind::kTraverse},
+            record);
+      }
+      position += 2;
+    } else {
+      // Its key's edge comes after all traversed ones (str_keys: checked above).
+      v.kind = LabelKind::kDictKeyRef;
+      v.value =
+          ZigZagEncode(static_cast<int64_t>(n + untraversed++) - static_cast<int64_t>(position));
+      EmitFinal(v, record);
+      position += 1;
+    }
+  }
+  // Then the keys tp_traverse did not report, in order. A split table's keys belong to the
+  // shared keys object (see LabelDict).
+  const EdgeKind key_kind = reinterpret_cast<PyDictObject*>(op)->ma_values != nullptr
+                                ? EdgeKind::kBorrowed
+                                : EdgeKind::kStrong;
+  entry = 0;
+  pos = 0;
+  while (PyDict_Next(op, &pos, &key, &value)) {
+    if (stream_key_traversed_[entry++] != 0) continue;
+    Register(key);
+    EmitFinal({key, 0, LabelKind::kDictKeySelf, LabelValue::kPlain, key_kind}, record);
+  }
+  return true;
 }
 
 void Walker::SetObjectName(PyObject* op, const TypeEntry& type) {
@@ -915,6 +1008,10 @@ void Walker::ProcessObject(PyObject* op, uint32_t generation) {
     } else if (AppendPreview(op, type.preview, config_.max_preview_bytes, &b.text, &length)) {
       b.values.push_back({index, static_cast<uint32_t>(b.text.size()), length, RawValue::kText});
     }
+  }
+  if (type.labeler == Labeler::kDict && tp == &PyDict_Type && config_.parallel &&
+      static_cast<size_t>(PyDict_GET_SIZE(op)) * 2 > kLargeObject && StreamLargeDict(op)) {
+    return;
   }
   CollectLabels(op, type);
   if (is_gc && tp->tp_traverse != nullptr) tp->tp_traverse(op, CollectVisit, &b.traversed);
