@@ -208,7 +208,6 @@ class Walker {
 
   void ProcessObject(PyObject* op, uint32_t generation);
   void CollectLabels(PyObject* op, const TypeEntry& type);
-  void LabelMembers(const TypeEntry& type);
   void LabelInstance(PyObject* op, const TypeEntry& type);
   void LabelDict(PyObject* op);
   void LabelFunction(PyObject* op);
