@@ -132,3 +132,23 @@ def test_forked_children_do_not_write_the_snapshot(tmp_path):
         time.sleep(0.05)
     time.sleep(0.2)
     assert "pid %s," % parent_pid in heapsnap("summary", snap).stdout
+
+
+def test_text_output_never_drives_the_terminal(python, tmp_path):
+    snap = tmp_path / "escapes.heapsnap"
+    heapsnap("capture", "-o", snap, "--", python, fixture("terminal_escapes.py"))
+    outputs = [
+        heapsnap("objects", snap, "--type", "str", "--limit", "0").stdout,
+        heapsnap("path", snap, "--type", "__main__.Evil\x1b[2J").stdout,
+        heapsnap("top", snap, "--limit", "0").stdout,
+        heapsnap("summary", snap, "--top", "0").stdout,
+        heapsnap("leaks", snap).stdout,
+    ]
+    for out in outputs:
+        assert "\x1b" not in out and "\x07" not in out and "\u009b" not in out
+    assert "\\x1b]0;owned\\x07" in outputs[0]  # shown, escaped
+    assert "HOLDER['\\x1b]0;key\\x07']" in outputs[1]
+    assert "Evil\\x1b[2J" in outputs[2]  # the type name, in top
+    # JSON keeps the text exact, with the controls escaped.
+    data = heapsnap_json("path", snap, "--type", "Evil\x1b[2J")
+    assert data["paths"][0]["target"]["type"] == "Evil\x1b[2J"
