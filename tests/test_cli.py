@@ -152,3 +152,23 @@ def test_text_output_never_drives_the_terminal(python, tmp_path):
     # JSON keeps the text exact, with the controls escaped.
     data = heapsnap_json("path", snap, "--type", "Evil\x1b[2J")
     assert data["paths"][0]["target"]["type"] == "Evil\x1b[2J"
+
+
+def test_type_names_are_never_merged_silently(python, tmp_path):
+    snap = tmp_path / "names.heapsnap"
+    heapsnap("capture", "-o", snap, "--", python, fixture("same_names.py"))
+    for command in ("path", "objects", "top"):
+        result = heapsnap(command, snap, "--type", "Request", check=False)
+        assert result.returncode == 2, (command, result.stdout)
+        assert "__main__.Request (3 objects)" in result.stderr
+        assert "werkzeug.wrappers.Request (5 objects)" in result.stderr
+        assert "qualified name" in result.stderr
+    assert heapsnap_json("path", snap, "--type", "werkzeug.wrappers.Request")["count"] == 5
+    assert heapsnap_json("path", snap, "--type", "__main__.Request")["count"] == 3
+    # Every qualified name summary prints is accepted, builtins also with their module.
+    summary_types = {t["type"] for t in heapsnap_json("summary", snap)["types"]}
+    assert "property" in summary_types
+    for name in ("property", "builtins.property"):
+        assert heapsnap_json("objects", snap, "--type", name, "--limit", "0")["objects"]
+    missing = heapsnap("path", snap, "--type", "NoSuchClass", check=False)
+    assert missing.returncode == 2 and "no object of type NoSuchClass" in missing.stderr

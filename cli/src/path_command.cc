@@ -41,8 +41,9 @@ class PathCommand : public Command {
       if (!node) return NotFound(path_ + ": no object with id " + id_);
       targets.push_back(*node);
     } else {
-      targets = ObjectsOfType(s, type_);
-      if (targets.empty()) return NotFound(path_ + ": no object of type " + type_);
+      auto of_type = ObjectsOfType(s, type_);
+      if (!of_type.ok()) return of_type.status();
+      targets = std::move(of_type).value();
     }
     const PathShapes shapes(a);
     uint64_t total = 0;
