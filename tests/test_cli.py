@@ -59,7 +59,7 @@ def test_usage_errors_exit_2(snapshot):
     assert heapsnap("summary", check=False).returncode == 2
     assert heapsnap("nonsense", check=False).returncode == 2
     assert heapsnap(check=False).returncode == 2
-    expect_input_error(heapsnap("objects", snapshot, "--id", "zz", check=False), "not a number")
+    expect_input_error(heapsnap("objects", snapshot, "--id", "zz", check=False), "not an object id")
     expect_input_error(heapsnap("objects", snapshot, "--id", "0x1", check=False), "no object")
     expect_input_error(heapsnap("objects", snapshot, check=False), "--id or --type")
     assert heapsnap("--help").returncode == 0
