@@ -232,6 +232,28 @@ StatusOr<Snapshot> LoadSnapshot(const std::string& path, const LoadOptions& opti
   s.strings = reader.TakeStrings();
   s.types = reader.TakeTypes();
   for (const SizeFixup& f : fixups) s.size[f.object_index] = f.size;
+  // Every sum the analysis makes of sizes (retained sizes, totals per type) is a sum over some
+  // of the objects, so a bounded total keeps them all exact; and gc_refs starts at a refcount,
+  // which CPython keeps in a Py_ssize_t. A file that says otherwise lies.
+  {
+    constexpr uint64_t kMaxTotalBytes = uint64_t{1} << 56;  // 64 PiB: no process holds more
+    constexpr uint64_t kMaxRefcount = uint64_t{INT64_MAX};
+    uint64_t total = 0;
+    for (size_t i = 0; i < s.address.size(); ++i) {
+      if (s.refcount[i] > kMaxRefcount) {
+        return DataLoss(path + ": corrupt: object #" + std::to_string(i) + " (" +
+                        Hex(s.address[i]) + ") has refcount " + std::to_string(s.refcount[i]) +
+                        ", more than a Py_ssize_t holds");
+      }
+      if (s.size[i] > kMaxTotalBytes - total) {
+        return DataLoss(path +
+                        ": corrupt: the objects' sizes add up to more than 2^56 bytes (object #" +
+                        std::to_string(i) + " at " + Hex(s.address[i]) + " claims " +
+                        std::to_string(s.size[i]) + ")");
+      }
+      total += s.size[i];
+    }
+  }
 
   {
     size_t slots = 16;

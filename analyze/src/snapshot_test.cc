@@ -41,6 +41,35 @@ TEST(LoadSnapshot, ResolvesEdgesAndRoots) {
   EXPECT_EQ(s->EdgeLabel(0), "[0]");
 }
 
+// Values every later sum depends on are checked once, at load: no total can wrap and the
+// collector's replay cannot overflow (two objects of 2^63 bytes made summary print 1.3 MB).
+TEST(LoadSnapshot, RejectsSizesAndRefcountsNoProcessHas) {
+  const uint64_t huge = uint64_t{1} << 63;
+  {
+    const std::string path =
+        WriteTestSnapshot("huge_sizes", {{0x1000, "A", huge, 1, {}}, {0x2000, "A", huge, 1, {}}});
+    auto s = LoadSnapshot(path);
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.status().message().find("sizes add up to more than 2^56 bytes"), std::string::npos)
+        << s.status().message();
+    EXPECT_NE(s.status().message().find(path), std::string::npos);
+  }
+  {
+    const std::string path =
+        WriteTestSnapshot("huge_refcount", {{0x1000, "A", 16, huge, {}}, {0x2000, "A", 16, 1, {}}});
+    auto s = LoadSnapshot(path);
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.status().message().find("more than a Py_ssize_t holds"), std::string::npos)
+        << s.status().message();
+  }
+  {
+    const uint64_t big = (uint64_t{1} << 55) - 1;  // large but possible: loads, sums exact
+    const std::string path =
+        WriteTestSnapshot("big_sizes", {{0x1000, "A", big, 1, {}}, {0x2000, "A", big, 1, {}}});
+    EXPECT_TRUE(LoadSnapshot(path).ok());
+  }
+}
+
 TEST(LoadSnapshot, RejectsEdgesToMissingObjects) {
   std::string path =
       WriteTestSnapshot("dangling", {{0x300, "A", 10, 1, {{0x400, EdgeKind::kTraverse}}}});
