@@ -11,6 +11,12 @@
 // every container also points at its class (as instances of heap types do), values are
 // untracked leaves, and refcounts are exact, so the collector and dominators have real work.
 // chain: a single chain of N objects (the no-recursion test).
+// chain-shared: a linked list whose nodes each hold a payload that one module-level list holds
+//   too (every payload's dominator is far above its DFS parent: quadratic for Semi-NCA).
+// deep-tree: a random tree whose nodes hang under one of the last 8 made (depth about N/5).
+// garbage: N unreachable objects (one cycle of half of them, pairs for the rest) beside a
+//   small live heap.
+// wide: one dict of N/2 records.
 #include <sys/resource.h>
 
 #include <cstdio>
@@ -64,7 +70,8 @@ struct Builder {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::cerr << "usage: synthetic_snapshot OUT [--objects N] [--shape mixed|chain]\n";
+    std::cerr << "usage: synthetic_snapshot OUT [--objects N] "
+                 "[--shape mixed|chain|chain-shared|deep-tree|garbage|wide]\n";
     return 2;
   }
   std::string out = argv[1];
@@ -117,6 +124,63 @@ int main(int argc, char** argv) {
       uint32_t v = h.Add(kNode, 48, true);
       b.Edge(prev, v, 0);
       prev = v;
+    }
+  } else if (shape == "chain-shared") {
+    const uint32_t list = h.Add(kDict, 8000000, true);  // added after the chain's head
+    uint32_t prev = h.Add(kNode, 48, true);
+    b.Edge(root, prev, 100);
+    b.Edge(root, list, 101);
+    uint32_t k = 0;
+    while (h.objects.size() + 2 <= n) {
+      const uint32_t payload = h.Add(kRecord, 56, true);
+      b.Edge(prev, payload, 1);
+      b.Edge(list, payload, 10 + k++);
+      const uint32_t v = h.Add(kNode, 48, true);
+      b.Edge(prev, v, 0);
+      prev = v;
+    }
+  } else if (shape == "deep-tree") {
+    std::vector<uint32_t> recent{h.Add(kTree, 64, true)};
+    b.Edge(root, recent[0], 103);
+    while (h.objects.size() < n) {
+      const uint32_t parent = recent[rng() % recent.size()];
+      const uint32_t child = h.Add(kTree, 64, true);
+      b.Edge(parent, child, 5 + static_cast<uint32_t>(rng() % 2));
+      b.Edge(child, cls(kTree), 2);
+      shared(child);
+      recent.push_back(child);
+      if (recent.size() > 8) recent.erase(recent.begin());
+    }
+  } else if (shape == "garbage") {
+    const uint32_t live = h.Add(kDict, 1000, true);  // a little live data
+    b.Edge(root, live, 101);
+    for (int k = 0; k < 1000; ++k) b.Edge(live, h.Add(kRecord, 56, true), 10 + k);
+    const uint32_t first = h.Add(kNode, 48, true);
+    uint32_t prev = first;
+    while (h.objects.size() < n / 2) {
+      const uint32_t v = h.Add(kNode, 48, true);
+      b.Edge(prev, v, 0);
+      b.Edge(v, cls(kNode), 2);
+      prev = v;
+    }
+    b.Edge(prev, first, 0);  // one big unreachable cycle
+    while (h.objects.size() + 2 <= n) {
+      const uint32_t x = h.Add(kCycle, 48, true);
+      const uint32_t y = h.Add(kCycle, 48, true);
+      b.Edge(x, y, 4);
+      b.Edge(y, x, 4);
+      b.Edge(x, cls(kCycle), 2);
+    }
+  } else if (shape == "wide") {
+    const uint32_t d = h.Add(kDict, 40 * static_cast<uint32_t>(n), true);
+    b.Edge(root, d, 101);
+    uint32_t k = 0;
+    while (h.objects.size() + 2 <= n) {
+      const uint32_t r = h.Add(kRecord, 56, true);
+      const uint32_t str = h.Add(kStr, 60, false);
+      b.Edge(d, r, 10 + k++);
+      b.Edge(r, str, 3);
+      b.Edge(r, cls(kRecord), 2);
     }
   } else {
     const uint64_t quarter = n / 4;
