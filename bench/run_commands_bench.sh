@@ -5,6 +5,7 @@
 # RUNS runs (default 3), "timeout" past LIMIT seconds (default 120).
 #
 # usage: bench/run_commands_bench.sh [WORKDIR] [SIZES...]     (default sizes: 200000 1000000)
+#   NEW=/path/to/heapsnap      the binary to measure (default: the build's)
 #   OLD=/path/to/old/heapsnap  also runs that binary, alternating with the new one
 # Prints a Markdown table for BENCHMARKS.md.
 set -euo pipefail
@@ -17,7 +18,7 @@ sizes=("$@")
 runs="${RUNS:-3}"
 limit="${LIMIT:-120}"
 mkdir -p "$work"
-binaries=("new=$build/bin/heapsnap")
+binaries=("new=${NEW:-$build/bin/heapsnap}")
 [ -n "${OLD:-}" ] && binaries+=("old=$OLD")
 
 measure() {  # binary, args...: prints "seconds peak_kb" of the best run, or "timeout"
