@@ -24,6 +24,7 @@ class ClosureDetector : public Detector {
       uint64_t best = 0;
       std::vector<NodeIndex> cells;
       std::set<uint32_t> seen_cells;
+      bool holds_code = true;  // every cell holds a function or class: a decorator's wrapper
     };
     std::map<std::pair<uint32_t, std::string>, Group> groups;  // (code, variable)
     for (uint32_t i = 0; i < s.object_count(); ++i) {
@@ -51,6 +52,13 @@ class ClosureDetector : public Detector {
         g.f.retained_bytes += bytes;
         g.f.objects += a.retained_count[cell] - 1;
         g.cells.push_back(NodeIndex(cell));
+        const int64_t content =
+            detect::EdgeTo(s, NodeIndex(cell), LabelKind::kField, "cell_contents");
+        const std::string content_type =
+            content >= 0 ? s.TypeName(NodeIndex(static_cast<uint32_t>(content))) : "";
+        g.holds_code &= content_type == "function" || content_type == "type" ||
+                        content_type == "method" || content_type == "builtin_function_or_method" ||
+                        content_type == "classmethod" || content_type == "staticmethod";
         if (g.f.examples.size() < 10) g.f.examples.push_back(fn);
         if (bytes > g.best || g.f.count == 1) {
           g.best = bytes;
@@ -67,6 +75,9 @@ class ClosureDetector : public Detector {
       const uint32_t shape = input.shapes.Of(g.best_function);
       if (f.count > 1 && shape != kNoShape) f.path_text = input.shapes.Text(shape);
       detect::CountRetainedTypes(a, g.cells, &f);
+      // A decorator's wrapper keeps the function it wraps: that is its job, not a leak. And a
+      // library's own closures, made at import, are its structure.
+      if (g.holds_code || detect::InLibrary(f.location)) f.severity = "low";
       f.title = (f.count > 1 ? FormatCount(f.count) + " closures " : std::string("closure ")) +
                 f.function + (f.location.empty() ? "" : " (" + f.location + ")") + " keep" +
                 (f.count > 1 ? "" : "s") + " variable '" + f.variable + "' alive";

@@ -27,6 +27,72 @@ std::vector<std::unique_ptr<Detector>> AllDetectors() {
   return all;
 }
 
+namespace {
+
+// One finding per cause: a container that grows (accumulation) whose growth is the objects of
+// a more specific finding (closures in a listener list, stored exceptions in a list, a
+// mutable default's items) is that finding's container, said in its details, not a second
+// finding with a second fix.
+void MergeSameCause(const Analysis& a, std::vector<Finding>* findings) {
+  bool any = false;
+  for (const Finding& f : *findings) any |= f.kind == "accumulation";
+  if (!any) return;
+  // Intervals of the dominator tree: x is in v's subtree iff enter[v] <= enter[x] <= exit[v].
+  const uint32_t vertices = a.super_root() + 2;
+  std::vector<uint32_t> enter(vertices, 0), exit(vertices, 0);
+  uint32_t clock = 0;
+  std::vector<std::pair<uint32_t, uint64_t>> stack;
+  stack.emplace_back(a.super_root(), a.dom_child_begin[a.super_root()]);
+  enter[a.super_root()] = clock++;
+  while (!stack.empty()) {
+    auto& [v, next] = stack.back();
+    if (next == a.dom_child_begin[v + 1]) {
+      exit[v] = clock;
+      stack.pop_back();
+      continue;
+    }
+    const uint32_t c = a.dom_children[next++];
+    enter[c] = ++clock;
+    stack.emplace_back(c, a.dom_child_begin[c]);
+  }
+  auto inside = [&](NodeIndex x, NodeIndex container) {
+    return enter[container.value()] <= enter[x.value()] &&
+           enter[x.value()] <= exit[container.value()];
+  };
+  std::vector<uint8_t> dropped(findings->size(), 0);
+  for (size_t i = 0; i < findings->size(); ++i) {
+    const Finding& container = (*findings)[i];
+    if (container.kind != "accumulation" || container.examples.empty()) continue;
+    for (size_t j = 0; j < findings->size(); ++j) {
+      Finding& specific = (*findings)[j];
+      if (j == i || dropped[j] || specific.kind == "accumulation" ||
+          specific.kind == "unreachable_cycle" || specific.severity == "low" ||
+          specific.examples.empty() || 2 * specific.retained_bytes < container.retained_bytes) {
+        continue;
+      }
+      bool all_inside = true;
+      for (NodeIndex x : specific.examples) all_inside &= inside(x, container.examples.front());
+      if (!all_inside) continue;
+      specific.details.insert(specific.details.begin(),
+                              "they accumulate in " + container.container + " " +
+                                  container.path_text + " (" + FormatCount(container.length) +
+                                  (container.length == 1 ? " entry, " : " entries, ") +
+                                  FormatBytes(container.retained_bytes) + ")");
+      dropped[i] = 1;
+      break;
+    }
+  }
+  size_t kept = 0;
+  for (size_t i = 0; i < findings->size(); ++i) {
+    if (dropped[i]) continue;
+    if (kept != i) (*findings)[kept] = std::move((*findings)[i]);
+    ++kept;
+  }
+  findings->resize(kept);
+}
+
+}  // namespace
+
 std::vector<Finding> DetectLeaks(const Analysis& analysis, const DetectorOptions& options) {
   std::vector<Finding> findings;
   const PathShapes shapes(analysis);
@@ -36,6 +102,7 @@ std::vector<Finding> DetectLeaks(const Analysis& analysis, const DetectorOptions
       static_cast<uint64_t>(std::max(0.0, options.min_share) * static_cast<double>(live));
   const DetectorInput input{analysis, shapes, options, live, std::max(options.min_bytes, share)};
   for (const auto& detector : AllDetectors()) detector->Run(input, &findings);
+  MergeSameCause(analysis, &findings);
   std::stable_sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) {
     if ((a.severity == "low") != (b.severity == "low")) return b.severity == "low";
     return a.retained_bytes > b.retained_bytes;
@@ -113,6 +180,11 @@ std::string Location(const Snapshot& s, NodeIndex node) {
   const NameRecord* name = s.Name(node);
   if (name == nullptr || !name->file.valid()) return "";
   return s.String(name->file) + ":" + std::to_string(name->line);
+}
+
+bool InLibrary(const std::string& location) {
+  return location.find("/lib/python3") != std::string::npos ||
+         location.find("-packages/") != std::string::npos;
 }
 
 std::string QualifiedName(const Snapshot& s, NodeIndex node) {

@@ -77,8 +77,8 @@ class MutableDefaultDetector : public Detector {
       detect::CountRetainedTypes(a, g.containers, &f);
       // The standard library keeps a few small constant-like defaults (functools' fasttypes):
       // report its functions only when they hold real memory.
-      const bool stdlib = f.location.find("/lib/python3.") != std::string::npos &&
-                          f.location.find("-packages/") == std::string::npos;
+      const bool stdlib =
+          detect::InLibrary(f.location) && f.location.find("-packages/") == std::string::npos;
       if (stdlib && f.retained_bytes < options.min_bytes) continue;
       const std::string where = f.function + (f.location.empty() ? "" : " (" + f.location + ")");
       if (f.length == 0) {

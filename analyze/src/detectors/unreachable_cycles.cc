@@ -38,7 +38,11 @@ class UnreachableCycleDetector : public Detector {
         if (!shape.empty()) shape += " + ";
         shape += type + (count > 1 ? " x" + std::to_string(count) : "");
       }
+      // Classes made and dropped (namedtuple, dataclass and ORM machinery at import) leave a
+      // class, its __mro__ and its descriptors in a cycle: the collector's routine work.
+      const bool holds_class = member_types.count("type") > 0;
       Group& group = by_shape[shape];
+      if (holds_class) group.f.severity = "low";
       Finding& f = group.f;
       if (f.kind.empty()) {
         f.kind = "unreachable_cycle";
