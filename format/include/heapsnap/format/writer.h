@@ -8,8 +8,12 @@
 //   ...
 //   Status s = (*writer)->Finish();   // trailer, fsync-free close, atomic rename into place
 //
-// Until Finish() succeeds the data lives in "<path>.tmp-<pid>"; a writer destroyed without
-// Finish() removes it, so a failed capture never leaves a half-written snapshot at <path>.
+// Until Finish() succeeds the data lives in "<path>.tmp-XXXXXX", a random name created
+// exclusively (never through a symlink) and readable by the owner only; a writer destroyed
+// without Finish() removes it, so a failed capture never leaves a half-written snapshot at
+// <path>. The snapshot is created 0600 whatever the umask, also when it replaces an older
+// one. A <path> that exists and is not a regular file (a device, fifo, directory or symlink)
+// is refused, by Create and again by Finish, before anything is put in its place.
 // The writer never calls back into its caller and allocates only C++ memory, which is what
 // lets the capture module use it in the middle of a heap walk. Encoding, checksums and file
 // writes of finished chunks run on a background thread (Options::background), so they overlap
@@ -99,6 +103,8 @@ class SnapshotWriter {
 
  private:
   SnapshotWriter(std::string path, std::string tmp_path, FILE* file, Options options);
+  // Ok when path does not exist or is a regular file; else an error that says what it is.
+  static Status CheckTarget(const std::string& path);
   Status WriteRecord(std::string_view payload);
   Status WriteHeader(const HeaderInfo& header);
   void MaybeFlushObjects();
