@@ -51,6 +51,9 @@ class SnapshotWriter {
   static StatusOr<std::unique_ptr<SnapshotWriter>> Create(const std::string& path,
                                                           const HeaderInfo& header,
                                                           Options options);
+  // Ok when path does not exist or is a regular file, the targets a snapshot may replace;
+  // else an error that says what it is (`heapsnap capture` checks before it runs anything).
+  [[nodiscard]] static Status CheckTarget(const std::string& path);
   ~SnapshotWriter();
   SnapshotWriter(const SnapshotWriter&) = delete;
   SnapshotWriter& operator=(const SnapshotWriter&) = delete;
@@ -103,8 +106,6 @@ class SnapshotWriter {
 
  private:
   SnapshotWriter(std::string path, std::string tmp_path, FILE* file, Options options);
-  // Ok when path does not exist or is a regular file; else an error that says what it is.
-  static Status CheckTarget(const std::string& path);
   Status WriteRecord(std::string_view payload);
   Status WriteHeader(const HeaderInfo& header);
   void MaybeFlushObjects();
