@@ -3,6 +3,7 @@ their heaps and check what the programs know they made."""
 import json
 import os
 import shutil
+import stat
 
 import pytest
 
@@ -333,6 +334,52 @@ def test_at_exit_snapshot_when_the_program_replaced_threading_shutdown(python, t
     snap = tmp_path / "exit.heapsnap"
     heapsnap("capture", "-o", snap, "--", python, fixture("at_exit.py"), "replaced")
     assert heapsnap_json("summary", snap)["reason"] == "exit"
+
+
+def test_snapshot_files_are_private_and_replace_only_regular_files(python, tmp_path):
+    """Snapshots are 0600 whatever the umask, also when they replace a 0644 one; dump() onto
+    something that is not a regular file raises OSError and leaves it as it was; capture
+    refuses such an output before it runs the program."""
+    snap = tmp_path / "replaced.heapsnap"
+    snap.write_text("an older snapshot")
+    os.chmod(snap, 0o644)
+    heapsnap("capture", "-o", snap, "--", python, fixture("exit_code.py"), "0",
+             preexec_fn=lambda: os.umask(0))
+    assert stat.S_IMODE(os.stat(snap).st_mode) == 0o600
+    fifo = tmp_path / "a-fifo"
+    os.mkfifo(fifo)
+    directory = tmp_path / "a-directory"
+    directory.mkdir()
+    kept = tmp_path / "kept"
+    kept.write_text("kept")
+    link = tmp_path / "a-link"
+    link.symlink_to(kept)
+    code = ("import heapsnap, sys\n"
+            "for path in sys.argv[1:]:\n"
+            "    try:\n"
+            "        heapsnap.dump(path)\n"
+            "    except OSError as error:\n"
+            "        print(error)\n"
+            "    else:\n"
+            "        print('written to', path)\n")
+    targets = {"/dev/null": "a character device", str(fifo): "a fifo",
+               str(directory): "a directory", str(link): "a symbolic link"}
+    out = run([python, "-c", code] + list(targets), env=python_env())
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [
+        "heapsnap: %s: exists and is %s; a snapshot replaces only a regular file (choose another "
+        "path)" % (path, what) for path, what in targets.items()]
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and directory.is_dir() and link.is_symlink()
+    assert kept.read_text() == "kept"
+    assert sorted(os.listdir(tmp_path)) == ["a-directory", "a-fifo", "a-link", "kept",
+                                            "replaced.heapsnap"]
+    marker = tmp_path / "ran"
+    result = heapsnap("capture", "-o", fifo, "--", python, "-c",
+                      "open(%r, 'w').write('ran')" % str(marker), check=False)
+    assert result.returncode == 2
+    assert "exists and is a fifo" in result.stderr
+    assert not marker.exists()
 
 
 def test_other_threads_frames_are_roots(python, tmp_path):
