@@ -422,21 +422,74 @@ def test_capture_keeps_the_programs_own_sitecustomize(python, tmp_path):
     assert snap.exists()
 
 
+# Secrets of every shape; the fixture gets them from its environment, as programs do.
+TOKENS = {
+    "GITHUB": "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+    "HEX_LETTER": "deadbeefcafe0123456789abcdef0123",  # a session id that looks like a name
+    "HEX_DIGIT": "9f86d081884c7d659a2feaa0c55ad015",
+    "STRIPE": "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+    "AWS": "AKIAIOSFODNN7EXAMPLE",
+    "PASSWORD": "s3cr3tPassw0rd",
+    "JWT": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZGEifQ.c2lnbmF0dXJl",
+    "UUID": "123e4567-e89b-12d3-a456-426614174000",
+}
+ATTRIBUTE_NAME = "ghp_setattrName0123456789abcdefABCDEF"
+
+
+def secrets_env():
+    env = dict(os.environ, HEAPSNAP_TEST_ATTRIBUTE_NAME=ATTRIBUTE_NAME)
+    env.update(("HEAPSNAP_TEST_SECRET_" + k, v) for k, v in TOKENS.items())
+    return env
+
+
 def test_no_values_keeps_secrets_out_of_the_file(python, tmp_path):
-    secrets = [b"ada@example.com", b"hunter2-password", b"token-abc123-secret", b"987654321987"]
+    """With --no-values no secret is in the file's bytes, whether a program holds it as a
+    value, a dict key (identifier-like ones too: a key keeps its text only when it is
+    interned, a name the program's code uses), a tuple key's item, an attribute value, a
+    default, a closure cell, a running thread's local, or a key written into an instance's
+    __dict__."""
+    literal = [b"ada@example.com", b"hunter2-password", b"token-abc123-secret", b"987654321987"]
+    tokens = [t.encode() for t in TOKENS.values()]
     with_values = tmp_path / "with.heapsnap"
     without = tmp_path / "without.heapsnap"
-    heapsnap("capture", "-o", with_values, "--", python, fixture("secrets.py"))
-    heapsnap("capture", "--no-values", "-o", without, "--", python, fixture("secrets.py"))
+    heapsnap("capture", "-o", with_values, "--", python, fixture("secrets.py"), env=secrets_env())
+    heapsnap("capture", "--no-values", "-o", without, "--", python, fixture("secrets.py"),
+             env=secrets_env())
     data = with_values.read_bytes()
-    assert all(secret in data for secret in secrets)  # the test can see them when they are there
+    assert all(secret in data for secret in literal + tokens)  # the test sees them when there
     data = without.read_bytes()
-    for secret in secrets:
+    for secret in literal + tokens:
         assert secret not in data, secret
-    # Keys that are not identifiers are replaced by their length; the structure is still there.
+    # Keys that are not names of the program are replaced by their length; the structure and
+    # the names the program's code uses are still there.
     paths = heapsnap_json("path", without, "--type", "str", "--max", "0")["paths"]
     texts = [p["text"] for p in paths]
-    assert any("ACCOUNTS[<str of 15 chars>]" in t for t in texts), texts
+    # (Through sys.modules['__main__'], or the running thread's f_globals on 3.8-3.10.)
+    assert any("ACCOUNTS" in t and "[<str of 15 chars>]" in t for t in texts), texts
+    # sys.modules['__main__']'s key is not interned, but a module's name is kept.
+    modules = [p["text"] for p in heapsnap_json("path", without, "--type", "module", "--max",
+                                                  "0")["paths"]]
+    assert "sys.modules['__main__']" in modules, modules
+    sessions = [p["text"] for p in heapsnap_json("path", without, "--type", "dict", "--max",
+                                                   "0")["paths"] if "SESSIONS" in p["text"]]
+    for length in (40, 32, 36):  # the GitHub token, the hex session ids, the UUID
+        assert any(t.endswith("[<str of %d chars>]" % length) for t in sessions), sessions
+    # An attribute name set with setattr is interned by CPython (PyObject_SetAttr), like the
+    # names in code: it keeps its text, as the README says.
+    assert ATTRIBUTE_NAME.encode() in data
+
+
+def test_dump_without_values_keeps_a_running_functions_secrets_out(python, tmp_path):
+    """dump(values=False) from inside a function: its locals, and everything above, stay out."""
+    snap = tmp_path / "dump.heapsnap"
+    out = run([python, fixture("secrets.py"), "dump", str(snap)],
+              env=dict(secrets_env(), PYTHONPATH=python_env()["PYTHONPATH"]))
+    assert out.returncode == 0, out.stderr
+    data = snap.read_bytes()
+    for secret in TOKENS.values():
+        assert secret.encode() not in data, secret
+    text = heapsnap("path", snap, "--type", "str", "--max", "0").stdout
+    assert "<local local_secret>" in text or "local_secret" in text, text
 
 
 def test_dict_key_labels(python, tmp_path):

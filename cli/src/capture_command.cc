@@ -97,8 +97,8 @@ class CaptureCommand : public Command {
         "capture", "Run a Python program and write a snapshot of its heap when it exits");
     sub->add_option("-o,--output", output_, "Snapshot file (default heapsnap-DATE-TIME.heapsnap)");
     sub->add_flag("--no-values", no_values_,
-                  "Leave out the contents of str/bytes/int/float objects and non-identifier dict "
-                  "keys (for processes holding sensitive data)");
+                  "Leave out the contents of str/bytes/int/float objects and of dict keys that "
+                  "are not names in the program's code (for processes holding sensitive data)");
     sub->add_option("command", command_, "The program to run, after --, e.g. -- python app.py")
         ->required();
     sub->footer("Example: heapsnap capture -o app.heapsnap -- python app.py --port 8080");

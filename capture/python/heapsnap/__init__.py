@@ -90,8 +90,10 @@ except CaptureUnavailable:
 def dump(path, *, values=True, max_preview_bytes=100):
     """Write a snapshot of this process's heap to ``path``.
 
-    values: record bounded previews of str, bytes, int and float values (and dict keys that are
-    not identifiers). Pass False for snapshots of processes that hold sensitive data.
+    values: record bounded previews of str, bytes, int and float values, and the text of every
+    str dict key. Pass False for snapshots of processes that hold sensitive data: then only
+    keys that are names of the program (interned strs, as the names in code are) keep their
+    text, every other one is written as <str of N chars>.
     max_preview_bytes: the preview bound.
 
     Returns a dict with the numbers of objects, edges and roots written and the seconds the
