@@ -59,7 +59,7 @@ def test_usage_errors_exit_2(snapshot):
     assert heapsnap("summary", check=False).returncode == 2
     assert heapsnap("nonsense", check=False).returncode == 2
     assert heapsnap(check=False).returncode == 2
-    expect_input_error(heapsnap("objects", snapshot, "--id", "zz", check=False), "not a number")
+    expect_input_error(heapsnap("objects", snapshot, "--id", "zz", check=False), "not an object id")
     expect_input_error(heapsnap("objects", snapshot, "--id", "0x1", check=False), "no object")
     expect_input_error(heapsnap("objects", snapshot, check=False), "--id or --type")
     assert heapsnap("--help").returncode == 0
@@ -133,3 +133,43 @@ def test_forked_children_do_not_write_the_snapshot(tmp_path):
         time.sleep(0.05)
     time.sleep(0.2)
     assert "pid %s," % parent_pid in heapsnap("summary", snap).stdout
+
+
+def test_text_output_never_drives_the_terminal(python, tmp_path):
+    snap = tmp_path / "escapes.heapsnap"
+    heapsnap("capture", "-o", snap, "--", python, fixture("terminal_escapes.py"))
+    outputs = [
+        heapsnap("objects", snap, "--type", "str", "--limit", "0").stdout,
+        heapsnap("path", snap, "--type", "__main__.Evil\x1b[2J").stdout,
+        heapsnap("top", snap, "--limit", "0").stdout,
+        heapsnap("summary", snap, "--top", "0").stdout,
+        heapsnap("leaks", snap).stdout,
+    ]
+    for out in outputs:
+        assert "\x1b" not in out and "\x07" not in out and "\u009b" not in out
+    assert "\\x1b]0;owned\\x07" in outputs[0]  # shown, escaped
+    assert "HOLDER['\\x1b]0;key\\x07']" in outputs[1]
+    assert "Evil\\x1b[2J" in outputs[2]  # the type name, in top
+    # JSON keeps the text exact, with the controls escaped.
+    data = heapsnap_json("path", snap, "--type", "Evil\x1b[2J")
+    assert data["paths"][0]["target"]["type"] == "Evil\x1b[2J"
+
+
+def test_type_names_are_never_merged_silently(python, tmp_path):
+    snap = tmp_path / "names.heapsnap"
+    heapsnap("capture", "-o", snap, "--", python, fixture("same_names.py"))
+    for command in ("path", "objects", "top"):
+        result = heapsnap(command, snap, "--type", "Request", check=False)
+        assert result.returncode == 2, (command, result.stdout)
+        assert "__main__.Request (3 objects)" in result.stderr
+        assert "werkzeug.wrappers.Request (5 objects)" in result.stderr
+        assert "qualified name" in result.stderr
+    assert heapsnap_json("path", snap, "--type", "werkzeug.wrappers.Request")["count"] == 5
+    assert heapsnap_json("path", snap, "--type", "__main__.Request")["count"] == 3
+    # Every qualified name summary prints is accepted, builtins also with their module.
+    summary_types = {t["type"] for t in heapsnap_json("summary", snap)["types"]}
+    assert "property" in summary_types
+    for name in ("property", "builtins.property"):
+        assert heapsnap_json("objects", snap, "--type", name, "--limit", "0")["objects"]
+    missing = heapsnap("path", snap, "--type", "NoSuchClass", check=False)
+    assert missing.returncode == 2 and "no object of type NoSuchClass" in missing.stderr

@@ -4,7 +4,8 @@ import pytest
 
 from conftest import fixture, heapsnap, heapsnap_json
 
-KINDS = {"unreachable_cycle", "closure", "mutable_default", "finalizer", "traceback", "accumulation"}
+KINDS = {"unreachable_cycle", "closure", "mutable_default", "finalizer", "traceback", "accumulation",
+         "external"}
 
 
 def leaks(python, tmp_path, name):
@@ -97,7 +98,56 @@ def test_accumulation_point(python, tmp_path):
     assert f["container"] == "dict"
     assert f["path_text"] == "sys.modules['__main__'].CACHE"
     assert f["types"]["Session"] == 20000
+    assert f["length"] == 20000  # entries, not keys and values
+    assert "holds 20,000 entries (mostly __main__.Session)" in f["title"]
     assert report["findings"][0]["kind"] == "accumulation"  # ranked first: it is the largest
+
+
+def test_small_growing_container_is_found_and_thresholds_are_said(python, tmp_path):
+    snap, report = leaks(python, tmp_path, "small_growth")
+    live = report["thresholds"]["live_bytes"]
+    points = [f for f in of_kind(report, "accumulation") if "handlers" in f["path_text"]]
+    assert len(points) == 1, [f["title"] for f in report["findings"]]
+    f = points[0]
+    assert 0.02 * live < f["retained_bytes"] < 0.10 * live  # a small share: 10% would miss it
+    assert f["length"] == 400
+    assert "removeHandler" in f["fix"]  # a fix that fits a handler list
+    assert report["thresholds"]["min_share_percent"] == 3
+    assert report["thresholds"]["share_bytes"] == max(10240, int(0.03 * live))
+    text = heapsnap("leaks", snap).stdout
+    assert "3% of the live heap" in text and "--min-share" in text
+    # A higher share leaves it out, and says so.
+    strict = heapsnap_json("leaks", snap, "--min-share", "20")
+    assert not [f for f in of_kind(strict, "accumulation") if "handlers" in f["path_text"]]
+    assert strict["thresholds"]["min_share_percent"] == 20
+
+
+def test_memory_held_only_by_c_code(python, tmp_path):
+    snap = tmp_path / "held_by_c.heapsnap"
+    heapsnap("capture", "-o", tmp_path / "exit.heapsnap", "--", python, fixture("leaks/held_by_c.py"),
+             snap)
+    report = heapsnap_json("leaks", snap)
+    version = tuple(int(p) for p in heapsnap_json("summary", snap)["python"].split(".")[:2])
+    if version < (3, 10):
+        # Before 3.10 the atexit module's own state holds the callbacks, and its tp_traverse
+        # reports them: a container that grows, held through sys.modules['atexit'].
+        points = [f for f in of_kind(report, "accumulation") if "['atexit']" in f["path_text"]]
+        assert len(points) == 1, [f["title"] for f in report["findings"]]
+        assert points[0]["length"] >= 200 and "atexit.unregister" in points[0]["fix"]
+        assert points[0]["types"]["Service"] == 200
+        shapes = heapsnap_json("path", snap, "--type", "Service")["paths"]
+        assert len(shapes) == 1 and shapes[0]["count"] == 200, [p["shape"] for p in shapes]
+        return
+    held = of_kind(report, "external")
+    assert len(held) == 1, [f["title"] for f in report["findings"]]
+    f = held[0]
+    assert f["type"] == "method"
+    assert f["count"] == 200 and f["references"] == 200
+    assert f["retained_bytes"] > 200 * 20000
+    assert f["types"]["Service"] == 200 and f["types"]["bytearray"] == 200
+    assert "nobody in the heap accounts for" in f["title"]
+    assert "atexit.unregister" in f["fix"]
+    assert report["findings"][0] is f or report["findings"][0]["kind"] == "external"
 
 
 def test_programs_that_do_not_leak(python, tmp_path):

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "gtest/gtest.h"
+#include "heapsnap/analyze/path_shapes.h"
 #include "heapsnap/analyze/paths.h"
 #include "test_snapshots.h"
 
@@ -259,7 +260,9 @@ TEST(Analysis, PathsReadAsPython) {
   ASSERT_EQ(r.steps.size(), 5u);
   EXPECT_EQ(r.steps[1].label, ".REGISTRY");
   EXPECT_EQ(s.TypeName(r.steps[4].node), "Order");
-  EXPECT_EQ(PathShape(r), "sys.modules['shop'].REGISTRY['ada'].orders[*]");
+  const PathShapes shapes(a);
+  EXPECT_EQ(shapes.Text(shapes.Of(*s.FindAddress(0x80))),
+            "sys.modules['shop'].REGISTRY['ada'].orders[*]");
 }
 
 }  // namespace

@@ -6,7 +6,9 @@
 namespace heapsnap {
 
 std::vector<uint32_t> ComputeDominators(const CsrGraph& g, uint32_t root,
-                                        std::vector<uint32_t>* preorder_out) {
+                                        std::vector<uint32_t>* preorder_out, DominatorWork* work) {
+  DominatorWork local_work;
+  DominatorWork& counted = work != nullptr ? *work : local_work;
   const uint32_t n = g.vertices;
   // dfn[v]: preorder number + 1 (0 = not reached). vertex[i]: vertex with number i.
   std::vector<uint32_t> dfn(n, 0);
@@ -73,6 +75,7 @@ std::vector<uint32_t> ComputeDominators(const CsrGraph& g, uint32_t root,
     path.clear();
     uint32_t u = v;
     while (info[info[u].ancestor].ancestor != UINT32_MAX) {
+      ++counted.forest_steps;
       path.push_back(u);
       u = info[u].ancestor;
     }
@@ -84,38 +87,53 @@ std::vector<uint32_t> ComputeDominators(const CsrGraph& g, uint32_t root,
     }
     return info[v].label;
   };
+  // Immediate dominators by Lengauer & Tarjan's buckets: a vertex waits in the bucket of its
+  // semidominator until that vertex's DFS child is linked, then gets its dominator or a
+  // vertex with the same dominator (relative), resolved in preorder at the end. Semi-NCA's
+  // NCA step (walking up the partial dominator tree) is quadratic on the deep DFS trees of
+  // heaps (a 100k linked list whose nodes hold payloads listed elsewhere too); this is not.
+  std::vector<uint32_t> idom_pre(count, 0);
+  std::vector<uint32_t> bucket_head(count, UINT32_MAX);  // by preorder number
+  std::vector<uint32_t> bucket_next(count, UINT32_MAX);
   for (uint32_t i = count; i-- > 1;) {
     const uint32_t w = vertex[i];
-    uint32_t s = info[i].parent;
+    const uint32_t p = info[i].parent;
+    uint32_t s = p;
     const uint32_t extra = g.extra_pred != nullptr && g.extra_pred[w] != 0
                                ? g.extra_pred_vertex[g.extra_pred[w] - 1]
                                : UINT32_MAX;
     // Most heap objects have one referrer, which must then be the DFS parent: nothing to do.
-    if (g.pred_begin[w + 1] - g.pred_begin[w] + (extra != UINT32_MAX) == 1) {
-      info[i].semi = s;
-      info[i].ancestor = info[i].parent;
-      continue;
+    if (g.pred_begin[w + 1] - g.pred_begin[w] + (extra != UINT32_MAX) != 1) {
+      auto consider = [&](uint32_t pred) {
+        const uint32_t d = dfn[pred];
+        if (d == 0) return;  // predecessor not reachable from the root
+        const uint32_t v = d - 1;
+        const uint32_t candidate = v <= i ? v : info[eval(v)].semi;
+        if (candidate < s) s = candidate;
+      };
+      counted.edges += g.pred_begin[w + 1] - g.pred_begin[w];
+      for (uint64_t e = g.pred_begin[w]; e < g.pred_begin[w + 1]; ++e) consider(g.pred_source[e]);
+      if (extra != UINT32_MAX) consider(extra);
     }
-    auto consider = [&](uint32_t pred) {
-      const uint32_t d = dfn[pred];
-      if (d == 0) return;  // predecessor not reachable from the root
-      const uint32_t v = d - 1;
-      const uint32_t candidate = v <= i ? v : info[eval(v)].semi;
-      if (candidate < s) s = candidate;
-    };
-    for (uint64_t e = g.pred_begin[w]; e < g.pred_begin[w + 1]; ++e) consider(g.pred_source[e]);
-    if (extra != UINT32_MAX) consider(extra);
     info[i].semi = s;
-    info[i].ancestor = info[i].parent;  // link
+    if (s == p) {
+      idom_pre[i] = p;  // the semidominator is the parent: it is also the dominator
+    } else {
+      bucket_next[i] = bucket_head[s];
+      bucket_head[s] = i;
+    }
+    info[i].ancestor = p;  // link
+    for (uint32_t v = bucket_head[p]; v != UINT32_MAX; v = bucket_next[v]) {
+      ++counted.bucket_visits;
+      const uint32_t u = eval(v);
+      idom_pre[v] = info[u].semi < info[v].semi ? u : p;
+    }
+    bucket_head[p] = UINT32_MAX;
   }
-
-  // Immediate dominators: NCA of the parent and the semidominator in the tree built so far
-  // (stored in place of the parent, which is no longer needed once passed).
-  std::vector<uint32_t> idom_pre(count, 0);
+  std::vector<uint32_t>().swap(bucket_head);
+  std::vector<uint32_t>().swap(bucket_next);
   for (uint32_t i = 1; i < count; ++i) {
-    uint32_t d = info[i].parent;
-    while (d > info[i].semi) d = idom_pre[d];
-    idom_pre[i] = d;
+    if (idom_pre[i] != info[i].semi) idom_pre[i] = idom_pre[idom_pre[i]];
   }
 
   std::vector<uint32_t> idom(n, kUnreachable);

@@ -173,5 +173,48 @@ TEST(Dominators, LongChainDoesNotRecurse) {
   EXPECT_EQ(idom[1], 0u);
 }
 
+TEST(Dominators, DeepChainWithSharedChildrenIsNearLinear) {
+  // The heap shape that made Semi-NCA quadratic: a 100k-node linked list (the DFS goes down
+  // it first), each node holding a payload that a list reached last from the root holds too,
+  // so every payload's dominator is the root, far above its DFS parent. The work must stay
+  // within a small multiple of the graph's size (O(m log n)); walking up the DFS tree for
+  // each payload would take n^2 / 2 = 5e9 steps.
+  const uint32_t chain = 100000;
+  EdgeListGraph g;
+  g.n = 2 + 2 * chain;  // 0 root, 1 the list, then node i at 2 + 2i and its payload at 3 + 2i
+  g.edges.emplace_back(0, 2);
+  for (uint32_t i = 0; i < chain; ++i) {
+    if (i + 1 < chain) g.edges.emplace_back(2 + 2 * i, 2 + 2 * (i + 1));
+    g.edges.emplace_back(2 + 2 * i, 3 + 2 * i);
+  }
+  g.edges.emplace_back(0, 1);
+  for (uint32_t i = 0; i < chain; ++i) g.edges.emplace_back(1, 3 + 2 * i);
+  DominatorWork work;
+  std::vector<uint32_t> idom = ComputeDominators(g.Csr(), 0, nullptr, &work);
+  for (uint32_t i = 0; i < chain; ++i) {
+    ASSERT_EQ(idom[3 + 2 * i], 0u) << "payload " << i;
+    ASSERT_EQ(idom[2 + 2 * i], i == 0 ? 0u : 2 + 2 * (i - 1)) << "node " << i;
+  }
+  const uint64_t size = g.n + g.edges.size();
+  EXPECT_LE(work.edges + work.forest_steps + work.bucket_visits, 40 * size)
+      << "edges " << work.edges << ", forest steps " << work.forest_steps << ", bucket visits "
+      << work.bucket_visits;
+}
+
+TEST(Dominators, DeepRandomTreesMatchBoost) {
+  // Deep DFS trees with many cross edges, where the bucket order matters most.
+  std::mt19937 rng(3);
+  for (int round = 0; round < 200; ++round) {
+    const uint32_t n = 2 + rng() % 60;
+    EdgeListGraph g;
+    g.n = n;
+    for (uint32_t v = 1; v < n; ++v) g.edges.emplace_back(v - 1, v);  // a chain first
+    for (uint32_t k = 0; k < n; ++k) g.edges.emplace_back(rng() % n, rng() % n);
+    std::vector<uint32_t> ours = ComputeDominators(g.Csr(), 0);
+    ASSERT_EQ(ours, BruteForceIdom(g, 0)) << "round " << round;
+    ASSERT_EQ(ours, BoostIdom(g, 0)) << "round " << round;
+  }
+}
+
 }  // namespace
 }  // namespace heapsnap

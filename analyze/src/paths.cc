@@ -1,5 +1,6 @@
 #include "heapsnap/analyze/paths.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace heapsnap {
@@ -29,116 +30,159 @@ std::string Hex(uint64_t v) {
   return buf;
 }
 
+bool IsDictValue(LabelKind k) { return k == LabelKind::kDictKey || k == LabelKind::kDictKeyRef; }
+
+// The label kind and string of an edge, for the rules below.
+struct EdgeView {
+  const Snapshot& s;
+  uint64_t edge;
+  LabelKind kind() const { return s.edge_label_kind[edge]; }
+  bool Field(const char* name) const {
+    return kind() == LabelKind::kField &&
+           s.String(StringId(static_cast<uint32_t>(s.LabelValue(edge)))) == name;
+  }
+  const std::string& Str() const {
+    return s.String(StringId(static_cast<uint32_t>(s.LabelValue(edge))));
+  }
+};
+
+// Labels that begin with neither `.` nor a bracket get a `.`, so that no two labels glue.
+std::string Joinable(std::string label) {
+  if (label.empty() || label[0] == '.' || label[0] == '[' || label[0] == '{' || label[0] == ':') {
+    return label;
+  }
+  return "." + label;
+}
+
 }  // namespace
 
-RenderedPath RenderPath(const Analysis& a, const RetainerPath& p) {
-  const Snapshot& s = a.snapshot();
-  RenderedPath out;
-  if (!p.found) return out;
-  const uint32_t start = p.start.value();
-  bool namespace_root = false;  // the root is a namespace dict: ['x'] reads .x
-  if (p.root >= 0) {
-    const SnapshotRoot& root = s.roots[static_cast<size_t>(p.root)];
-    switch (root.kind) {
-      case RootKind::kSys:
-        out.root = "sys";
-        namespace_root = true;
-        break;
-      case RootKind::kBuiltins:
-        out.root = "builtins";
-        namespace_root = true;
-        break;
-      case RootKind::kExternal:
-        out.root = "<" + s.TypeName(p.start) + " " + Hex(s.address[start]) +
-                   " held from outside the graph x" + std::to_string(root.count) + ">";
-        break;
-      case RootKind::kImmortal:
-        out.root = "<immortal " + s.TypeName(p.start) + " " + Hex(s.address[start]) + ">";
-        break;
-      case RootKind::kFrozen:
-        out.root = "<frozen " + s.TypeName(p.start) + " " + Hex(s.address[start]) + ">";
-        break;
-      default:
-        out.root = RootDescription(s, root);
-    }
-  } else {
-    out.root = "<unexplained " + s.TypeName(p.start) + " " + Hex(s.address[start]) + ">";
-  }
-
-  auto kind = [&](size_t i) { return s.edge_label_kind[p.steps[i].edge]; };
-  auto str = [&](size_t i) -> const std::string& {
-    return s.String(StringId(static_cast<uint32_t>(s.LabelValue(p.steps[i].edge))));
-  };
-  auto is_field = [&](size_t i, const char* name) {
-    return i < p.steps.size() && kind(i) == LabelKind::kField && str(i) == name;
-  };
-  for (size_t i = 0; i < p.steps.size(); ++i) {
-    const NodeIndex node = p.steps[i].node;
-    if (i == 0 && namespace_root &&
-        (kind(0) == LabelKind::kDictKey || kind(0) == LabelKind::kDictKeyRef)) {
-      std::string name = IdentifierKey(s.DictKeyRepr(p.steps[0].edge));
-      if (!name.empty()) {
-        out.steps.push_back({"." + name, node});
-        continue;
-      }
-    }
-    if (is_field(i, "__dict__") && i + 1 < p.steps.size() &&
-        (kind(i + 1) == LabelKind::kDictKey || kind(i + 1) == LabelKind::kDictKeyRef)) {
-      std::string name = IdentifierKey(s.DictKeyRepr(p.steps[i + 1].edge));
-      if (!name.empty()) {
-        out.steps.push_back({"." + name, p.steps[i + 1].node});
-        ++i;
-        continue;
-      }
-    }
-    if (is_field(i, "__closure__") && i + 1 < p.steps.size() &&
-        kind(i + 1) == LabelKind::kClosureVariable) {
-      std::string label = ".<closure " + str(i + 1) + ">";
-      if (is_field(i + 2, "cell_contents")) {
-        out.steps.push_back({label, p.steps[i + 2].node});
-        i += 2;
-      } else {
-        out.steps.push_back({label, p.steps[i + 1].node});
-        ++i;
-      }
-      continue;
-    }
-    if ((is_field(i, "__defaults__") || is_field(i, "__kwdefaults__")) && i + 1 < p.steps.size() &&
-        kind(i + 1) == LabelKind::kParameterDefault) {
-      out.steps.push_back({".<default " + str(i + 1) + "=>", p.steps[i + 1].node});
-      ++i;
-      continue;
-    }
-    if (i == 0 && kind(0) == LabelKind::kLocalVariable) {
-      out.steps.push_back({": " + str(0), node});
-      continue;
-    }
-    out.steps.push_back({s.EdgeLabel(p.steps[i].edge), node});
-  }
-  out.text = out.root;
-  for (const auto& step : out.steps) out.text += step.label;
+std::string CutLabel(const std::string& label) {
+  if (label.size() <= kMaxLabelBytes) return label;
+  size_t n = kMaxLabelBytes - 3;
+  while (n > 0 && (static_cast<unsigned char>(label[n]) & 0xC0) == 0x80) --n;
+  std::string out = label.substr(0, n) + "...";
+  // Keep a closing bracket or quote, so that the cut label still reads as one step.
+  const char last = label.back();
+  if (last == ']' || last == '>' || last == '}') out += last;
   return out;
 }
 
-std::string PathShape(const RenderedPath& path) {
-  std::string shape;
-  const std::string& t = path.text;
-  for (size_t i = 0; i < t.size(); ++i) {
-    // [123] and [-4] become [*]; quoted keys stay.
-    if (t[i] == '[') {
-      size_t j = i + 1;
-      if (j < t.size() && t[j] == '-') ++j;
-      size_t digits = j;
-      while (digits < t.size() && t[digits] >= '0' && t[digits] <= '9') ++digits;
-      if (digits > j && digits < t.size() && t[digits] == ']') {
-        shape += "[*]";
-        i = digits;
-        continue;
+StepText LastStep(const Analysis& a, NodeIndex node) {
+  const Snapshot& s = a.snapshot();
+  StepText out;
+  const uint32_t v = node.value();
+  const uint64_t e = a.parent_edge[v];
+  const auto u = static_cast<uint32_t>(a.EdgeSource(e));
+  const EdgeView step{s, e};
+  out.base = u;
+  out.kind = step.kind();
+  const bool u_is_root = a.parent_edge[u] == Analysis::kIsRoot;
+  // The step into u, when u has one.
+  const bool has_up = !u_is_root && a.parent_edge[u] != Analysis::kNoParent;
+  const EdgeView up{s, has_up ? a.parent_edge[u] : 0};
+  auto grandparent = [&] { return static_cast<uint32_t>(a.EdgeSource(up.edge)); };
+
+  if (IsDictValue(out.kind)) {
+    bool namespace_dict = false;
+    if (u_is_root && a.root_of_node[u] >= 0) {
+      const RootKind k = s.roots[static_cast<size_t>(a.root_of_node[u])].kind;
+      namespace_dict = k == RootKind::kSys || k == RootKind::kBuiltins;
+    }
+    const bool dunder_dict = has_up && up.Field("__dict__");
+    if (namespace_dict || dunder_dict) {
+      std::string name = IdentifierKey(s.DictKeyRepr(e));
+      if (!name.empty()) {
+        out.label = CutLabel("." + name);
+        out.name = true;
+        if (dunder_dict) out.base = grandparent();
+        return out;
       }
     }
-    shape += t[i];
   }
-  return shape;
+  if (out.kind == LabelKind::kClosureVariable && has_up && up.Field("__closure__")) {
+    out.label = CutLabel(".<closure " + step.Str() + ">");
+    out.base = grandparent();
+    return out;
+  }
+  if (step.Field("cell_contents") && has_up && up.kind() == LabelKind::kClosureVariable) {
+    const uint32_t closure = grandparent();
+    const uint64_t into_closure = a.parent_edge[closure];
+    if (into_closure != Analysis::kIsRoot && into_closure != Analysis::kNoParent &&
+        EdgeView{s, into_closure}.Field("__closure__")) {
+      return out;  // read as part of `.<closure x>`
+    }
+  }
+  if (out.kind == LabelKind::kParameterDefault && has_up &&
+      (up.Field("__defaults__") || up.Field("__kwdefaults__"))) {
+    out.label = CutLabel(".<default " + step.Str() + "=>");
+    out.base = grandparent();
+    return out;
+  }
+  if (out.kind == LabelKind::kLocalVariable && u_is_root) {
+    out.label = CutLabel(": " + step.Str());
+    return out;
+  }
+  out.label = Joinable(CutLabel(s.EdgeLabel(e)));
+  return out;
+}
+
+std::string RootText(const Analysis& a, int root_index, NodeIndex start, bool address) {
+  const Snapshot& s = a.snapshot();
+  const uint32_t v = start.value();
+  const std::string type = CutLabel(s.TypeName(start));
+  const std::string at = address ? " " + Hex(s.address[v]) : "";
+  if (root_index < 0) return "<unexplained " + type + at + ">";
+  const SnapshotRoot& root = s.roots[static_cast<size_t>(root_index)];
+  switch (root.kind) {
+    case RootKind::kSys:
+      return "sys";
+    case RootKind::kBuiltins:
+      return "builtins";
+    case RootKind::kExternal:
+      return "<" + type + at + " held from C code or an extension" +
+             (address ? ", " + std::to_string(root.count) +
+                            (root.count == 1 ? " reference" : " references") +
+                            " nobody in the heap accounts for"
+                      : "") +
+             ">";
+    case RootKind::kImmortal:
+      return "<immortal " + type + at + ">";
+    case RootKind::kFrozen:
+      return "<frozen " + type + at + ">";
+    default:
+      return CutLabel(RootDescription(s, root));
+  }
+}
+
+RenderedPath RenderPath(const Analysis& a, const RetainerPath& p) {
+  RenderedPath out;
+  if (!p.found) return out;
+  out.root = RootText(a, p.root, p.start, /*address=*/true);
+  uint32_t v = p.steps.empty() ? p.start.value() : p.steps.back().node.value();
+  uint32_t pending = UINT32_MAX;  // an object whose step reads as part of the one above
+  while (a.parent_edge[v] != Analysis::kIsRoot) {
+    StepText step = LastStep(a, NodeIndex(v));
+    if (step.label.empty()) {
+      if (pending == UINT32_MAX) pending = v;
+    } else {
+      out.steps.push_back({std::move(step.label), NodeIndex(pending != UINT32_MAX ? pending : v)});
+      pending = UINT32_MAX;
+    }
+    v = step.base;
+  }
+  std::reverse(out.steps.begin(), out.steps.end());
+  out.text = out.root;
+  for (size_t i = 0; i < out.steps.size();) {
+    size_t j = i + 1;
+    while (j < out.steps.size() && out.steps[j].label == out.steps[i].label) ++j;
+    if (j - i >= kMinRepeat) {
+      out.text += out.steps[i].label + "{" + std::to_string(j - i) + "}";
+    } else {
+      for (size_t k = i; k < j; ++k) out.text += out.steps[k].label;
+    }
+    i = j;
+  }
+  return out;
 }
 
 }  // namespace heapsnap

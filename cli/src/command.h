@@ -29,8 +29,8 @@ std::unique_ptr<Command> MakeTopCommand();
 std::unique_ptr<Command> MakeLeaksCommand();
 
 // Shared formatting.
-using heapsnap::FormatBytes;  // "1.2 MiB"
-using heapsnap::FormatCount;  // "12,345"
+using heapsnap::FormatBytes;                          // "1.2 MiB"
+using heapsnap::FormatCount;                          // "12,345"
 std::string FormatAddress(uint64_t a);                // "0x7f3a..."
 std::string ShortPythonVersion(uint32_t hexversion);  // "3.12.1"
 

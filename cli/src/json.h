@@ -2,7 +2,9 @@
 #ifndef HEAPSNAP_CLI_JSON_H_
 #define HEAPSNAP_CLI_JSON_H_
 
+#include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -56,6 +58,18 @@ class JsonWriter {
   JsonWriter& Int(int64_t v) {
     Separate();
     out_ << v;
+    return *this;
+  }
+  // Finite numbers only (JSON has no NaN or infinity): those are written as null.
+  JsonWriter& Double(double v) {
+    Separate();
+    if (!std::isfinite(v)) {
+      out_ << "null";
+    } else {
+      char buf[32];
+      std::snprintf(buf, sizeof(buf), "%.17g", v);
+      out_ << buf;
+    }
     return *this;
   }
   JsonWriter& Bool(bool v) {
@@ -115,6 +129,12 @@ class JsonWriter {
         const size_t n = Utf8Length(s, i);
         if (n == 0) {
           out_ << "\\ufffd";  // not UTF-8: the replacement character
+        } else if (n == 2 && c == 0xC2 && static_cast<unsigned char>(s[i + 1]) < 0xA0) {
+          // C1 controls (U+0080..U+009F) are escaped too: no output can drive a terminal.
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned char>(s[i + 1]));
+          out_ << buf;
+          ++i;
         } else {
           out_.write(s.data() + i, static_cast<std::streamsize>(n));
           i += n - 1;
@@ -138,7 +158,7 @@ class JsonWriter {
           out_ << "\\t";
           break;
         default:
-          if (c < 0x20) {
+          if (c < 0x20 || c == 0x7f) {
             char buf[8];
             std::snprintf(buf, sizeof(buf), "\\u%04x", c);
             out_ << buf;

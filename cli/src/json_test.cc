@@ -20,6 +20,16 @@ TEST(JsonWriter, EscapesWhatJsonRequires) {
   EXPECT_EQ(Json("line\nend\t\x01"), "\"line\\nend\\t\\u0001\"");
 }
 
+// Nothing in the output can drive a terminal, not even through a pager that shows JSON raw:
+// DEL and the C1 controls (CSI is U+009B) are escaped as well.
+TEST(JsonWriter, EscapesDeleteAndC1Controls) {
+  EXPECT_EQ(Json("a\x7f"), "\"a\\u007f\"");
+  EXPECT_EQ(Json("\xc2\x9b"
+                 "31m"),
+            "\"\\u009b31m\"");
+  EXPECT_EQ(Json("\xc2\xa0"), "\"\xc2\xa0\"");  // U+00A0 is text
+}
+
 TEST(JsonWriter, PassesUtf8Through) {
   EXPECT_EQ(Json("h\xc3\xa9"), "\"h\xc3\xa9\"");                // U+00E9
   EXPECT_EQ(Json("\xe4\xb8\xad"), "\"\xe4\xb8\xad\"");          // U+4E2D

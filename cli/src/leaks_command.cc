@@ -2,6 +2,7 @@
 // retained bytes, each finding with the path that holds it and a one-line fix. Exit code 0
 // whether or not anything was found (`check` is the command that fails builds).
 #include <algorithm>
+#include <cstdio>
 #include <iostream>
 
 #include "command.h"
@@ -21,6 +22,10 @@ class LeaksCommand : public Command {
     sub->add_option("--min-bytes", min_bytes_,
                     "Leave out findings retaining less (default 10240; garbage cycles, "
                     "finalizers and mutable defaults are always reported)");
+    sub->add_option("--min-share", min_share_,
+                    "Containers that grow and memory held from C code are reported when they "
+                    "retain this percentage of the live heap, and --min-bytes (default 3)")
+        ->check(CLI::Range(0.0, 100.0));
     sub->add_flag("--json", json_, "Machine-readable output (see README)");
     return sub;
   }
@@ -32,11 +37,21 @@ class LeaksCommand : public Command {
     const Analysis& a = (*loaded)->analysis;
     DetectorOptions options;
     options.min_bytes = min_bytes_;
+    options.min_share = min_share_ / 100.0;
     std::vector<Finding> findings = DetectLeaks(a, options);
+    const uint64_t live = a.retained[a.super_root()] - a.retained[a.garbage_root()];
+    const uint64_t share_bytes =
+        std::max(min_bytes_, static_cast<uint64_t>(options.min_share * static_cast<double>(live)));
     if (json_) {
       JsonWriter j(std::cout);
       j.BeginObject();
       j.Key("unreachable_objects").Uint(a.collector.unreachable_objects);
+      j.Key("thresholds").BeginObject();
+      j.Key("min_bytes").Uint(min_bytes_);
+      j.Key("min_share_percent").Double(min_share_);
+      j.Key("share_bytes").Uint(share_bytes);
+      j.Key("live_bytes").Uint(live);
+      j.EndObject();
       j.Key("findings").BeginArray();
       for (const Finding& f : findings) {
         j.BeginObject();
@@ -75,6 +90,9 @@ class LeaksCommand : public Command {
           j.Key("length").Uint(f.length);
         } else if (f.kind == "traceback") {
           j.Key("exception").String(f.container);
+        } else if (f.kind == "external") {
+          j.Key("type").String(f.container);
+          j.Key("references").Uint(f.references);
         } else if (f.kind == "unreachable_cycle") {
           j.Key("shape").String(f.container);
         }
@@ -91,6 +109,12 @@ class LeaksCommand : public Command {
               << " gc-tracked objects would be found unreachable by a full gc.collect()";
     if (!s.header.gc_enabled) std::cout << " (gc is disabled)";
     std::cout << "\n";
+    char share[32];
+    std::snprintf(share, sizeof(share), "%g%%", min_share_);
+    std::cout << "reported: findings that retain " << FormatBytes(min_bytes_)
+              << " or more (--min-bytes; garbage cycles, finalizers and notes always); growing "
+                 "containers and memory held from C code also need "
+              << share << " of the live heap, " << FormatBytes(share_bytes) << " (--min-share)\n";
     if (findings.empty()) {
       std::cout << "no leaks found\n";
       return 0;
@@ -130,6 +154,7 @@ class LeaksCommand : public Command {
   std::string path_;
   bool verbose_ = false;
   uint64_t min_bytes_ = uint64_t{10} * 1024;
+  double min_share_ = 3;
   bool json_ = false;
 };
 

@@ -4,6 +4,9 @@
 
 #include <chrono>
 #include <cstdio>
+#include <map>
+
+#include "heapsnap/analyze/text.h"
 
 namespace heapsnap::cli {
 namespace {
@@ -53,15 +56,54 @@ StatusOr<std::unique_ptr<Loaded>> LoadAndAnalyze(const std::string& path) {
   return loaded;
 }
 
-std::vector<NodeIndex> ObjectsOfType(const Snapshot& s, const std::string& name) {
+StatusOr<std::vector<uint8_t>> MatchTypes(const Snapshot& s, const std::string& name) {
   std::vector<uint8_t> match(s.types.size(), 0);
+  const std::string kBuiltins = "builtins.";
+  const bool builtin = name.compare(0, kBuiltins.size(), kBuiltins) == 0;
+  bool any = false;
+  // A qualified name, as summary and top print it: app.models.Node, or dict for a builtin
+  // (also accepted as builtins.dict).
   for (size_t t = 1; t < s.types.size(); ++t) {
-    match[t] = s.String(s.types[t].name) == name || s.String(s.types[t].qualname) == name;
+    const std::string& qualname = s.String(s.types[t].qualname);
+    if (qualname == name || (builtin && qualname == name.substr(kBuiltins.size()) &&
+                             qualname.find('.') == std::string::npos)) {
+      match[t] = 1;
+      any = true;
+    }
   }
+  if (any) return match;
+  // A bare name: fine when it names one class; several are listed, never merged silently.
+  std::map<std::string, uint64_t> classes;  // qualified name -> instances
+  std::vector<uint64_t> instances(s.types.size(), 0);
+  for (uint32_t i = 0; i < s.object_count(); ++i) ++instances[s.type[i].value()];
+  for (size_t t = 1; t < s.types.size(); ++t) {
+    if (s.String(s.types[t].name) != name) continue;
+    match[t] = 1;
+    classes[s.String(s.types[t].qualname)] += instances[t];
+  }
+  if (classes.size() > 1) {
+    std::string list;
+    for (const auto& [qualname, count] : classes) {
+      list += (list.empty() ? "" : ", ") + qualname + " (" + FormatCount(count) +
+              (count == 1 ? " object)" : " objects)");
+    }
+    return InvalidArgument(s.path + ": --type " + name + " names " +
+                           std::to_string(classes.size()) + " classes: " + list +
+                           "; give the qualified name of the one you mean");
+  }
+  if (classes.empty()) return NotFound(s.path + ": no object of type " + name);
+  return match;
+}
+
+StatusOr<std::vector<NodeIndex>> ObjectsOfType(const Snapshot& s, const std::string& name,
+                                               size_t limit) {
+  auto match = MatchTypes(s, name);
+  if (!match.ok()) return match.status();
   std::vector<NodeIndex> out;
-  for (uint32_t i = 0; i < s.object_count(); ++i) {
-    if (match[s.type[i].value()]) out.push_back(NodeIndex(i));
+  for (uint32_t i = 0; i < s.object_count() && (limit == 0 || out.size() < limit); ++i) {
+    if ((*match)[s.type[i].value()]) out.push_back(NodeIndex(i));
   }
+  if (out.empty()) return NotFound(s.path + ": no object of type " + name);
   return out;
 }
 

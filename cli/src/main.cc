@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "command.h"
+#include "terminal_safe.h"
 
 int main(int argc, char** argv) {
   // Analyses allocate and free arrays of hundreds of megabytes, phase after phase. Keeping
@@ -17,6 +18,21 @@ int main(int argc, char** argv) {
   // zeroing every page again on the next fault: about a fifth of the time of a large analysis.
   mallopt(M_MMAP_MAX, 0);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  // Everything printed goes through one rule: nothing a snapshot holds can drive the terminal.
+  heapsnap::cli::TerminalSafeBuffer safe_out(std::cout.rdbuf());
+  heapsnap::cli::TerminalSafeBuffer safe_err(std::cerr.rdbuf());
+  std::streambuf* const plain_out = std::cout.rdbuf(&safe_out);
+  std::streambuf* const plain_err = std::cerr.rdbuf(&safe_err);
+  struct Restore {
+    std::streambuf* out;
+    std::streambuf* err;
+    ~Restore() {
+      std::cout.flush();
+      std::cerr.flush();
+      std::cout.rdbuf(out);
+      std::cerr.rdbuf(err);
+    }
+  } restore{plain_out, plain_err};
   CLI::App app{"heapsnap: heap snapshots of CPython programs, analysed offline", "heapsnap"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("heapsnap ") + HEAPSNAP_VERSION);

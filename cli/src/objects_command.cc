@@ -6,7 +6,9 @@
 
 #include "command.h"
 #include "heapsnap/analyze/snapshot.h"
+#include "heapsnap/analyze/paths.h"
 #include "json.h"
+#include "loaded.h"
 
 namespace heapsnap::cli {
 namespace {
@@ -55,27 +57,16 @@ class ObjectsCommand : public Command {
     const Snapshot& s = *loaded;
     std::vector<uint32_t> selected;
     for (const std::string& text : ids_) {
-      uint64_t address = 0;
-      try {
-        size_t used = 0;
-        address = std::stoull(text, &used, 0);
-        if (used != text.size()) throw std::invalid_argument(text);
-      } catch (const std::exception&) {
-        return InvalidArgument("objects: --id " + text + " is not a number");
-      }
-      auto node = s.FindAddress(address);
+      auto address = ParseAddress(text);
+      if (!address.ok()) return address.status();
+      auto node = s.FindAddress(*address);
       if (!node) return NotFound(path_ + ": no object with id " + text);
       selected.push_back(node->value());
     }
     if (!type_.empty()) {
-      size_t count = 0;
-      for (uint32_t i = 0; i < s.object_count(); ++i) {
-        if (s.TypeName(NodeIndex(i)) == type_ || s.TypeQualname(NodeIndex(i)) == type_) {
-          if (limit_ != 0 && count >= limit_) break;
-          selected.push_back(i);
-          ++count;
-        }
-      }
+      auto of_type = ObjectsOfType(s, type_, limit_);
+      if (!of_type.ok()) return of_type.status();
+      for (NodeIndex n : *of_type) selected.push_back(n.value());
     }
     std::unordered_map<uint32_t, std::vector<uint64_t>> referrers;  // node -> edges into it
     for (uint32_t n : selected) referrers[n];
@@ -126,7 +117,7 @@ class ObjectsCommand : public Command {
         for (uint64_t e = s.edge_begin[n]; e < s.edge_begin[n + 1]; ++e) {
           NodeIndex t(s.edge_target[e]);
           j.BeginObject();
-          j.Key("label").String(s.EdgeLabel(e));
+          j.Key("label").String(CutLabel(s.EdgeLabel(e)));
           j.Key("kind").String(EdgeKindName(s.edge_kind[e]));
           j.Key("target").String(FormatAddress(s.address[t.value()]));
           j.Key("target_type").String(s.TypeName(t));
@@ -137,7 +128,7 @@ class ObjectsCommand : public Command {
         for (uint64_t e : referrers[n]) {
           NodeIndex src(edge_source[e]);
           j.BeginObject();
-          j.Key("label").String(s.EdgeLabel(e));
+          j.Key("label").String(CutLabel(s.EdgeLabel(e)));
           j.Key("kind").String(EdgeKindName(s.edge_kind[e]));
           j.Key("source").String(FormatAddress(s.address[src.value()]));
           j.Key("source_type").String(s.TypeName(src));
@@ -182,7 +173,7 @@ class ObjectsCommand : public Command {
       }
       for (uint64_t e = s.edge_begin[n]; e < s.edge_begin[n + 1]; ++e) {
         NodeIndex t(s.edge_target[e]);
-        std::cout << "    -> " << s.EdgeLabel(e) << "  " << s.TypeName(t) << " "
+        std::cout << "    -> " << CutLabel(s.EdgeLabel(e)) << "  " << s.TypeName(t) << " "
                   << FormatAddress(s.address[t.value()]);
         if (s.edge_kind[e] != EdgeKind::kTraverse)
           std::cout << "  (" << EdgeKindName(s.edge_kind[e]) << ")";
@@ -191,7 +182,7 @@ class ObjectsCommand : public Command {
       for (uint64_t e : referrers[n]) {
         NodeIndex src(edge_source[e]);
         std::cout << "    <- " << s.TypeName(src) << " " << FormatAddress(s.address[src.value()])
-                  << " " << s.EdgeLabel(e);
+                  << " " << CutLabel(s.EdgeLabel(e));
         if (s.edge_kind[e] != EdgeKind::kTraverse)
           std::cout << "  (" << EdgeKindName(s.edge_kind[e]) << ")";
         std::cout << "\n";

@@ -1,26 +1,18 @@
 // heapsnap path SNAP (--id ADDR | --type NAME) [--max N] [--json]: why objects are alive — the
-// shortest path from a root, in Python syntax. For a type, the distinct paths of its instances
-// (list indices and int keys folded into [*]), largest retained first.
+// shortest path from a root, in Python syntax. For a type, its instances grouped by the shape of
+// their paths (path_shapes.h: indices, generated keys and repeated steps folded), largest
+// retained first, each byte counted once.
 #include <algorithm>
 #include <iostream>
-#include <map>
 
 #include "command.h"
+#include "heapsnap/analyze/path_shapes.h"
 #include "heapsnap/analyze/paths.h"
 #include "json.h"
 #include "loaded.h"
 
 namespace heapsnap::cli {
 namespace {
-
-struct PathGroup {
-  std::string shape;
-  RenderedPath example;  // the instance with the largest retained size
-  NodeIndex example_node;
-  bool garbage = false;
-  uint64_t count = 0;
-  uint64_t retained = 0;  // sum over the instances (they may overlap)
-};
 
 class PathCommand : public Command {
  public:
@@ -49,85 +41,86 @@ class PathCommand : public Command {
       if (!node) return NotFound(path_ + ": no object with id " + id_);
       targets.push_back(*node);
     } else {
-      targets = ObjectsOfType(s, type_);
-      if (targets.empty()) return NotFound(path_ + ": no object of type " + type_);
+      auto of_type = ObjectsOfType(s, type_);
+      if (!of_type.ok()) return of_type.status();
+      targets = std::move(of_type).value();
     }
-    std::map<std::string, PathGroup> groups;
-    for (NodeIndex n : targets) {
-      RetainerPath p = a.PathTo(n);
-      RenderedPath r = RenderPath(a, p);
-      std::string shape = p.found ? PathShape(r) : (p.garbage ? "<unreachable garbage>" : "<none>");
-      PathGroup& g = groups[shape];
-      g.shape = shape;
-      g.garbage = !p.found;
-      ++g.count;
-      g.retained += a.retained[n.value()];
-      if (g.count == 1 || a.retained[n.value()] > a.retained[g.example_node.value()]) {
-        g.example = r;
-        g.example_node = n;
-      }
-    }
-    std::vector<PathGroup> ordered;
-    for (auto& [shape, g] : groups) ordered.push_back(std::move(g));
-    std::sort(ordered.begin(), ordered.end(), [](const PathGroup& x, const PathGroup& y) {
-      return x.retained != y.retained ? x.retained > y.retained : x.shape < y.shape;
-    });
-    const size_t shown = max_ == 0 ? ordered.size() : std::min(ordered.size(), max_);
+    const PathShapes shapes(a);
+    uint64_t total = 0;
+    const std::vector<ShapeGroup> groups = GroupByShape(a, shapes, targets, &total);
+    const size_t shown = max_ == 0 ? groups.size() : std::min(groups.size(), max_);
+    auto shape_text = [&](const ShapeGroup& g) -> std::string {
+      if (g.shape != kNoShape) return shapes.Text(g.shape);
+      return g.garbage ? "<unreachable garbage>" : "<none>";
+    };
     if (json_) {
       JsonWriter j(std::cout);
-      j.BeginObject().Key("paths").BeginArray();
+      j.BeginObject();
+      j.Key("count").Uint(targets.size());
+      j.Key("retained_bytes").Uint(total);
+      j.Key("paths").BeginArray();
       for (size_t i = 0; i < shown; ++i) {
-        const PathGroup& g = ordered[i];
-        const uint32_t n = g.example_node.value();
+        const ShapeGroup& g = groups[i];
+        const uint32_t n = g.example.value();
+        const RenderedPath example = RenderPath(a, a.PathTo(g.example));
+        const bool found = g.shape != kNoShape;
         j.BeginObject();
-        j.Key("root").String(g.garbage ? g.shape : g.example.root);
+        j.Key("root").String(found ? example.root : shape_text(g));
         j.Key("steps").BeginArray();
-        for (const RenderedStep& step : g.example.steps) {
+        for (const RenderedStep& step : example.steps) {
           j.BeginObject().Key("label").String(step.label);
           j.Key("type").String(s.TypeName(step.node)).EndObject();
         }
         j.EndArray();
         j.Key("target").BeginObject();
         j.Key("id").String(FormatAddress(s.address[n]));
-        j.Key("type").String(s.TypeName(g.example_node));
+        j.Key("type").String(s.TypeName(g.example));
         j.Key("retained_bytes").Uint(a.retained[n]);
         j.EndObject();
-        j.Key("text").String(g.garbage ? g.shape : g.example.text);
+        j.Key("text").String(found ? example.text : shape_text(g));
+        j.Key("shape").String(shape_text(g));
         j.Key("count").Uint(g.count);
-        j.Key("total_retained_bytes").Uint(g.retained);
+        j.Key("total_retained_bytes").Uint(g.retained_bytes);
         j.EndObject();
       }
       j.EndArray().EndObject();
       std::cout << "\n";
       return 0;
     }
+    if (targets.size() > 1) {
+      std::cout << FormatCount(targets.size()) << " objects retain " << FormatBytes(total)
+                << " (each byte counted once), held in " << FormatCount(groups.size())
+                << (groups.size() == 1 ? " way:\n" : " ways:\n");
+    }
     for (size_t i = 0; i < shown; ++i) {
-      const PathGroup& g = ordered[i];
-      const uint32_t n = g.example_node.value();
-      const std::string object = s.TypeQualname(g.example_node) + " " + FormatAddress(s.address[n]);
+      const ShapeGroup& g = groups[i];
+      const uint32_t n = g.example.value();
+      const std::string object = s.TypeQualname(g.example) + " " + FormatAddress(s.address[n]);
       if (targets.size() == 1) {
         if (g.garbage) {
           std::cout << object << " is unreachable garbage: the next full gc.collect() frees it\n";
+        } else if (g.shape == kNoShape) {
+          std::cout << object << " has no retainer path\n";
         } else {
-          std::cout << g.example.text << "\n";
+          std::cout << RenderPath(a, a.PathTo(g.example)).text << "\n";
         }
         std::cout << "  " << object << " retains " << FormatBytes(a.retained[n]) << " (self "
                   << FormatBytes(s.size[n]) << ")\n";
         continue;
       }
       std::cout << FormatCount(g.count) << (g.count == 1 ? " object" : " objects") << " retaining "
-                << FormatBytes(g.retained) << (g.garbage ? ": " : " held by:\n  ")
+                << FormatBytes(g.retained_bytes) << (g.garbage ? ": " : " held by:\n  ")
                 << (g.garbage ? "unreachable garbage, freed by the next full gc.collect()"
-                              : g.shape)
+                              : shape_text(g))
                 << "\n";
       if (g.count > 1) {
-        std::cout << "  e.g. " << (g.garbage ? object : g.example.text) << " retains "
-                  << FormatBytes(a.retained[n]) << "\n";
+        std::cout << "  e.g. "
+                  << (g.shape == kNoShape ? object : RenderPath(a, a.PathTo(g.example)).text)
+                  << " retains " << FormatBytes(a.retained[n]) << "\n";
       }
     }
-    if (shown < ordered.size()) {
-      std::cout << "... " << (ordered.size() - shown)
-                << " more distinct paths (--max 0 shows all)\n";
+    if (shown < groups.size()) {
+      std::cout << "... " << (groups.size() - shown) << " more (--max 0 shows all)\n";
     }
     return 0;
   }

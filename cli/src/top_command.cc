@@ -37,9 +37,12 @@ class TopCommand : public Command {
     auto key = [&](uint32_t n) { return by_retained ? a.retained[n] : s.size[n]; };
 
     std::vector<uint32_t> objects;
+    std::vector<uint8_t> type_match;
     if (!type_.empty()) {
-      for (NodeIndex n : ObjectsOfType(s, type_)) objects.push_back(n.value());
-      if (objects.empty()) return NotFound(path_ + ": no object of type " + type_);
+      auto of_type = ObjectsOfType(s, type_);
+      if (!of_type.ok()) return of_type.status();
+      for (NodeIndex n : *of_type) objects.push_back(n.value());
+      type_match = std::move(MatchTypes(s, type_)).value();
     } else {
       objects.resize(s.object_count());
       std::iota(objects.begin(), objects.end(), 0u);
@@ -54,9 +57,7 @@ class TopCommand : public Command {
     std::vector<const TypeRetained*> types;
     for (const TypeRetained& t : a.types) {
       if (t.count == 0) continue;
-      const std::string& name = s.String(s.types[t.type.value()].name);
-      const std::string& qualname = s.String(s.types[t.type.value()].qualname);
-      if (!type_.empty() && name != type_ && qualname != type_) continue;
+      if (!type_.empty() && !type_match[t.type.value()]) continue;
       types.push_back(&t);
     }
     auto type_key = [&](const TypeRetained* t) {

@@ -688,7 +688,7 @@ TEST(Format, FormatsLabelsAsPeopleWriteThem) {
   EXPECT_EQ(FormatLabel(LabelKind::kIndex, 7, s), "[7]");
   EXPECT_EQ(FormatLabel(LabelKind::kClosureVariable, 1, s), "<closure cache>");
   EXPECT_EQ(FormatLabel(LabelKind::kParameterDefault, 3, s), "<default limit=>");
-  EXPECT_EQ(FormatLabel(LabelKind::kTraverseIndex, 4, s), "tp_traverse#4");
+  EXPECT_EQ(FormatLabel(LabelKind::kTraverseIndex, 4, s), "<tp_traverse#4>");
   const std::string key = "'ada'";
   EXPECT_EQ(FormatLabel(LabelKind::kDictKeyRef, ZigZagEncode(3), s, &key), "['ada']");
   EXPECT_EQ(FormatLabel(LabelKind::kDictKeySelf, 0, s, &key), "<key 'ada'>");

@@ -71,7 +71,7 @@ std::string FormatLabel(LabelKind kind, uint64_t value,
     case LabelKind::kNone:
       return "?";
     case LabelKind::kTraverseIndex:
-      return "tp_traverse#" + std::to_string(value);
+      return "<tp_traverse#" + std::to_string(value) + ">";
     case LabelKind::kAttribute:
     case LabelKind::kField:
       return "." + str();

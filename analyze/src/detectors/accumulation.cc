@@ -1,7 +1,9 @@
 // Accumulation points (Eclipse MAT's leak suspects): from each object that retains a large share
 // of the heap, follow the largest dominated child while it keeps at least 70% of its parent's
-// retained size; where that stops is the container that grows.
+// retained size; where that stops is the container that grows. Where each walk stops is kept,
+// so walks that meet (the nodes of a long chain) go down once: O(n) in all.
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "heapsnap/analyze/detectors.h"
@@ -14,23 +16,89 @@ namespace {
 constexpr double kFollowRatio = 0.7;
 constexpr uint64_t kMinItems = 16;
 
+bool IsEntry(LabelKind k) {
+  return k == LabelKind::kIndex || k == LabelKind::kDictKey || k == LabelKind::kDictKeyInt ||
+         k == LabelKind::kDictKeyRef || k == LabelKind::kSetMember;
+}
+
+// The type most of a container's entries have, and how many have it.
+std::pair<std::string, uint64_t> CommonEntryType(const Snapshot& s, uint32_t container) {
+  std::map<uint32_t, uint64_t> count;
+  for (uint64_t e = s.edge_begin[container]; e < s.edge_begin[container + 1]; ++e) {
+    if (IsEntry(s.edge_label_kind[e])) ++count[s.type[s.edge_target[e]].value()];
+  }
+  std::pair<std::string, uint64_t> best;
+  for (const auto& [type, n] : count) {
+    if (n > best.second) best = {s.String(s.types[type].qualname), n};
+  }
+  return best;
+}
+
+// Entries of a C container that labels nothing: the references its tp_traverse reports to
+// objects of its most common referent type (atexit's state reports a callback and its
+// arguments per entry).
+uint64_t TraversedEntries(const Snapshot& s, uint32_t v) {
+  std::map<uint32_t, uint64_t> per_type;
+  uint64_t most = 0;
+  for (uint64_t e = s.edge_begin[v]; e < s.edge_begin[v + 1]; ++e) {
+    if (s.edge_label_kind[e] != LabelKind::kTraverseIndex) continue;
+    most = std::max(most, ++per_type[s.type[s.edge_target[e]].value()]);
+  }
+  return most;
+}
+
+bool Contains(const std::string& text, const char* part) {
+  return text.find(part) != std::string::npos;
+}
+
+// A fix that fits what the container holds.
+std::string FixFor(const Finding& f, const std::string& entry_type) {
+  if (Contains(f.path_text, "['atexit']")) {
+    return "atexit keeps every callback, and what it is bound to, until exit: unregister it "
+           "when the object is closed (atexit.unregister(f)), or register a function that "
+           "holds only a weakref to the object";
+  }
+  if (Contains(f.path_text, "lru_cache") || Contains(f.path_text, "cache_info")) {
+    return "an lru_cache on a method keeps every self it saw alive: cache on the instance "
+           "(functools.cached_property, or a dict attribute), or give it a small maxsize";
+  }
+  if (Contains(entry_type, "Task") || Contains(entry_type, "Future")) {
+    return "keep tasks only while they run: tasks.add(t); t.add_done_callback(tasks.discard)";
+  }
+  if (Contains(entry_type, "Handler")) {
+    return "add the handler once (at start-up, or only if it is not in logger.handlers yet) "
+           "and remove it when done: logger.removeHandler(handler)";
+  }
+  if (entry_type == "function" || entry_type == "method" || entry_type == "functools.partial" ||
+      entry_type == "builtin_function_or_method") {
+    return "unregister callbacks when they are done, or keep them in a weakref.WeakSet or "
+           "as weakref.WeakMethod so the registry does not keep their objects alive";
+  }
+  if (Contains(entry_type, "Logger")) {
+    return "loggers are never freed: name them per module (logging.getLogger(__name__)), "
+           "not per request or per object, and pass the varying part in extra= or the message";
+  }
+  return "bound it: evict old entries (functools.lru_cache(maxsize=...), or a collections."
+         "OrderedDict trimmed with popitem(last=False)), keep weak references "
+         "(weakref.WeakValueDictionary), or delete entries when their work is done";
+}
+
 class AccumulationDetector : public Detector {
  public:
   const char* name() const override { return "accumulation"; }
 
-  void Run(const Analysis& a, const DetectorOptions& options,
-           std::vector<Finding>* findings) const override {
+  void Run(const DetectorInput& input, std::vector<Finding>* findings) const override {
+    const Analysis& a = input.analysis;
     const Snapshot& s = a.snapshot();
     const auto n = static_cast<uint32_t>(s.object_count());
-    const uint64_t live = a.retained[a.super_root()] - a.retained[a.garbage_root()];
-    const auto threshold = std::max<uint64_t>(
-        options.min_bytes,
-        static_cast<uint64_t>(options.accumulation_share * static_cast<double>(live)));
+    const uint64_t threshold = input.share_bytes;
+    std::vector<uint32_t> end(n, UINT32_MAX);  // where the walk from each object stops
+    std::vector<uint32_t> walked;
     std::set<uint32_t> points;
     for (uint32_t v = 0; v < n; ++v) {
       if (a.retained[v] < threshold) continue;
       uint32_t cur = v;
-      for (;;) {
+      while (end[cur] == UINT32_MAX) {
         uint32_t best = UINT32_MAX;
         for (uint64_t c = a.dom_child_begin[cur]; c < a.dom_child_begin[cur + 1]; ++c) {
           const uint32_t w = a.dom_children[c];
@@ -38,22 +106,27 @@ class AccumulationDetector : public Detector {
         }
         if (best == UINT32_MAX || static_cast<double>(a.retained[best]) <
                                       kFollowRatio * static_cast<double>(a.retained[cur])) {
+          end[cur] = cur;
           break;
         }
+        walked.push_back(cur);
         cur = best;
       }
-      points.insert(cur);
+      for (uint32_t w : walked) end[w] = end[cur];
+      walked.clear();
+      points.insert(end[cur]);
     }
     for (uint32_t p : points) {
       const NodeIndex node(p);
       const uint64_t children = a.dom_child_begin[p + 1] - a.dom_child_begin[p];
       if (a.retained[p] < threshold || children < kMinItems) continue;
-      const std::string type = s.TypeName(node);
-      if (type == "module") continue;
+      // A module's namespace is where globals live, not a container that grows; but a module
+      // whose C state holds many objects (atexit's callbacks before 3.10) is one.
+      if (s.TypeName(node) == "module" && TraversedEntries(s, p) < kMinItems) continue;
       Finding f;
       f.kind = "accumulation";
       f.container = s.TypeQualname(node);
-      f.length = children;
+      f.length = detect::ContainerLength(s, node);
       f.retained_bytes = a.retained[p];
       f.objects = a.retained_count[p];
       f.examples.push_back(node);
@@ -69,13 +142,17 @@ class AccumulationDetector : public Detector {
       char share[16];
       std::snprintf(share, sizeof(share), "%.0f%%",
                     100.0 * static_cast<double>(f.retained_bytes) /
-                        static_cast<double>(std::max<uint64_t>(live, 1)));
-      f.title = f.container + " " + f.path_text + " holds " + FormatCount(children) +
-                " objects that only it keeps alive: " + share + " of the live heap";
-      f.fix =
-          "bound it: evict old entries (an LRU such as functools.lru_cache(maxsize=...)), "
-          "keep weak references (weakref.WeakValueDictionary), or delete entries when their "
-          "work is done";
+                        static_cast<double>(std::max<uint64_t>(input.live_bytes, 1)));
+      const auto [entry_type, alike] = CommonEntryType(s, p);
+      if (f.length == 0) f.length = TraversedEntries(s, p);
+      std::string held = f.length > 0
+                             ? FormatCount(f.length) + (f.length == 1 ? " entry" : " entries")
+                             : FormatCount(children) + " objects";
+      if (f.length > 0 && alike * 2 > f.length) held += " (mostly " + entry_type + ")";
+      f.title = f.container + " " + f.path_text + " holds " + held + " and keeps " +
+                FormatBytes(f.retained_bytes) + " alive that nothing else holds: " + share +
+                " of the live heap";
+      f.fix = FixFor(f, entry_type);
       findings->push_back(std::move(f));
     }
   }

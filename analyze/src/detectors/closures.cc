@@ -14,8 +14,9 @@ class ClosureDetector : public Detector {
  public:
   const char* name() const override { return "closure"; }
 
-  void Run(const Analysis& a, const DetectorOptions& options,
-           std::vector<Finding>* findings) const override {
+  void Run(const DetectorInput& input, std::vector<Finding>* findings) const override {
+    const Analysis& a = input.analysis;
+    const DetectorOptions& options = input.options;
     const Snapshot& s = a.snapshot();
     struct Group {
       Finding f;
@@ -63,10 +64,8 @@ class ClosureDetector : public Detector {
       f.function = detect::QualifiedName(s, g.best_function);
       f.location = detect::Location(s, g.best_function);
       detect::SetPath(a, g.best_function, &f);
-      if (f.count > 1) {
-        RenderedPath r = RenderPath(a, a.PathTo(g.best_function));
-        if (!r.text.empty()) f.path_text = PathShape(r);
-      }
+      const uint32_t shape = input.shapes.Of(g.best_function);
+      if (f.count > 1 && shape != kNoShape) f.path_text = input.shapes.Text(shape);
       detect::CountRetainedTypes(a, g.cells, &f);
       f.title = (f.count > 1 ? FormatCount(f.count) + " closures " : std::string("closure ")) +
                 f.function + (f.location.empty() ? "" : " (" + f.location + ")") + " keep" +

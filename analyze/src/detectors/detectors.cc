@@ -13,6 +13,7 @@ std::unique_ptr<Detector> MakeMutableDefaultDetector();
 std::unique_ptr<Detector> MakeFinalizerDetector();
 std::unique_ptr<Detector> MakeTracebackDetector();
 std::unique_ptr<Detector> MakeAccumulationDetector();
+std::unique_ptr<Detector> MakeExternalDetector();
 
 std::vector<std::unique_ptr<Detector>> AllDetectors() {
   std::vector<std::unique_ptr<Detector>> all;
@@ -22,12 +23,19 @@ std::vector<std::unique_ptr<Detector>> AllDetectors() {
   all.push_back(MakeFinalizerDetector());
   all.push_back(MakeTracebackDetector());
   all.push_back(MakeAccumulationDetector());
+  all.push_back(MakeExternalDetector());
   return all;
 }
 
 std::vector<Finding> DetectLeaks(const Analysis& analysis, const DetectorOptions& options) {
   std::vector<Finding> findings;
-  for (const auto& detector : AllDetectors()) detector->Run(analysis, options, &findings);
+  const PathShapes shapes(analysis);
+  const uint64_t live =
+      analysis.retained[analysis.super_root()] - analysis.retained[analysis.garbage_root()];
+  const auto share =
+      static_cast<uint64_t>(std::max(0.0, options.min_share) * static_cast<double>(live));
+  const DetectorInput input{analysis, shapes, options, live, std::max(options.min_bytes, share)};
+  for (const auto& detector : AllDetectors()) detector->Run(input, &findings);
   std::stable_sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) {
     if ((a.severity == "low") != (b.severity == "low")) return b.severity == "low";
     return a.retained_bytes > b.retained_bytes;
@@ -60,6 +68,25 @@ void SetPath(const Analysis& a, NodeIndex node, Finding* f) {
   f->path.push_back(r.root);
   for (const auto& step : r.steps) f->path.push_back(step.label);
   f->path_text = r.text;
+}
+
+uint64_t ContainerLength(const Snapshot& s, NodeIndex node) {
+  const uint32_t n = node.value();
+  uint64_t items = 0;
+  for (uint64_t e = s.edge_begin[n]; e < s.edge_begin[n + 1]; ++e) {
+    switch (s.edge_label_kind[e]) {
+      case LabelKind::kIndex:
+      case LabelKind::kDictKey:
+      case LabelKind::kDictKeyInt:
+      case LabelKind::kDictKeyRef:
+      case LabelKind::kSetMember:
+        ++items;
+        break;
+      default:
+        break;
+    }
+  }
+  return items;
 }
 
 void CountRetainedTypes(const Analysis& a, const std::vector<NodeIndex>& nodes, Finding* f) {

@@ -12,8 +12,8 @@ class FinalizerDetector : public Detector {
  public:
   const char* name() const override { return "finalizer"; }
 
-  void Run(const Analysis& a, const DetectorOptions&,
-           std::vector<Finding>* findings) const override {
+  void Run(const DetectorInput& input, std::vector<Finding>* findings) const override {
+    const Analysis& a = input.analysis;
     const Snapshot& s = a.snapshot();
     struct Group {
       Finding f;

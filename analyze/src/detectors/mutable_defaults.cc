@@ -16,31 +16,13 @@ bool IsContainer(const std::string& type) {
   return kContainers.count(type) > 0;
 }
 
-// Items a container holds: its indexed, keyed or member references.
-uint64_t Length(const Snapshot& s, uint32_t n) {
-  uint64_t items = 0;
-  for (uint64_t e = s.edge_begin[n]; e < s.edge_begin[n + 1]; ++e) {
-    switch (s.edge_label_kind[e]) {
-      case LabelKind::kIndex:
-      case LabelKind::kDictKey:
-      case LabelKind::kDictKeyInt:
-      case LabelKind::kDictKeyRef:
-      case LabelKind::kSetMember:
-        ++items;
-        break;
-      default:
-        break;
-    }
-  }
-  return items;
-}
-
 class MutableDefaultDetector : public Detector {
  public:
   const char* name() const override { return "mutable_default"; }
 
-  void Run(const Analysis& a, const DetectorOptions& options,
-           std::vector<Finding>* findings) const override {
+  void Run(const DetectorInput& input, std::vector<Finding>* findings) const override {
+    const Analysis& a = input.analysis;
+    const DetectorOptions& options = input.options;
     const Snapshot& s = a.snapshot();
     struct Group {
       Finding f;
@@ -75,7 +57,7 @@ class MutableDefaultDetector : public Detector {
             f.container = type;
           }
           ++f.count;
-          f.length += Length(s, value);
+          f.length += detect::ContainerLength(s, NodeIndex(value));
           f.retained_bytes += a.retained[value];
           f.objects += a.retained_count[value];
           g.containers.push_back(NodeIndex(value));

@@ -2,6 +2,7 @@
 // its traceback, every frame of it, and every local variable of those frames.
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "heapsnap/analyze/detectors.h"
 #include "heapsnap/analyze/paths.h"
@@ -14,10 +15,12 @@ class TracebackDetector : public Detector {
  public:
   const char* name() const override { return "traceback"; }
 
-  void Run(const Analysis& a, const DetectorOptions& options,
-           std::vector<Finding>* findings) const override {
+  void Run(const DetectorInput& input, std::vector<Finding>* findings) const override {
+    const Analysis& a = input.analysis;
+    const DetectorOptions& options = input.options;
     const Snapshot& s = a.snapshot();
-    std::map<std::string, Finding> groups;  // by exception type and path shape
+    std::map<std::pair<uint32_t, uint32_t>, Finding> groups;  // by exception type, path shape
+    std::set<std::pair<uint32_t, uint32_t>> handled;          // being handled right now, not stored
     for (uint32_t i = 0; i < s.object_count(); ++i) {
       const NodeIndex exc(i);
       const int64_t tb = detect::EdgeTo(s, exc, LabelKind::kField, "__traceback__");
@@ -26,26 +29,35 @@ class TracebackDetector : public Detector {
       const auto t = static_cast<uint32_t>(tb);
       const uint64_t bytes = a.retained[t];
       if (bytes < options.min_bytes) continue;
-      RetainerPath p = a.PathTo(exc);
-      if (!p.found) continue;
-      // An exception being handled right now (held by a running frame or the thread state) is
-      // not stored.
-      if (p.root >= 0) {
-        const RootKind k = s.roots[static_cast<size_t>(p.root)].kind;
-        if (k == RootKind::kThreadFrame || k == RootKind::kThreadState) continue;
-      }
-      RenderedPath r = RenderPath(a, p);
-      const std::string key = s.TypeQualname(exc) + " " + PathShape(r);
+      const uint32_t shape = input.shapes.Of(exc);
+      if (shape == kNoShape) continue;
+      const std::pair<uint32_t, uint32_t> key{s.type[i].value(), shape};
+      if (handled.count(key)) continue;
       Finding& f = groups[key];
       if (f.kind.empty()) {
+        RetainerPath p = a.PathTo(exc);
+        RenderedPath r = RenderPath(a, p);
         f.kind = "traceback";
         f.count = 0;
         f.container = s.TypeQualname(exc);
         f.path.push_back(r.root);
         for (const auto& step : r.steps) f.path.push_back(step.label);
         f.path_text = r.text;
-        // The frames and, for each, the locals that hold the most.
-        for (int64_t cur = t; cur >= 0 && f.details.size() < 20;
+        // An exception being handled right now (held by a running frame or the thread state)
+        // is not stored.
+        if (p.root >= 0) {
+          const RootKind k = s.roots[static_cast<size_t>(p.root)].kind;
+          if (k == RootKind::kThreadFrame || k == RootKind::kThreadState) {
+            groups.erase(key);
+            handled.insert(key);
+            continue;
+          }
+        }
+        // The frames and, for each, the locals that hold the most. The file may say that
+        // tb_next loops: the walk stops at the first traceback seen twice.
+        std::set<int64_t> seen;
+        for (int64_t cur = t;
+             cur >= 0 && f.details.size() < 20 && seen.insert(cur).second && seen.size() <= 1000;
              cur = detect::EdgeTo(s, NodeIndex(static_cast<uint32_t>(cur)), LabelKind::kField,
                                   "tb_next")) {
           const int64_t frame = detect::EdgeTo(s, NodeIndex(static_cast<uint32_t>(cur)),

@@ -14,8 +14,9 @@ class UnreachableCycleDetector : public Detector {
  public:
   const char* name() const override { return "unreachable_cycle"; }
 
-  void Run(const Analysis& a, const DetectorOptions& options,
-           std::vector<Finding>* findings) const override {
+  void Run(const DetectorInput& input, std::vector<Finding>* findings) const override {
+    const Analysis& a = input.analysis;
+    const DetectorOptions& options = input.options;
     const Snapshot& s = a.snapshot();
     struct Group {
       Finding f;

@@ -23,7 +23,7 @@
 //    edges among unreachable objects; components no other garbage points at are the entry
 //    points, hung under a pseudo-vertex "unreachable garbage", so garbage is reported as such
 //    and never merged into the live heap.
-// 4. Dominators (dominators.h, Semi-NCA) from a super-root over the retaining edges plus the
+// 4. Dominators (dominators.h, Lengauer-Tarjan) from a super-root over the retaining edges plus the
 //    pseudo-edges above; retained size of every vertex in one reverse-preorder pass; retained
 //    size per type without double counting (only the topmost instance of a type on each
 //    dominator-tree path counts, as in Chrome DevTools).

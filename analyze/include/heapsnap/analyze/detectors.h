@@ -17,11 +17,13 @@
 #include <vector>
 
 #include "heapsnap/analyze/analysis.h"
+#include "heapsnap/analyze/path_shapes.h"
 
 namespace heapsnap {
 
 struct Finding {
-  // One of: unreachable_cycle, closure, mutable_default, finalizer, traceback, accumulation.
+  // One of: unreachable_cycle, closure, mutable_default, finalizer, traceback, accumulation,
+  // external.
   std::string kind;
   std::string severity = "high";  // "low" for notes (an empty mutable default)
   std::string title;              // one line, for people
@@ -38,24 +40,36 @@ struct Finding {
   std::string location;              // closure, mutable_default: file:line
   std::string variable;              // closure
   std::string parameter;             // mutable_default
-  std::string container;             // mutable_default, accumulation: container type
-  uint64_t length = 0;               // mutable_default, accumulation: items in the container
+  std::string container;             // mutable_default, accumulation, external: its type
+  uint64_t length = 0;               // mutable_default, accumulation: entries in the container
+  uint64_t references = 0;           // external: references nobody in the heap accounts for
   std::string reason;                // finalizer: resurrected, cycle_with_finalizer, uncollectable
   std::vector<std::string> details;  // extra lines (frames and locals of a traceback, ...)
 };
 
 struct DetectorOptions {
-  uint64_t min_bytes =
-      uint64_t{10} * 1024;          // findings retaining less are not reported (notes excepted)
-  double accumulation_share = 0.1;  // a container must retain this share of the heap
+  // Findings retaining less are not reported (garbage cycles, finalizers and notes excepted).
+  uint64_t min_bytes = uint64_t{10} * 1024;
+  // Containers that grow (accumulation) and objects held only from C code (external) must
+  // also retain this share of the live heap: 3% finds a container of 5% with room to spare.
+  double min_share = 0.03;
+};
+
+// What every detector reads: the analysis, the path shapes of its objects, the options, and
+// the threshold the options make for this heap.
+struct DetectorInput {
+  const Analysis& analysis;
+  const PathShapes& shapes;
+  const DetectorOptions& options;
+  uint64_t live_bytes;   // retained by the live heap (all but the garbage)
+  uint64_t share_bytes;  // max(min_bytes, min_share * live_bytes)
 };
 
 class Detector {
  public:
   virtual ~Detector() = default;
   virtual const char* name() const = 0;
-  virtual void Run(const Analysis& analysis, const DetectorOptions& options,
-                   std::vector<Finding>* findings) const = 0;
+  virtual void Run(const DetectorInput& input, std::vector<Finding>* findings) const = 0;
 };
 
 std::vector<std::unique_ptr<Detector>> AllDetectors();
@@ -69,6 +83,9 @@ namespace detect {
 int64_t EdgeTo(const Snapshot& s, NodeIndex node, LabelKind kind, const std::string& label);
 // Fills path/path_text from the node's retainer path (or marks garbage).
 void SetPath(const Analysis& a, NodeIndex node, Finding* f);
+// Entries a container holds: its indexed, keyed and member references (a dict's key and value
+// are one entry).
+uint64_t ContainerLength(const Snapshot& s, NodeIndex node);
 // Counts the types of the objects in node's dominator subtree into f->types.
 void CountRetainedTypes(const Analysis& a, const std::vector<NodeIndex>& nodes, Finding* f);
 std::string Location(const Snapshot& s, NodeIndex function_or_code);

@@ -5,11 +5,18 @@
 // Collapses `.__dict__` followed by an identifier key into `.name` (instance, module and class
 // namespaces), `.__closure__<closure x>.cell_contents` into `.<closure x>`, and
 // `.__defaults__<default p=>` into `.<default p=>`. Frame roots read `thread 'T' f (file:line)`
-// followed by `: local` for the local variable.
+// followed by `: local` for the local variable. Labels that do not begin with `.` or a bracket
+// get a `.` of their own (`.summary.<tp_traverse#1>`): two labels are never glued together.
+// Labels are cut to kMaxLabelBytes when shown (a snapshot may hold a 1 MiB attribute name), and
+// a step repeated kMinRepeat or more times in a row reads once with its count:
+// `.head.next{99998}`.
 //
 //   RetainerPath p = analysis.PathTo(node);
 //   RenderedPath r = RenderPath(analysis, p);
 //   std::cout << r.text;   // or r.root / r.steps for JSON
+//
+// Every rule is in LastStep(): RenderPath and PathShapes (path_shapes.h) both read steps
+// through it, one object at a time, from the target up. Cost: O(path length) per path.
 #ifndef HEAPSNAP_ANALYZE_PATHS_H_
 #define HEAPSNAP_ANALYZE_PATHS_H_
 
@@ -20,6 +27,9 @@
 
 namespace heapsnap {
 
+inline constexpr size_t kMaxLabelBytes = 120;
+inline constexpr size_t kMinRepeat = 4;
+
 struct RenderedStep {
   std::string label;  // after collapsing, e.g. ".REGISTRY"
   NodeIndex node;     // the object this step leads to
@@ -28,14 +38,31 @@ struct RenderedStep {
 struct RenderedPath {
   std::string root;  // "sys.modules", "thread 'MainThread' main (app.py:3)", ...
   std::vector<RenderedStep> steps;
-  std::string text;  // root + labels
+  std::string text;  // root + labels, repeated steps counted
 };
 
 RenderedPath RenderPath(const Analysis& analysis, const RetainerPath& path);
 
-// The path's shape: text with list indices and int keys replaced by [*], for grouping the
-// paths of many instances ("[*]" paths of 10,000 orders are one way they are held).
-std::string PathShape(const RenderedPath& path);
+// How the last step of `node`'s retainer path reads. `base` is the object whose path this step
+// extends: the referrer, or the referrer's referrer when two references read as one step
+// (`.__dict__['x']` reads `.x`). An empty label means the step adds nothing of its own
+// (`.cell_contents` right after `.<closure x>`). Only for objects with a parent edge (not roots,
+// not garbage).
+struct StepText {
+  uint32_t base = 0;
+  std::string label;
+  LabelKind kind = LabelKind::kNone;  // the label kind of the reference into `node`
+  bool name = false;                  // an identifier key read as `.name` (a namespace)
+};
+StepText LastStep(const Analysis& analysis, NodeIndex node);
+
+// How a root reads. With `address` false, roots that are single objects (held from outside the
+// graph, immortal, frozen, unexplained) read without their address, so that the roots of many
+// objects of one kind read alike: `<dict held from C code or an extension>`.
+std::string RootText(const Analysis& analysis, int root, NodeIndex start, bool address);
+
+// `label` cut to at most kMaxLabelBytes (never inside a UTF-8 character), "..." marking a cut.
+std::string CutLabel(const std::string& label);
 
 }  // namespace heapsnap
 

@@ -1,0 +1,89 @@
+// Path shapes: what the retainer paths of many objects have in common. The shape of an object's
+// path is its rendered path (paths.h) with the parts that name one instance among many folded:
+//
+//   sys.modules['app'].SESSIONS[*].history[*]     list indices, int keys, and the keys of a
+//                                                 dict whose entries hold many objects of the
+//                                                 same type (kFoldKeysAt or more)
+//   sys.modules['app'].chain.head.next*           a step repeated: `.next.next.next` (period 1)
+//   tree(['children'][*])*                        two steps repeated together (period 2)
+//   <dict held from C code or an extension>       single-object roots without their address
+//
+// Identifier keys of namespaces (`.name` of modules, classes and instances) are never folded.
+//
+//   PathShapes shapes(analysis);              // O(n log n) time, O(n) memory, any heap shape
+//   uint32_t id = shapes.Of(node);            // kNoShape for garbage and unreached objects
+//   std::string text = shapes.Text(id);       // "sys.modules['app'].SESSIONS[*]"
+//   std::vector<ShapeGroup> groups = GroupByShape(analysis, shapes, instances, &total);
+//
+// Every shape is a node of a trie (its parent shape and one step), built object by object from
+// the retainer-path tree, so equal shapes have equal ids and no path is ever spelled out for
+// more than the objects asked about. Text costs the shape's length.
+#ifndef HEAPSNAP_ANALYZE_PATH_SHAPES_H_
+#define HEAPSNAP_ANALYZE_PATH_SHAPES_H_
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "heapsnap/analyze/analysis.h"
+
+namespace heapsnap {
+
+inline constexpr uint32_t kNoShape = UINT32_MAX;
+inline constexpr uint32_t kFoldKeysAt = 8;
+
+class PathShapes {
+ public:
+  explicit PathShapes(const Analysis& analysis);
+
+  uint32_t Of(NodeIndex node) const { return shape_of_[node.value()]; }
+  size_t size() const { return nodes_.size(); }
+  // The shape as text, and as its root followed by its steps.
+  std::string Text(uint32_t shape) const;
+  std::vector<std::string> Steps(uint32_t shape) const;
+
+ private:
+  struct Node {
+    uint32_t parent;  // kNoShape for a root
+    uint32_t token;
+    bool star;  // the step (or pair of steps) repeated one or more times
+  };
+  uint32_t Intern(uint32_t parent, uint32_t token, bool star);
+  uint32_t Token(const std::string& text);
+  uint32_t PairToken(uint32_t first, uint32_t second);
+  uint32_t Append(uint32_t shape, uint32_t token);
+  std::string NodeText(const Node& node) const;
+
+  std::vector<Node> nodes_;
+  std::unordered_map<uint64_t, uint32_t> node_index_;  // (parent, token, star) -> node
+  std::vector<std::string> tokens_;
+  std::vector<uint8_t> token_is_pair_;
+  std::unordered_map<std::string, uint32_t> token_index_;
+  std::unordered_map<uint64_t, uint32_t> pair_index_;
+  std::vector<uint32_t> shape_of_;
+};
+
+struct ShapeGroup {
+  uint32_t shape = kNoShape;  // kNoShape: unreachable garbage, or no path (see garbage)
+  bool garbage = false;
+  uint64_t count = 0;
+  // What the group's objects keep alive, each byte once: an object dominated by another object
+  // of the same group is not added again (a linked list's nodes are one list's bytes).
+  uint64_t retained_bytes = 0;
+  NodeIndex example;  // the object that retains the most
+};
+
+// Groups `nodes` by path shape, largest retained_bytes first. `total_retained` (optional) gets
+// what all of them keep alive, each byte once. O(n) beyond the nodes: one walk of the dominator
+// tree.
+std::vector<ShapeGroup> GroupByShape(const Analysis& analysis, const PathShapes& shapes,
+                                     const std::vector<NodeIndex>& nodes,
+                                     uint64_t* total_retained = nullptr);
+
+// Bytes retained by `nodes` together, each byte once (nested ones not added again). O(n).
+uint64_t RetainedOnce(const Analysis& analysis, const std::vector<NodeIndex>& nodes);
+
+}  // namespace heapsnap
+
+#endif  // HEAPSNAP_ANALYZE_PATH_SHAPES_H_

@@ -1,0 +1,278 @@
+#include "heapsnap/analyze/path_shapes.h"
+
+#include <algorithm>
+
+#include "heapsnap/analyze/paths.h"
+
+namespace heapsnap {
+namespace {
+
+constexpr uint32_t kNoToken = UINT32_MAX;
+
+bool IsIndex(LabelKind k) { return k == LabelKind::kIndex || k == LabelKind::kDictKeyInt; }
+bool IsDictValue(LabelKind k) { return k == LabelKind::kDictKey || k == LabelKind::kDictKeyRef; }
+bool IsDictKey(LabelKind k) {
+  return k == LabelKind::kDictKeySelf || k == LabelKind::kDictKeyObject ||
+         k == LabelKind::kDictKeyIntObject;
+}
+
+// Per object: 1 when the step into it names one entry among many alike, so that its shape
+// reads `[*]` (values), `.<key *>` (keys) or `.<tp_traverse#*>`: the container holds
+// kFoldKeysAt or more values of the object's type, or that many keys. Roots (sys.modules) keep
+// their keys: module names are not generated. One pass over the edges, O(m).
+std::vector<uint8_t> FoldedEntries(const Analysis& a) {
+  const Snapshot& s = a.snapshot();
+  const auto n = static_cast<uint32_t>(s.object_count());
+  std::vector<uint8_t> fold(n, 0);
+  std::vector<uint32_t> per_type(s.types.size(), 0);
+  std::vector<uint32_t> touched;
+  for (uint32_t u = 0; u < n; ++u) {
+    uint32_t keys = 0;
+    for (uint64_t e = s.edge_begin[u]; e < s.edge_begin[u + 1]; ++e) {
+      const LabelKind k = s.edge_label_kind[e];
+      if (IsDictValue(k) || k == LabelKind::kTraverseIndex) {
+        const uint32_t t = s.type[s.edge_target[e]].value();
+        if (per_type[t]++ == 0) touched.push_back(t);
+      } else if (IsDictKey(k)) {
+        ++keys;
+      }
+    }
+    if ((touched.empty() && keys < kFoldKeysAt) || a.parent_edge[u] == Analysis::kIsRoot) {
+      for (uint32_t t : touched) per_type[t] = 0;
+      touched.clear();
+      continue;
+    }
+    for (uint64_t e = s.edge_begin[u]; e < s.edge_begin[u + 1]; ++e) {
+      const uint32_t t = s.edge_target[e];
+      if (a.parent_edge[t] != e) continue;
+      const LabelKind k = s.edge_label_kind[e];
+      if ((IsDictValue(k) || k == LabelKind::kTraverseIndex) &&
+          per_type[s.type[t].value()] >= kFoldKeysAt) {
+        fold[t] = 1;
+      }
+      if (IsDictKey(k) && keys >= kFoldKeysAt) fold[t] = 1;
+    }
+    for (uint32_t t : touched) per_type[t] = 0;
+    touched.clear();
+  }
+  return fold;
+}
+
+}  // namespace
+
+uint32_t PathShapes::Token(const std::string& text) {
+  auto [it, added] = token_index_.emplace(text, static_cast<uint32_t>(tokens_.size()));
+  if (added) {
+    tokens_.push_back(text);
+    token_is_pair_.push_back(0);
+  }
+  return it->second;
+}
+
+uint32_t PathShapes::PairToken(uint32_t first, uint32_t second) {
+  const uint64_t key = (uint64_t{first} << 32) | second;
+  auto [it, added] = pair_index_.emplace(key, static_cast<uint32_t>(tokens_.size()));
+  if (added) {
+    tokens_.push_back(tokens_[first] + tokens_[second]);
+    token_is_pair_.push_back(1);
+  }
+  return it->second;
+}
+
+uint32_t PathShapes::Intern(uint32_t parent, uint32_t token, bool star) {
+  const uint64_t key = (uint64_t{parent} << 32) | (uint64_t{token} << 1) | (star ? 1 : 0);
+  auto [it, added] = node_index_.emplace(key, static_cast<uint32_t>(nodes_.size()));
+  if (added) nodes_.push_back({parent, token, star});
+  return it->second;
+}
+
+// The shape of `shape` followed by one step, with repeats folded: `a a` -> `a*`, `a* a` -> `a*`,
+// `a b a b` -> `(a b)*`, `(a b)* a b` -> `(a b)*`.
+uint32_t PathShapes::Append(uint32_t shape, uint32_t token) {
+  const Node last = nodes_[shape];
+  if (last.parent != kNoShape && !token_is_pair_[last.token] && last.token == token) {
+    return last.star ? shape : Intern(last.parent, token, true);
+  }
+  if (last.parent != kNoShape && !last.star) {
+    const Node before = nodes_[last.parent];
+    // (a b)* a, then b: back to (a b)*.
+    if (before.parent != kNoShape && before.star && token_is_pair_[before.token]) {
+      const auto pair = pair_index_.find((uint64_t{last.token} << 32) | token);
+      if (pair != pair_index_.end() && pair->second == before.token) return last.parent;
+    }
+    // x a b a, then b: x (a b)*.
+    if (before.parent != kNoShape && !before.star && before.token == token &&
+        before.token != last.token && !token_is_pair_[last.token] && !token_is_pair_[token]) {
+      const Node first = nodes_[before.parent];
+      if (first.parent != kNoShape && !first.star && first.token == last.token) {
+        return Intern(first.parent, PairToken(last.token, token), true);
+      }
+    }
+  }
+  return Intern(shape, token, false);
+}
+
+PathShapes::PathShapes(const Analysis& a) {
+  const Snapshot& s = a.snapshot();
+  const auto n = static_cast<uint32_t>(s.object_count());
+  shape_of_.assign(n, kNoShape);
+  const std::vector<uint8_t> fold = FoldedEntries(a);
+  struct Pending {
+    uint32_t node;
+    uint32_t base;
+    uint32_t token;  // kNoToken: the step adds nothing (read as part of the one above)
+  };
+  std::vector<Pending> stack;
+  for (uint32_t v = 0; v < n; ++v) {
+    if (shape_of_[v] != kNoShape || a.parent_edge[v] == Analysis::kNoParent) continue;
+    uint32_t cur = v;
+    while (shape_of_[cur] == kNoShape) {
+      if (a.parent_edge[cur] == Analysis::kIsRoot) {
+        const std::string root = RootText(a, a.root_of_node[cur], NodeIndex(cur), false);
+        shape_of_[cur] = Intern(kNoShape, Token(root), false);
+        break;
+      }
+      StepText step = LastStep(a, NodeIndex(cur));
+      uint32_t token = kNoToken;
+      if (!step.label.empty()) {
+        if (IsIndex(step.kind) || (fold[cur] && IsDictValue(step.kind) && !step.name)) {
+          token = Token("[*]");
+        } else if (fold[cur] && IsDictKey(step.kind)) {
+          token = Token(".<key *>");
+        } else if (fold[cur] && step.kind == LabelKind::kTraverseIndex) {
+          token = Token(".<tp_traverse#*>");
+        } else {
+          token = Token(step.label);
+        }
+      }
+      stack.push_back({cur, step.base, token});
+      cur = step.base;
+    }
+    while (!stack.empty()) {
+      const Pending p = stack.back();
+      stack.pop_back();
+      shape_of_[p.node] =
+          p.token == kNoToken ? shape_of_[p.base] : Append(shape_of_[p.base], p.token);
+    }
+  }
+}
+
+std::string PathShapes::NodeText(const Node& node) const {
+  const std::string& t = tokens_[node.token];
+  if (!node.star) return t;
+  return token_is_pair_[node.token] ? "(" + t + ")*" : t + "*";
+}
+
+std::vector<std::string> PathShapes::Steps(uint32_t shape) const {
+  std::vector<std::string> steps;
+  for (uint32_t cur = shape; cur != kNoShape; cur = nodes_[cur].parent) {
+    steps.push_back(NodeText(nodes_[cur]));
+  }
+  std::reverse(steps.begin(), steps.end());
+  return steps;
+}
+
+std::string PathShapes::Text(uint32_t shape) const {
+  std::string text;
+  for (const std::string& step : Steps(shape)) text += step;
+  return text;
+}
+
+namespace {
+
+// Walks the dominator tree once; `on_enter(v)` and `on_exit(v)` bracket each object's subtree.
+template <typename Enter, typename Exit>
+void WalkDominatorTree(const Analysis& a, Enter on_enter, Exit on_exit) {
+  const uint32_t n = a.super_root();
+  std::vector<std::pair<uint32_t, uint64_t>> stack;  // vertex, next child
+  stack.emplace_back(a.super_root(), a.dom_child_begin[a.super_root()]);
+  while (!stack.empty()) {
+    auto& [v, next] = stack.back();
+    if (next == a.dom_child_begin[v + 1]) {
+      if (v < n) on_exit(v);
+      stack.pop_back();
+      continue;
+    }
+    const uint32_t c = a.dom_children[next++];
+    if (c < n) on_enter(c);
+    stack.emplace_back(c, a.dom_child_begin[c]);
+  }
+}
+
+}  // namespace
+
+std::vector<ShapeGroup> GroupByShape(const Analysis& a, const PathShapes& shapes,
+                                     const std::vector<NodeIndex>& nodes,
+                                     uint64_t* total_retained) {
+  const uint32_t n = a.super_root();
+  std::vector<ShapeGroup> groups;
+  std::unordered_map<uint32_t, uint32_t> group_index;  // shape -> group
+  uint32_t garbage_group = UINT32_MAX;
+  uint32_t pathless_group = UINT32_MAX;
+  std::vector<uint32_t> group_of(n, UINT32_MAX);
+  for (NodeIndex node : nodes) {
+    const uint32_t v = node.value();
+    if (group_of[v] != UINT32_MAX) continue;  // listed twice
+    const uint32_t shape = shapes.Of(node);
+    uint32_t* slot = nullptr;
+    if (shape != kNoShape) {
+      slot = &group_index.emplace(shape, UINT32_MAX).first->second;
+    } else {
+      slot = a.collector.unreachable[v] ? &garbage_group : &pathless_group;
+    }
+    if (*slot == UINT32_MAX) {
+      *slot = static_cast<uint32_t>(groups.size());
+      groups.emplace_back();
+      groups.back().shape = shape;
+      groups.back().garbage = shape == kNoShape && a.collector.unreachable[v];
+      groups.back().example = node;
+    }
+    ShapeGroup& g = groups[*slot];
+    group_of[v] = *slot;
+    ++g.count;
+    if (a.retained[v] > a.retained[g.example.value()]) g.example = node;
+  }
+  std::vector<uint32_t> active(groups.size(), 0);
+  uint32_t active_any = 0;
+  uint64_t total = 0;
+  WalkDominatorTree(
+      a,
+      [&](uint32_t v) {
+        const uint32_t g = group_of[v];
+        if (g == UINT32_MAX) return;
+        if (active[g]++ == 0) groups[g].retained_bytes += a.retained[v];
+        if (active_any++ == 0) total += a.retained[v];
+      },
+      [&](uint32_t v) {
+        const uint32_t g = group_of[v];
+        if (g == UINT32_MAX) return;
+        --active[g];
+        --active_any;
+      });
+  if (total_retained != nullptr) *total_retained = total;
+  std::sort(groups.begin(), groups.end(), [](const ShapeGroup& x, const ShapeGroup& y) {
+    if (x.retained_bytes != y.retained_bytes) return x.retained_bytes > y.retained_bytes;
+    if (x.count != y.count) return x.count > y.count;
+    return x.example.value() < y.example.value();
+  });
+  return groups;
+}
+
+uint64_t RetainedOnce(const Analysis& a, const std::vector<NodeIndex>& nodes) {
+  std::vector<uint8_t> member(a.super_root(), 0);
+  for (NodeIndex node : nodes) member[node.value()] = 1;
+  uint32_t active = 0;
+  uint64_t total = 0;
+  WalkDominatorTree(
+      a,
+      [&](uint32_t v) {
+        if (!member[v]) return;
+        if (active++ == 0) total += a.retained[v];
+      },
+      [&](uint32_t v) {
+        if (member[v]) --active;
+      });
+  return total;
+}
+
+}  // namespace heapsnap
