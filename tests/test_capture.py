@@ -2,10 +2,12 @@
 their heaps and check what the programs know they made."""
 import json
 import os
+import shutil
+import stat
 
 import pytest
 
-from conftest import Objects, fixture, heapsnap, heapsnap_json, run
+from conftest import HEAPSNAP, Objects, fixture, heapsnap, heapsnap_json, run
 
 
 @pytest.fixture
@@ -205,6 +207,23 @@ def test_collector_reproduced(python, tmp_path, shape):
         assert summary["unreachable"]["retained_bytes"] >= summary["unreachable"]["bytes"] > 0
 
 
+def test_unreachable_is_the_set_the_collector_finds_not_what_gc_collect_returns(python,
+                                                                                tmp_path):
+    """gc.collect() counts what is still there when the collector clears the unreachable set:
+    what dies while finalizers run (here, closing a suspended generator frees what its frame
+    held) is not counted. heapsnap's number is the set the collector found unreachable, as
+    the program finds it with gc.DEBUG_SAVEALL and the ids of the tracked objects."""
+    snap = tmp_path / "finalized.heapsnap"
+    out = run([python, fixture("gc_finalized.py"), str(snap)], env=python_env())
+    assert out.returncode == 0, out.stderr
+    facts = json.loads(out.stdout)
+    assert facts["collected"] == facts["garbage"] == 200  # the plain cycles' 2 x 100 Holders
+    assert facts["unreachable"] > 1000 + facts["collected"]
+    summary = heapsnap_json("summary", snap)
+    assert summary["unreachable"]["objects"] == facts["unreachable"]
+    assert summary["unreachable"]["cycles"] == 300
+
+
 def test_capture_changes_nothing(python, tmp_path):
     env = python_env()
     results = {}
@@ -218,6 +237,166 @@ def test_capture_changes_nothing(python, tmp_path):
     assert results["dump"]["tracked_delta"] == results["nodump"]["tracked_delta"]
     assert results["dump"]["enabled_after_dump"] is False  # the program had disabled gc
     assert results["dump"]["garbage"] == 0
+
+
+def native_module(python):
+    """The capture module's name for an interpreter, as heapsnap/__init__.py makes it."""
+    out = run([python, "-c", "import sys; print('_heapsnap_%08x' % sys.hexversion)"])
+    return out.stdout.strip()
+
+
+def startup_trace(result):
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_capture_start_up_leaves_nothing_behind(python, tmp_path):
+    """Under capture the program starts as it would without: nothing for the collector (the
+    start-up's imports made garbage: 6 objects on 3.12, 28 on 3.10), the same sys.path,
+    environment, importers, fds and gc settings; sys.modules has only the capture's own
+    modules more (heapsnap, its capture module, and threading and atexit with what they
+    import)."""
+    plain = startup_trace(run([python, fixture("startup_trace.py")]))
+    captured = startup_trace(run([HEAPSNAP, "capture", "-o", str(tmp_path / "s.heapsnap"), "--",
+                                  python, fixture("startup_trace.py")]))
+    assert captured["collected"] == plain["collected"] == 0
+    imports = run([python, "-c", "import sys; before = set(sys.modules); import threading, atexit; "
+                   "added = sorted(set(sys.modules) - before); import json; print(json.dumps(added))"])
+    allowed = set(json.loads(imports.stdout)) | {"heapsnap", "heapsnap." + native_module(python)}
+    assert set(plain["modules"]) <= set(captured["modules"])
+    assert set(captured["modules"]) - set(plain["modules"]) <= allowed
+    for key in plain:
+        if key != "modules":
+            assert captured[key] == plain[key], key
+
+
+def test_import_heapsnap_leaves_nothing_for_the_collector(python):
+    """What dump() needs loaded (import heapsnap) leaves no garbage and imports nothing but
+    the package and its capture module (it imported glob, re and enum, whose classes left 6
+    objects for the collector on 3.12)."""
+    env = python_env()
+    plain = startup_trace(run([python, fixture("startup_trace.py")], env=env))
+    imported = startup_trace(run([python, fixture("startup_trace.py"), "import"], env=env))
+    assert imported["collected"] == plain["collected"] == 0
+    assert set(imported["modules"]) - set(plain["modules"]) == {
+        "heapsnap", "heapsnap." + native_module(python)}
+
+
+def test_capture_without_a_module_says_so_first(python, tmp_path):
+    """An interpreter heapsnap has no capture module for: the first thing said is that the
+    capture could not start and why, naming the versions that are built; the program is not
+    run, and nothing claims it exited with code 2."""
+    from conftest import BUILD
+    lib = tmp_path / "lib"
+    shutil.copytree(os.path.join(BUILD, "lib", "heapsnap"), lib)
+    package = lib / "python" / "heapsnap"
+    for name in os.listdir(package):
+        if name.startswith(native_module(python) + "."):
+            os.remove(package / name)
+    version = run([python, "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"])
+    marker = tmp_path / "ran"
+    result = heapsnap("capture", "-o", tmp_path / "x.heapsnap", "--", python, "-c",
+                      "open(%r, 'w').write('ran')" % str(marker), check=False,
+                      env=dict(os.environ, HEAPSNAP_LIBDIR=str(lib)))
+    assert result.returncode == 2
+    assert not marker.exists()
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(
+        "heapsnap: the capture could not start, so the program was not run: no capture module "
+        "for Python %s (%s); this installation has modules for: " % (version.stdout.strip(),
+                                                                     python)), lines
+    assert len(lines) == 1, lines
+    assert "exited with code" not in result.stderr
+
+
+def test_capture_that_was_never_loaded_says_so(python, tmp_path):
+    """python -I ignores PYTHONPATH: the capture never started, and heapsnap says that rather
+    than blaming the way the program exited."""
+    result = heapsnap("capture", "-o", tmp_path / "x.heapsnap", "--", python, "-I", "-c", "pass",
+                      check=False)
+    assert result.returncode == 2
+    assert "the capture was never loaded" in result.stderr, result.stderr
+    assert not (tmp_path / "x.heapsnap").exists()
+
+
+@pytest.mark.parametrize("mode,code", [("end", 0), ("exit", 3), ("raise", 1)])
+def test_at_exit_snapshot_is_taken_before_the_exit_takes_things_apart(python, tmp_path, mode,
+                                                                      code):
+    """The snapshot at exit is taken when the main module has finished (at its end, by
+    sys.exit, by an uncaught exception), before threads are joined and before atexit handlers
+    run: what only an atexit handler holds, what one clears, and a running thread's
+    thread-local and frame locals are in it."""
+    snap = tmp_path / "exit.heapsnap"
+    result = heapsnap("capture", "-o", snap, "--", python, fixture("at_exit.py"), mode,
+                      check=False)
+    assert result.returncode == code, result.stderr
+    assert "snapshot written to" in result.stderr
+    if mode == "raise":
+        assert "RuntimeError: the program failed" in result.stderr
+    summary = heapsnap_json("summary", snap)
+    assert summary["reason"] == "exit"
+    types = {t["type"]: t["count"] for t in summary["types"]}
+    assert types.get("__main__.HeldByAtexit") == 1
+    assert types.get("__main__.ClosedAtExit") == 3
+    assert types.get("__main__.CachedItem") == 5
+    assert types.get("__main__.ThreadLocalItem") == 1
+    assert types.get("__main__.WorkerLocalItem") == 1
+    text = heapsnap("path", snap, "--type", "WorkerLocalItem").stdout
+    assert text.startswith("thread 'worker' work ("), text
+
+
+def test_at_exit_snapshot_when_the_program_replaced_threading_shutdown(python, tmp_path):
+    """A program that replaces threading._shutdown (gevent does) still gets its snapshot, from
+    the atexit handler the capture registered first, which runs last."""
+    snap = tmp_path / "exit.heapsnap"
+    heapsnap("capture", "-o", snap, "--", python, fixture("at_exit.py"), "replaced")
+    assert heapsnap_json("summary", snap)["reason"] == "exit"
+
+
+def test_snapshot_files_are_private_and_replace_only_regular_files(python, tmp_path):
+    """Snapshots are 0600 whatever the umask, also when they replace a 0644 one; dump() onto
+    something that is not a regular file raises OSError and leaves it as it was; capture
+    refuses such an output before it runs the program."""
+    snap = tmp_path / "replaced.heapsnap"
+    snap.write_text("an older snapshot")
+    os.chmod(snap, 0o644)
+    heapsnap("capture", "-o", snap, "--", python, fixture("exit_code.py"), "0",
+             preexec_fn=lambda: os.umask(0))
+    assert stat.S_IMODE(os.stat(snap).st_mode) == 0o600
+    fifo = tmp_path / "a-fifo"
+    os.mkfifo(fifo)
+    directory = tmp_path / "a-directory"
+    directory.mkdir()
+    kept = tmp_path / "kept"
+    kept.write_text("kept")
+    link = tmp_path / "a-link"
+    link.symlink_to(kept)
+    code = ("import heapsnap, sys\n"
+            "for path in sys.argv[1:]:\n"
+            "    try:\n"
+            "        heapsnap.dump(path)\n"
+            "    except OSError as error:\n"
+            "        print(error)\n"
+            "    else:\n"
+            "        print('written to', path)\n")
+    targets = {"/dev/null": "a character device", str(fifo): "a fifo",
+               str(directory): "a directory", str(link): "a symbolic link"}
+    out = run([python, "-c", code] + list(targets), env=python_env())
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [
+        "heapsnap: %s: exists and is %s; a snapshot replaces only a regular file (choose another "
+        "path)" % (path, what) for path, what in targets.items()]
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and directory.is_dir() and link.is_symlink()
+    assert kept.read_text() == "kept"
+    assert sorted(os.listdir(tmp_path)) == ["a-directory", "a-fifo", "a-link", "kept",
+                                            "replaced.heapsnap"]
+    marker = tmp_path / "ran"
+    result = heapsnap("capture", "-o", fifo, "--", python, "-c",
+                      "open(%r, 'w').write('ran')" % str(marker), check=False)
+    assert result.returncode == 2
+    assert "exists and is a fifo" in result.stderr
+    assert not marker.exists()
 
 
 def test_other_threads_frames_are_roots(python, tmp_path):
@@ -243,21 +422,78 @@ def test_capture_keeps_the_programs_own_sitecustomize(python, tmp_path):
     assert snap.exists()
 
 
+# Secrets of every shape; the fixture gets them from its environment, as programs do.
+TOKENS = {
+    "GITHUB": "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+    "HEX_LETTER": "deadbeefcafe0123456789abcdef0123",  # a session id that looks like a name
+    "HEX_DIGIT": "9f86d081884c7d659a2feaa0c55ad015",
+    "STRIPE": "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+    "AWS": "AKIAIOSFODNN7EXAMPLE",
+    "PASSWORD": "s3cr3tPassw0rd",
+    "JWT": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZGEifQ.c2lnbmF0dXJl",
+    "UUID": "123e4567-e89b-12d3-a456-426614174000",
+}
+ATTRIBUTE_NAME = "ghp_setattrName0123456789abcdefABCDEF"
+
+
+def secrets_env():
+    env = dict(os.environ, HEAPSNAP_TEST_ATTRIBUTE_NAME=ATTRIBUTE_NAME)
+    env.update(("HEAPSNAP_TEST_SECRET_" + k, v) for k, v in TOKENS.items())
+    return env
+
+
 def test_no_values_keeps_secrets_out_of_the_file(python, tmp_path):
-    secrets = [b"ada@example.com", b"hunter2-password", b"token-abc123-secret", b"987654321987"]
+    """With --no-values no secret is in the file's bytes, whether a program holds it as a
+    value, a dict key (identifier-like ones too: a key keeps its text only when it is
+    interned, a name the program's code uses), a tuple key's item, an attribute value, a
+    default, a closure cell, a running thread's local, or a key written into an instance's
+    __dict__."""
+    literal = [b"ada@example.com", b"hunter2-password", b"token-abc123-secret", b"987654321987"]
+    tokens = [t.encode() for t in TOKENS.values()]
     with_values = tmp_path / "with.heapsnap"
     without = tmp_path / "without.heapsnap"
-    heapsnap("capture", "-o", with_values, "--", python, fixture("secrets.py"))
-    heapsnap("capture", "--no-values", "-o", without, "--", python, fixture("secrets.py"))
+    heapsnap("capture", "-o", with_values, "--", python, fixture("secrets.py"), env=secrets_env())
+    heapsnap("capture", "--no-values", "-o", without, "--", python, fixture("secrets.py"),
+             env=secrets_env())
     data = with_values.read_bytes()
-    assert all(secret in data for secret in secrets)  # the test can see them when they are there
+    assert all(secret in data for secret in literal + tokens)  # the test sees them when there
     data = without.read_bytes()
-    for secret in secrets:
+    for secret in literal + tokens:
         assert secret not in data, secret
-    # Keys that are not identifiers are replaced by their length; the structure is still there.
+    # Keys that are not names of the program are replaced by their length; the structure and
+    # the names the program's code uses are still there.
     paths = heapsnap_json("path", without, "--type", "str", "--max", "0")["paths"]
     texts = [p["text"] for p in paths]
-    assert any("ACCOUNTS[<str of 15 chars>]" in t for t in texts), texts
+    # (Through sys.modules['__main__'], or the running thread's f_globals on 3.8-3.10.)
+    assert any("ACCOUNTS" in t and "[<str of 15 chars>]" in t for t in texts), texts
+    # sys.modules['__main__']'s key is not interned, but a module's name is kept.
+    modules = [p["text"] for p in heapsnap_json("path", without, "--type", "module", "--max",
+                                                  "0")["paths"]]
+    assert "sys.modules['__main__']" in modules, modules
+    sessions = [p["target"]["id"] for p in heapsnap_json("path", without, "--type", "dict",
+                                                          "--max", "0")["paths"]
+                if p["text"].endswith(("SESSIONS", "['SESSIONS']"))]
+    assert len(sessions) == 1, sessions
+    sessions = int(sessions[0], 16)
+    labels = [e["label"] for e in Objects(without, [sessions])[sessions]["edges"]]
+    for length in (40, 32, 36):  # the GitHub token, the hex session ids, the UUID
+        assert "[<str of %d chars>]" % length in labels, labels
+    # An attribute name set with setattr is interned by CPython (PyObject_SetAttr), like the
+    # names in code: it keeps its text, as the README says.
+    assert ATTRIBUTE_NAME.encode() in data
+
+
+def test_dump_without_values_keeps_a_running_functions_secrets_out(python, tmp_path):
+    """dump(values=False) from inside a function: its locals, and everything above, stay out."""
+    snap = tmp_path / "dump.heapsnap"
+    out = run([python, fixture("secrets.py"), "dump", str(snap)],
+              env=dict(secrets_env(), PYTHONPATH=python_env()["PYTHONPATH"]))
+    assert out.returncode == 0, out.stderr
+    data = snap.read_bytes()
+    for secret in TOKENS.values():
+        assert secret.encode() not in data, secret
+    text = heapsnap("path", snap, "--type", "str", "--max", "0").stdout
+    assert "<local local_secret>" in text or "local_secret" in text, text
 
 
 def test_dict_key_labels(python, tmp_path):

@@ -190,6 +190,15 @@ StringId Emitter::Name(PyObject* str) {
   return id;
 }
 
+StringId Emitter::LabelName(PyObject* str) {
+  // Attribute names come from instances' keys, which need not be names of the program (a key
+  // written into an instance's __dict__ at run time). Rare: not cached.
+  if (values_ || str == nullptr || !PyUnicode_Check(str) || IsProgramName(str)) return Name(str);
+  scratch_.clear();
+  AppendRedactedStr(str, &scratch_);
+  return w_->InternString(scratch_);
+}
+
 StringId Emitter::KeyRepr(PyObject* key) {
   if (uint32_t* id = key_ids_.Find(key)) return StringId(*id);
   scratch_.clear();
@@ -211,7 +220,7 @@ void Emitter::Resolve(const RawLabel* labels, size_t n_labels, size_t i, LabelKi
       *value = Literal(reinterpret_cast<const char*>(static_cast<uintptr_t>(label.value))).value();
       return;
     case LabelValue::kName:
-      *value = Name(reinterpret_cast<PyObject*>(static_cast<uintptr_t>(label.value))).value();
+      *value = LabelName(reinterpret_cast<PyObject*>(static_cast<uintptr_t>(label.value))).value();
       return;
     case LabelValue::kKeyStr:
       if (matcher_.KeyReference(labels, n_labels, i, kind, value)) return;
@@ -238,6 +247,14 @@ void Emitter::Resolve(const RawLabel* labels, size_t n_labels, size_t i, LabelKi
         *kind = label.kind == LabelKind::kDictKey ? LabelKind::kDictKeyInt
                                                   : LabelKind::kDictKeyIntObject;
         *value = ZigZagEncode(v);
+        return;
+      }
+      if (!values_ && label.kind == LabelKind::kDictKey && PyUnicode_Check(key) &&
+          label.target != nullptr && PyModule_Check(label.target) && !IsProgramName(key)) {
+        // A module's name (sys.modules['__main__'] is not interned): structure, not data.
+        scratch_.clear();
+        AppendKeyRepr(key, /*values=*/true, 0, &scratch_);
+        *value = w_->InternString(scratch_).value();
         return;
       }
       *value = KeyRepr(key).value();

@@ -55,6 +55,9 @@ class Emitter {
   void Resolve(const RawLabel* labels, size_t n_labels, size_t i, LabelKind* kind, uint64_t* value);
   StringId Literal(const char* s);
   StringId Name(PyObject* str);
+  // Name for an attribute, variable or parameter label: without values, a str that is not a
+  // name of the program (IsProgramName) keeps only its length.
+  StringId LabelName(PyObject* str);
   StringId KeyRepr(PyObject* key);
 
   SnapshotWriter* w_;

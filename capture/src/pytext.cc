@@ -88,6 +88,17 @@ bool IsIdentifier(const char* s, size_t n) {
   return true;
 }
 
+bool IsProgramName(PyObject* s) {
+  // The compiler interns the names in code (attributes, variables, keywords, identifier-like
+  // constants), and setattr interns the names it is given. Data made at run time (request
+  // tokens, session ids, keys parsed from files) is not, whatever it looks like.
+  return PyUnicode_CHECK_INTERNED(s) != 0;
+}
+
+void AppendRedactedStr(PyObject* s, std::string* out) {
+  out->append("<str of " + std::to_string(PyUnicode_GET_LENGTH(s)) + " chars>");
+}
+
 void AppendDouble(double d, std::string* out) {
   if (std::isnan(d)) {
     out->append("nan");
@@ -133,9 +144,9 @@ void AppendKeyRepr(PyObject* key, bool values, int depth, std::string* out) {
       out->append("<str>");
       return;
     }
-    if (!values && !IsIdentifier(out->data() + body, out->size() - body)) {
+    if (!values && (!IsProgramName(key) || !IsIdentifier(out->data() + body, out->size() - body))) {
       out->resize(quote);
-      out->append("<str of " + std::to_string(PyUnicode_GET_LENGTH(key)) + " chars>");
+      AppendRedactedStr(key, out);
       return;
     }
     const bool plain = std::none_of(

@@ -25,12 +25,18 @@ std::string Utf8(PyObject* s, size_t max_bytes = 4096);
 
 bool IsIdentifier(const char* s, size_t n);
 
+// Whether str s is a name of the program, whose text a snapshot without values keeps as an
+// attribute or variable name, and as a dict key if it also looks like an identifier: an
+// interned str. Any other str keeps only its length (AppendRedactedStr).
+bool IsProgramName(PyObject* s);
+void AppendRedactedStr(PyObject* s, std::string* out);  // "<str of N chars>"
+
 // repr() of a float as Python prints it ("3.0", "1e+100", "nan"), appended to out.
 void AppendDouble(double d, std::string* out);
 
 // The text between [ ] for a dict key, as Python would write it: 'name', 42, (1, 'a'),
-// b'raw', <class C>, <Foo 0x7f..>. With values off, only identifier-like str keys keep
-// their text. Appended to out.
+// b'raw', <class C>, <Foo 0x7f..>. With values off, only str keys that are names of the
+// program (IsProgramName) and look like identifiers keep their text. Appended to out.
 void AppendKeyRepr(PyObject* key, bool values, int depth, std::string* out);
 
 // Preview of a str, bytes, bool, int or float (at most max_bytes of str and bytes), appended

@@ -1,7 +1,8 @@
 // heapsnap capture [-o FILE] [--no-values] -- COMMAND...
 // Runs COMMAND with the capture loaded into every Python it starts first (through a
 // sitecustomize on PYTHONPATH; the program's code is not changed) and a snapshot written when
-// that Python exits. The program's exit code is passed through.
+// that Python's main module has finished. The program's exit code is passed through.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -15,6 +16,7 @@
 #include <iostream>
 
 #include "command.h"
+#include "heapsnap/format/writer.h"
 
 namespace heapsnap::cli {
 namespace {
@@ -68,6 +70,26 @@ StatusOr<std::string> Absolute(const std::string& path) {
   return std::string(cwd) + "/" + path;
 }
 
+// What the capture's start-up (boot/sitecustomize.py) reported through the status pipe.
+struct BootReport {
+  bool started = false;      // the capture is armed
+  bool unavailable = false;  // it could not start (it said why on stderr) and ran nothing
+};
+
+BootReport ReadBootReport(int fd) {
+  BootReport report;
+  std::string text;
+  (void)::fcntl(fd, F_SETFL, O_NONBLOCK);  // only what is there: never wait for the pipe's end
+  char buf[256];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
+    if (n > 0) text.append(buf, static_cast<size_t>(n));
+  }
+  report.started = text.find("started\n") != std::string::npos;
+  report.unavailable = text.find("unavailable\n") != std::string::npos;
+  return report;
+}
+
 class CaptureCommand : public Command {
  public:
   CLI::App* Register(CLI::App& app) override {
@@ -75,8 +97,8 @@ class CaptureCommand : public Command {
         "capture", "Run a Python program and write a snapshot of its heap when it exits");
     sub->add_option("-o,--output", output_, "Snapshot file (default heapsnap-DATE-TIME.heapsnap)");
     sub->add_flag("--no-values", no_values_,
-                  "Leave out the contents of str/bytes/int/float objects and non-identifier dict "
-                  "keys (for processes holding sensitive data)");
+                  "Leave out the contents of str/bytes/int/float objects and of dict keys that "
+                  "are not names in the program's code (for processes holding sensitive data)");
     sub->add_option("command", command_, "The program to run, after --, e.g. -- python app.py")
         ->required();
     sub->footer("Example: heapsnap capture -o app.heapsnap -- python app.py --port 8080");
@@ -92,13 +114,28 @@ class CaptureCommand : public Command {
     if (!IsDirectory(Dirname(*output))) {
       return NotFound(*output + ": the directory does not exist");
     }
+    // Before the program runs, not when it has finished.
+    HEAPSNAP_RETURN_IF_ERROR(SnapshotWriter::CheckTarget(*output));
     struct stat before {};
     const bool existed = ::stat(output->c_str(), &before) == 0;
 
     std::string pythonpath = *lib + "/boot:" + *lib + "/python";
-    if (const char* old = std::getenv("PYTHONPATH"); old != nullptr && *old != '\0') {
-      pythonpath += ":" + std::string(old);
+    // The start-up puts PYTHONPATH back as it was (HEAPSNAP_PYTHONPATH, unset if it was).
+    const char* old_pythonpath = std::getenv("PYTHONPATH");
+    if (old_pythonpath != nullptr && *old_pythonpath != '\0') {
+      pythonpath += ":" + std::string(old_pythonpath);
     }
+    // The start-up says through this pipe whether the capture started (see ReadBootReport).
+    // HEAPSNAP_STATUS names its write end and inode, so that the start-up never writes to an
+    // fd that a wrapper script reused.
+    int status_pipe[2];
+    if (::pipe2(status_pipe, O_CLOEXEC) != 0) {
+      return IoError(std::string("pipe failed: ") + std::strerror(errno));
+    }
+    struct stat pipe_stat {};
+    (void)::fstat(status_pipe[1], &pipe_stat);
+    const std::string status_env = std::to_string(status_pipe[1]) + ":" +
+                                   std::to_string(static_cast<uint64_t>(pipe_stat.st_ino));
     // While the program runs, a Ctrl-C in the terminal goes to it; heapsnap waits for it.
     struct sigaction ignore {};
     ignore.sa_handler = SIG_IGN;
@@ -107,13 +144,26 @@ class CaptureCommand : public Command {
     sigaction(SIGINT, &ignore, &old_int);
     sigaction(SIGQUIT, &ignore, &old_quit);
     pid_t pid = ::fork();
-    if (pid < 0) return IoError(std::string("fork failed: ") + std::strerror(errno));
+    if (pid < 0) {
+      const int error = errno;
+      ::close(status_pipe[0]);
+      ::close(status_pipe[1]);
+      return IoError(std::string("fork failed: ") + std::strerror(error));
+    }
     if (pid == 0) {
       sigaction(SIGINT, &old_int, nullptr);
       sigaction(SIGQUIT, &old_quit, nullptr);
+      ::close(status_pipe[0]);
+      (void)::fcntl(status_pipe[1], F_SETFD, 0);  // the program inherits the write end
+      if (old_pythonpath != nullptr) {
+        ::setenv("HEAPSNAP_PYTHONPATH", old_pythonpath, 1);
+      } else {
+        ::unsetenv("HEAPSNAP_PYTHONPATH");
+      }
       ::setenv("PYTHONPATH", pythonpath.c_str(), 1);
       ::setenv("HEAPSNAP_OUTPUT", output->c_str(), 1);
       ::setenv("HEAPSNAP_VALUES", no_values_ ? "0" : "1", 1);
+      ::setenv("HEAPSNAP_STATUS", status_env.c_str(), 1);
       std::vector<char*> argv;
       for (auto& a : command_) argv.push_back(a.data());
       argv.push_back(nullptr);
@@ -123,10 +173,16 @@ class CaptureCommand : public Command {
       (void)!::write(2, message.data(), message.size());
       ::_exit(127);
     }
+    ::close(status_pipe[1]);
     int wstatus = 0;
     while (::waitpid(pid, &wstatus, 0) < 0) {
-      if (errno != EINTR) return IoError(std::string("waitpid failed: ") + std::strerror(errno));
+      if (errno != EINTR) {
+        ::close(status_pipe[0]);
+        return IoError(std::string("waitpid failed: ") + std::strerror(errno));
+      }
     }
+    const BootReport boot = ReadBootReport(status_pipe[0]);
+    ::close(status_pipe[0]);
     sigaction(SIGINT, &old_int, nullptr);
     sigaction(SIGQUIT, &old_quit, nullptr);
     int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
@@ -136,6 +192,19 @@ class CaptureCommand : public Command {
         ::stat(output->c_str(), &after) == 0 && (!existed || after.st_ino != before.st_ino ||
                                                  after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
                                                  after.st_mtim.tv_nsec != before.st_mtim.tv_nsec);
+    if (!written && boot.unavailable && !boot.started) {
+      // The start-up said, first, that the capture could not start and why; nothing ran.
+      return 2;
+    }
+    if (!written && !boot.started) {
+      std::cerr << "heapsnap: no snapshot was written to " << *output
+                << ": the capture was never loaded (the command started no Python, or ran it "
+                   "with -I, -E or -S, which ignore PYTHONPATH or site; it exited with "
+                << (WIFEXITED(wstatus) ? "code " + std::to_string(code)
+                                       : "signal " + std::to_string(WTERMSIG(wstatus)))
+                << ")\n";
+      return code != 0 ? code : 2;
+    }
     if (!written) {
       std::cerr << "heapsnap: no snapshot was written to " << *output << " (the program "
                 << (WIFEXITED(wstatus)

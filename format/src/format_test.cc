@@ -1,3 +1,6 @@
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -25,6 +28,21 @@ std::string ReadFile(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// The names in path's directory that start with path's last component.
+std::vector<std::string> FilesStartingWith(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
+  const std::string prefix = slash == std::string::npos ? path : path.substr(slash + 1);
+  std::vector<std::string> found;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      if (std::string(e->d_name).rfind(prefix, 0) == 0) found.push_back(e->d_name);
+    }
+    ::closedir(d);
+  }
+  return found;
 }
 
 void WriteFile(const std::string& path, const std::string& data) {
@@ -255,7 +273,120 @@ TEST(Format, WriterWithoutFinishLeavesNoFile) {
     wr.BeginObject({1, t, 1, 1, 0, 0});
   }
   EXPECT_NE(access(path.c_str(), F_OK), 0);
-  EXPECT_NE(access((path + ".tmp-" + std::to_string(getpid())).c_str(), F_OK), 0);
+  EXPECT_EQ(FilesStartingWith(path), std::vector<std::string>{});
+}
+
+// A writer that writes one object and finishes.
+Status WriteSmallSnapshot(const std::string& path) {
+  auto w = SnapshotWriter::Create(path, TestHeader());
+  if (!w.ok()) return w.status();
+  SnapshotWriter& wr = **w;
+  TypeId t = wr.AddType({wr.InternString("x"), wr.InternString("x"), 0, 0, 0, 0});
+  wr.BeginObject({1, t, 1, 1, 0, 0});
+  return wr.Finish();
+}
+
+mode_t ModeOf(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(::lstat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 07777;
+}
+
+TEST(Format, SnapshotsAreOwnerOnlyWhateverTheUmask) {
+  for (mode_t mask : {mode_t{0}, mode_t{022}, mode_t{077}, mode_t{0277}}) {
+    std::string path = TempPath("mode-" + std::to_string(mask));
+    const mode_t old = ::umask(mask);
+    Status s = WriteSmallSnapshot(path);
+    ::umask(old);
+    ASSERT_TRUE(s.ok()) << s.message();
+    EXPECT_EQ(ModeOf(path), 0600u) << "umask " << mask;
+    std::remove(path.c_str());
+  }
+}
+
+TEST(Format, ReplacingASnapshotKeepsItOwnerOnly) {
+  std::string path = TempPath("replaced");
+  WriteFile(path, "an older file");
+  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  const mode_t old = ::umask(0);
+  Status s = WriteSmallSnapshot(path);
+  ::umask(old);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(ModeOf(path), 0600u);
+  Contents c;
+  EXPECT_TRUE(ReadAll(path, &c).ok());
+  std::remove(path.c_str());
+}
+
+TEST(Format, TheTemporaryFileIsNeverOpenedThroughALink) {
+  // The old writer opened "<path>.tmp-<pid>" following symlinks: a link planted there made
+  // the dump overwrite the link's target.
+  std::string path = TempPath("planted");
+  std::string victim = TempPath("victim");
+  WriteFile(victim, "precious");
+  std::string planted = path + ".tmp-" + std::to_string(getpid());
+  ASSERT_EQ(::symlink(victim.c_str(), planted.c_str()), 0);
+  Status s = WriteSmallSnapshot(path);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(ReadFile(victim), "precious");
+  char buf[4096];
+  ssize_t n = ::readlink(planted.c_str(), buf, sizeof(buf));
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(n)), victim);
+  Contents c;
+  EXPECT_TRUE(ReadAll(path, &c).ok());
+  for (const std::string& p : {path, victim, planted}) std::remove(p.c_str());
+}
+
+TEST(Format, RefusesTargetsThatAreNotRegularFiles) {
+  std::string dir = TempPath("a-directory");
+  ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
+  std::string fifo = TempPath("a-fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::string target = TempPath("link-target");
+  WriteFile(target, "kept");
+  std::string link = TempPath("a-link");
+  ASSERT_EQ(::symlink(target.c_str(), link.c_str()), 0);
+  struct Case {
+    std::string path, what;
+  };
+  for (const Case& c : std::vector<Case>{{"/dev/null", "a character device"},
+                                         {dir, "a directory"},
+                                         {fifo, "a fifo"},
+                                         {link, "a symbolic link"}}) {
+    struct stat before {};
+    ASSERT_EQ(::lstat(c.path.c_str(), &before), 0);
+    auto w = SnapshotWriter::Create(c.path, TestHeader());
+    ASSERT_FALSE(w.ok()) << c.path;
+    EXPECT_NE(w.status().message().find(c.path + ": exists and is " + c.what), std::string::npos)
+        << w.status().message();
+    struct stat after {};
+    ASSERT_EQ(::lstat(c.path.c_str(), &after), 0);
+    EXPECT_EQ(after.st_ino, before.st_ino) << c.path;
+    EXPECT_EQ(after.st_mode, before.st_mode) << c.path;
+    if (c.path != "/dev/null") {
+      EXPECT_EQ(FilesStartingWith(c.path + ".tmp-"), std::vector<std::string>{}) << c.path;
+    }
+  }
+  EXPECT_EQ(ReadFile(target), "kept");
+  for (const std::string& p : {fifo, target, link}) std::remove(p.c_str());
+  ::rmdir(dir.c_str());
+}
+
+TEST(Format, FinishRefusesATargetReplacedMeanwhile) {
+  std::string path = TempPath("swapped");
+  auto w = SnapshotWriter::Create(path, TestHeader());
+  ASSERT_TRUE(w.ok());
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  Status s = (*w)->Finish();
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("exists and is a fifo"), std::string::npos) << s.message();
+  w->reset();  // the writer removes its temporary file
+  struct stat st {};
+  ASSERT_EQ(::lstat(path.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  EXPECT_EQ(FilesStartingWith(path + ".tmp-"), std::vector<std::string>{});
+  std::remove(path.c_str());
 }
 
 TEST(Format, CreateInMissingDirectoryFails) {

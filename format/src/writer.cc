@@ -1,5 +1,7 @@
 #include "heapsnap/format/writer.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -76,15 +78,49 @@ StatusOr<std::unique_ptr<SnapshotWriter>> SnapshotWriter::Create(const std::stri
                                                                  const HeaderInfo& header,
                                                                  Options options) {
   if (path.empty()) return InvalidArgument("snapshot path is empty");
-  std::string tmp = path + ".tmp-" + std::to_string(getpid());
-  FILE* f = std::fopen(tmp.c_str(), "wb");
+  HEAPSNAP_RETURN_IF_ERROR(CheckTarget(path));
+  // A heap holds secrets: the file is the owner's only (whatever the umask, and also when it
+  // replaces an older snapshot, since the rename puts this new inode in its place). The
+  // temporary name is random and created exclusively (O_EXCL never follows a symlink), in the
+  // target's directory so that the rename is atomic.
+  std::string tmp = path + ".tmp-XXXXXX";
+  int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
+  if (fd < 0) return IoError(path + ": cannot create: " + std::strerror(errno));
+  if (::fchmod(fd, S_IRUSR | S_IWUSR) != 0) {
+    const int error = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return IoError(path + ": cannot make it private (chmod 0600): " + std::strerror(error));
+  }
+  FILE* f = ::fdopen(fd, "wb");
   if (f == nullptr) {
-    return IoError(path + ": cannot create: " + std::strerror(errno));
+    const int error = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return IoError(path + ": cannot create: " + std::strerror(error));
   }
   std::unique_ptr<SnapshotWriter> w(new SnapshotWriter(path, tmp, f, options));
   HEAPSNAP_RETURN_IF_ERROR(w->WriteHeader(header));
   if (options.background) w->worker_ = std::thread([raw = w.get()] { raw->WorkerLoop(); });
   return w;
+}
+
+Status SnapshotWriter::CheckTarget(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return Status::Ok();
+    return IoError(path + ": " + std::strerror(errno));
+  }
+  if (S_ISREG(st.st_mode)) return Status::Ok();
+  const char* what = S_ISLNK(st.st_mode)    ? "a symbolic link"
+                     : S_ISDIR(st.st_mode)  ? "a directory"
+                     : S_ISCHR(st.st_mode)  ? "a character device"
+                     : S_ISBLK(st.st_mode)  ? "a block device"
+                     : S_ISFIFO(st.st_mode) ? "a fifo"
+                     : S_ISSOCK(st.st_mode) ? "a socket"
+                                            : "not a regular file";
+  return IoError(path + ": exists and is " + what +
+                 "; a snapshot replaces only a regular file (choose another path)");
 }
 
 SnapshotWriter::SnapshotWriter(std::string path, std::string tmp_path, FILE* file, Options options)
@@ -554,6 +590,8 @@ Status SnapshotWriter::Finish() {
   if (std::fclose(f) != 0) {
     return IoError(path_ + ": write failed: " + std::strerror(errno));
   }
+  // Again just before the rename: the target may have changed while the heap was written.
+  HEAPSNAP_RETURN_IF_ERROR(CheckTarget(path_));
   if (std::rename(tmp_path_.c_str(), path_.c_str()) != 0) {
     return IoError(path_ + ": cannot rename " + tmp_path_ + " into place: " + std::strerror(errno));
   }

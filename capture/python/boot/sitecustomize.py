@@ -1,41 +1,98 @@
 # Loaded by `heapsnap capture` through PYTHONPATH, before the program runs: arranges for a
-# snapshot at exit, then runs any sitecustomize the environment had. The program's own code is
-# not changed. HEAPSNAP_OUTPUT is removed from the environment so that Python subprocesses of
-# the program do not write over the same snapshot.
+# snapshot when the main module has finished (heapsnap._arm_at_exit), then runs any
+# sitecustomize the environment had. The program's code is not changed, and the start-up
+# leaves as little as it can for the program to see: the HEAPSNAP_* variables are removed
+# from the environment (so that Python subprocesses of the program do not write over the same
+# snapshot), PYTHONPATH and sys.path are as they would have been, this module is not left in
+# sys.modules, it imports only heapsnap, its capture module, threading and atexit, and the
+# garbage those imports make is collected before the program (or its own sitecustomize) runs.
 import os
 import sys
 
 
 def _heapsnap_boot():
     output = os.environ.pop("HEAPSNAP_OUTPUT", None)
-    values = os.environ.pop("HEAPSNAP_VALUES", "1") != "0"
     if output is None:
         return
+    values = os.environ.pop("HEAPSNAP_VALUES", "1") != "0"
+    status = os.environ.pop("HEAPSNAP_STATUS", None)
+    pythonpath = os.environ.pop("HEAPSNAP_PYTHONPATH", None)
+    if pythonpath is None:
+        os.environ.pop("PYTHONPATH", None)
+    else:
+        os.environ["PYTHONPATH"] = pythonpath
+    boot_dir = os.path.dirname(os.path.abspath(__file__))
+    had_threading = "threading" in sys.modules
     try:
         import heapsnap
-        heapsnap._load_native()
+        package_dir = os.path.dirname(os.path.abspath(heapsnap.__file__))
+        _drop_path(boot_dir)
+        _drop_path(os.path.dirname(package_dir))
+        heapsnap._arm_at_exit(output, values)
+        sys.path_importer_cache.pop(package_dir, None)  # the finder of the capture module
     except ImportError as error:
-        sys.stderr.write("%s\n" % (error,))
+        _report(status, "unavailable")
+        reason = str(error)
+        if reason.startswith("heapsnap: "):
+            reason = reason[len("heapsnap: "):]
+        sys.stderr.write("heapsnap: the capture could not start, so the program was not run: "
+                         "%s\n" % (reason,))
         sys.stderr.flush()
         os._exit(2)
-    import atexit
-    # A child made by os.fork() inherits atexit handlers: only this process writes.
-    atexit.register(heapsnap._dump_at_exit, output, values, os.getpid())
+    _report(status, "started")
+    if not had_threading:
+        # Importing threading defines classes that end up in cycles on some versions (the
+        # pure-Python OrderedDict and partial replaced by their C versions, types._C): without
+        # capture the program would start with no garbage.
+        import gc
+        gc.collect()
+
+
+def _drop_path(directory):
+    """Removes the entry heapsnap capture put first on sys.path for directory."""
+    for i, entry in enumerate(sys.path):
+        if os.path.abspath(entry or ".") == directory:
+            del sys.path[i]
+            sys.path_importer_cache.pop(entry, None)
+            return
+
+
+def _report(status, word):
+    """Tells `heapsnap capture` whether the capture started, through the pipe it passed as
+    HEAPSNAP_STATUS=fd:inode (the inode makes sure the fd is still that pipe), and closes it
+    so that the program and its children do not inherit it."""
+    if not status:
+        return
+    try:
+        fd, inode = (int(part) for part in status.split(":"))
+        if os.fstat(fd).st_ino != inode:
+            return
+        os.write(fd, (word + "\n").encode())
+        os.close(fd)
+    except (ValueError, OSError):
+        pass
 
 
 def _chain_sitecustomize():
+    """Runs the sitecustomize this one hides, if there is one; returns whether there was."""
     here = os.path.dirname(os.path.abspath(__file__))
-    import importlib.machinery
-    import importlib.util
+    # The import system's own modules, loaded before site: importlib.util would import more.
+    external = sys.modules["_frozen_importlib_external"]
+    bootstrap = sys.modules["_frozen_importlib"]
     path = [p for p in sys.path if os.path.abspath(p or ".") != here]
-    spec = importlib.machinery.PathFinder.find_spec("sitecustomize", path)
+    spec = external.PathFinder.find_spec("sitecustomize", path)
     if spec is None or spec.loader is None:
-        return
-    module = importlib.util.module_from_spec(spec)
+        return False
+    module = bootstrap.module_from_spec(spec)
     sys.modules["sitecustomize"] = module
     spec.loader.exec_module(module)
+    return True
 
 
 _heapsnap_boot()
-_chain_sitecustomize()
-del _heapsnap_boot, _chain_sitecustomize
+if not _chain_sitecustomize():
+    # As if there were no sitecustomize: site ignores an ImportError for this very name, and
+    # the import system removes this module from sys.modules.
+    del _heapsnap_boot, _drop_path, _report, _chain_sitecustomize
+    raise ImportError("no sitecustomize besides heapsnap's", name="sitecustomize")
+del _heapsnap_boot, _drop_path, _report, _chain_sitecustomize

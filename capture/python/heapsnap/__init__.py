@@ -12,8 +12,9 @@ walk, allocates no Python object and runs no Python code while walking, and rest
 collector afterwards, so the program's heap is the same after a dump as before it.
 """
 
-import glob
-import importlib
+# Only modules every interpreter has loaded before site runs: importing heapsnap (and the
+# start-up of `heapsnap capture`) must not import modules the program did not ask for, some
+# of which leave garbage behind (enum, re and functools define classes that become cycles).
 import os
 import sys
 
@@ -43,8 +44,10 @@ def available_versions():
     """Python versions this installation has a capture module for."""
     here = os.path.dirname(os.path.abspath(__file__))
     found = []
-    for path in glob.glob(os.path.join(here, "_heapsnap_*")):
-        stem = os.path.basename(path).split(".")[0]
+    for name in os.listdir(here):
+        if not name.startswith("_heapsnap_"):
+            continue
+        stem = name.split(".")[0]
         try:
             found.append(_version_of(int(stem[len("_heapsnap_"):], 16)))
         except ValueError:
@@ -64,7 +67,8 @@ def _load_native():
         if implementation != "cpython":
             raise CaptureUnavailable("heapsnap captures CPython only, not %s" % implementation)
         try:
-            _native = importlib.import_module("heapsnap." + name)
+            __import__(__name__ + "." + name)
+            _native = sys.modules[__name__ + "." + name]
         except ImportError as error:
             built = ", ".join(available_versions()) or "none"
             raise CaptureUnavailable(
@@ -86,8 +90,10 @@ except CaptureUnavailable:
 def dump(path, *, values=True, max_preview_bytes=100):
     """Write a snapshot of this process's heap to ``path``.
 
-    values: record bounded previews of str, bytes, int and float values (and dict keys that are
-    not identifiers). Pass False for snapshots of processes that hold sensitive data.
+    values: record bounded previews of str, bytes, int and float values, and the text of every
+    str dict key. Pass False for snapshots of processes that hold sensitive data: then only
+    keys that are names of the program (interned strs, as the names in code are) keep their
+    text, every other one is written as <str of N chars>.
     max_preview_bytes: the preview bound.
 
     Returns a dict with the numbers of objects, edges and roots written and the seconds the
@@ -99,13 +105,39 @@ def dump(path, *, values=True, max_preview_bytes=100):
     return {"objects": objects, "edges": edges, "roots": roots, "seconds": seconds}
 
 
-def _dump_at_exit(path, values, pid=None):
-    """Used by ``heapsnap capture``: the snapshot written when the program exits (by the
-    process that started under capture, not by children it forked)."""
-    if pid is not None and os.getpid() != pid:
-        return
-    try:
-        native = _load_native()
-        native.dump(path, bool(values), "exit", 100)
-    except Exception as error:  # the program has finished: report, never mask its exit code
-        sys.stderr.write("heapsnap: the snapshot was not written: %s\n" % (error,))
+def _arm_at_exit(path, values):
+    """Used by ``heapsnap capture``: arranges for the snapshot at exit, taken when the main
+    module has finished, before threads are joined and before atexit handlers run.
+
+    Py_FinalizeEx calls threading._shutdown (which joins the non-daemon threads and runs the
+    callbacks of threading._register_atexit, such as concurrent.futures' shutdown) and only
+    then the atexit handlers, on every version 3.8-3.13, whether the program ended normally,
+    by sys.exit or by an uncaught exception. So the snapshot is taken by a wrapper of
+    threading._shutdown, before it does anything. If the program replaced
+    threading._shutdown itself (gevent does), an atexit handler registered now, which runs
+    after all the program's own handlers, takes the snapshot instead. Only the process that
+    started under capture writes: not children made by os.fork(), which inherit both."""
+    import atexit
+    import threading
+
+    native = _load_native()
+    pid = os.getpid()
+    taken = []
+
+    def snapshot():
+        if taken or os.getpid() != pid:
+            return
+        taken.append(True)
+        try:
+            native.dump(path, bool(values), "exit", 100)
+        except Exception as error:  # the program has finished: report, never mask its exit code
+            sys.stderr.write("heapsnap: the snapshot was not written: %s\n" % (error,))
+
+    shutdown = threading._shutdown
+
+    def _shutdown():
+        snapshot()
+        return shutdown()
+
+    threading._shutdown = _shutdown
+    atexit.register(snapshot)

@@ -8,8 +8,12 @@
 //   ...
 //   Status s = (*writer)->Finish();   // trailer, fsync-free close, atomic rename into place
 //
-// Until Finish() succeeds the data lives in "<path>.tmp-<pid>"; a writer destroyed without
-// Finish() removes it, so a failed capture never leaves a half-written snapshot at <path>.
+// Until Finish() succeeds the data lives in "<path>.tmp-XXXXXX", a random name created
+// exclusively (never through a symlink) and readable by the owner only; a writer destroyed
+// without Finish() removes it, so a failed capture never leaves a half-written snapshot at
+// <path>. The snapshot is created 0600 whatever the umask, also when it replaces an older
+// one. A <path> that exists and is not a regular file (a device, fifo, directory or symlink)
+// is refused, by Create and again by Finish, before anything is put in its place.
 // The writer never calls back into its caller and allocates only C++ memory, which is what
 // lets the capture module use it in the middle of a heap walk. Encoding, checksums and file
 // writes of finished chunks run on a background thread (Options::background), so they overlap
@@ -47,6 +51,9 @@ class SnapshotWriter {
   static StatusOr<std::unique_ptr<SnapshotWriter>> Create(const std::string& path,
                                                           const HeaderInfo& header,
                                                           Options options);
+  // Ok when path does not exist or is a regular file, the targets a snapshot may replace;
+  // else an error that says what it is (`heapsnap capture` checks before it runs anything).
+  [[nodiscard]] static Status CheckTarget(const std::string& path);
   ~SnapshotWriter();
   SnapshotWriter(const SnapshotWriter&) = delete;
   SnapshotWriter& operator=(const SnapshotWriter&) = delete;
