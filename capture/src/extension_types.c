@@ -1,7 +1,7 @@
 /* Layouts of extension types heapsnap labels; see extension_types.h. The structs mirror CPython's
  * Modules/_functoolsmodule.c, Modules/_threadmodule.c and Modules/_asynciomodule.c at the
- * v3.8-v3.13 tags (each type's tp_basicsize on every interpreter was checked against them). Only
- * pointer fields are read; nothing is written. */
+ * v3.8-v3.13 tags (each type's tp_basicsize on every interpreter was checked against them), and
+ * numpy's ndarraytypes.h. Only pointer fields are read; nothing is written. */
 #include "extension_types.h"
 
 #include <stddef.h>
@@ -276,4 +276,81 @@ PyObject* hs_thread_local_key(PyThreadState* ts) {
   (void)ts;
   return NULL;
 #endif
+}
+
+/* ---- numpy.ndarray ---- */
+
+typedef struct {
+  PyObject_HEAD char* data;
+  int nd;
+  Py_intptr_t* dimensions;
+  Py_intptr_t* strides;
+  PyObject* base;
+  PyObject* descr;
+  int flags;
+  PyObject* weakreflist;
+} hs_ndarray;
+
+/* The start of PyArray_Descr, the same in numpy 1.x and 2.x. */
+typedef struct {
+  PyObject_HEAD PyTypeObject* typeobj;
+  char kind;
+  char type;
+  char byteorder;
+  char flags; /* numpy 2.x: a former field, the flags moved further on */
+  int type_num;
+} hs_descr_head;
+
+#define HS_NPY_OWNDATA 0x0004
+#define HS_NPY_OBJECT 17 /* type_num of dtype object, kind 'O' */
+
+/* NPY_MAXDIMS is 32 in numpy 1.x and 64 in 2.x. */
+#define HS_NPY_MAXDIMS 64
+/* Array flags are bits 0-15; numpy keeps a few private ones in the top bits (WARN_ON_WRITE,
+ * the "was a Python literal" marks). Anything else means the layout is not the expected one. */
+#define HS_NPY_UNKNOWN_FLAGS 0x0FFF0000
+
+int hs_ndarray_layout_ok(PyTypeObject* type) {
+  return type != NULL && type->tp_basicsize >= (Py_ssize_t)sizeof(hs_ndarray);
+}
+
+int hs_ndarray_refs(PyObject* array, PyTypeObject* dtype_type, PyObject** base, PyObject** descr) {
+  const hs_ndarray* a = (const hs_ndarray*)array;
+  if (a->nd < 0 || a->nd > HS_NPY_MAXDIMS || (a->nd > 0 && a->dimensions == NULL) ||
+      (a->flags & HS_NPY_UNKNOWN_FLAGS) != 0 || a->descr == NULL || dtype_type == NULL ||
+      !PyObject_TypeCheck(a->descr, dtype_type)) {
+    return 0;
+  }
+  *base = a->base;
+  *descr = a->descr;
+  return 1;
+}
+
+int hs_ndarray_object_items(PyObject* array, hs_ndarray_item_cb cb, void* arg) {
+  const hs_ndarray* a = (const hs_ndarray*)array;
+  const hs_descr_head* d = (const hs_descr_head*)a->descr;
+  if (!(a->flags & HS_NPY_OWNDATA) || a->data == NULL || d->kind != 'O' ||
+      d->type_num != HS_NPY_OBJECT || (a->nd > 0 && a->strides == NULL)) {
+    return 0;
+  }
+  /* Element k of dimension i is at data + k * strides[i]: walk the index like an odometer. */
+  Py_intptr_t index[HS_NPY_MAXDIMS];
+  Py_ssize_t count = 1;
+  for (int i = 0; i < a->nd; ++i) {
+    if (a->dimensions[i] <= 0) return 1;
+    if (count > PY_SSIZE_T_MAX / a->dimensions[i]) return 0;
+    count *= a->dimensions[i];
+    index[i] = 0;
+  }
+  for (Py_ssize_t flat = 0; flat < count; ++flat) {
+    const char* p = a->data;
+    for (int i = 0; i < a->nd; ++i) p += index[i] * a->strides[i];
+    PyObject* item = *(PyObject* const*)p;
+    if (item != NULL) cb(item, flat, arg);
+    for (int i = a->nd - 1; i >= 0; --i) {
+      if (++index[i] < a->dimensions[i]) break;
+      index[i] = 0;
+    }
+  }
+  return 1;
 }

@@ -1,6 +1,7 @@
 /* The layouts of extension types whose object fields tp_traverse reports without names and
  * tp_members does not declare: functools' lru_cache wrapper, threading.local, asyncio's C
- * Future and Task (their structs differ in every version 3.8-3.13). Compiled once per
+ * Future and Task (their structs differ in every version 3.8-3.13), and numpy's ndarray (not
+ * gc-tracked, no tp_traverse: its base is invisible to the collector). Compiled once per
  * interpreter, like cpython_internals.c. Nothing here allocates, runs Python code or imports
  * anything: the walker finds the types in sys.modules and passes them in. Every reader checks
  * that the type's tp_basicsize is the one its layout has, and reads nothing otherwise. */
@@ -50,6 +51,21 @@ PyObject* hs_local_dummy_dict(PyObject* value);
 /* 3.13: the key of the thread's per-thread dicts in every local's dict, NULL if none (and
  * always NULL before 3.13). */
 PyObject* hs_thread_local_key(PyThreadState* ts);
+
+/* numpy.ndarray, read through its public struct (numpy/ndarraytypes.h PyArrayObject_fields,
+ * unchanged from numpy 1.7 to 2.x). hs_ndarray_layout_ok: the type (ndarray or a subclass)
+ * is big enough to hold it. hs_ndarray_refs: the array's base (what owns its data, for views;
+ * NULL for an array that owns its data) and its dtype, both strong; returns 0 when the object
+ * does not look like an array of that layout (dimensions out of range, unknown flags, a descr
+ * that is not an instance of dtype_type). */
+int hs_ndarray_layout_ok(PyTypeObject* type);
+int hs_ndarray_refs(PyObject* array, PyTypeObject* dtype_type, PyObject** base, PyObject** descr);
+/* An array of Python objects (dtype object) that owns its data owns a reference to each
+ * element (views own none: their base does). For such an array (checked by hs_ndarray_refs
+ * first), calls cb with each element that is set and its flat index in C order, and returns
+ * 1; returns 0 for any other array. */
+typedef void (*hs_ndarray_item_cb)(PyObject* item, Py_ssize_t index, void* arg);
+int hs_ndarray_object_items(PyObject* array, hs_ndarray_item_cb cb, void* arg);
 
 #ifdef __cplusplus
 }

@@ -108,6 +108,7 @@ struct MemberField {
 enum class Special : uint8_t {
   kNone,
   kLruCache,  // the links of a bounded cache: each key and result
+  kNdarray,   // numpy: base and dtype, which no tp_traverse reports
 };
 
 struct TypeEntry {
@@ -237,6 +238,7 @@ class Walker {
   void ClaimTraversed(PyObject* target, LabelKind kind, const char* name, size_t max_claims);
   void LabelLruCache(PyObject* op);
   void LabelThreadLocalDicts(PyObject* op);
+  void LabelNdarray(PyObject* op);
   void CollectLabels(PyObject* op, const TypeEntry& type);
   void LabelInstance(PyObject* op, const TypeEntry& type);
   void LabelDict(PyObject* op);
@@ -297,6 +299,8 @@ class Walker {
     PyTypeObject* local = nullptr;      // _thread._local
     PyTypeObject* future = nullptr;     // _asyncio.Future
     PyTypeObject* task = nullptr;       // _asyncio.Task
+    PyTypeObject* ndarray = nullptr;    // numpy.ndarray, when numpy is imported
+    PyTypeObject* dtype = nullptr;      // numpy.dtype
   } ext_;
   // _thread._local's tp_getattro, which its subclasses inherit: set only when some thread has
   // thread-local data, so that the scan before the walk tests it only then.
@@ -507,6 +511,9 @@ TypeEntry& Walker::TypeOf(PyTypeObject* tp) {
   }
   if (ext_.lru_cache != nullptr && PyType_IsSubtype(tp, ext_.lru_cache)) {
     entry->special = Special::kLruCache;
+  } else if (ext_.ndarray != nullptr && PyType_IsSubtype(tp, ext_.ndarray) &&
+             hs_ndarray_layout_ok(tp)) {
+    entry->special = Special::kNdarray;
   }
 
   type_index_.Insert(tp, static_cast<uint32_t>(types_.size()));
@@ -601,6 +608,25 @@ void Walker::LabelLruCache(PyObject* op) {
   while (budget-- > 0 && hs_lru_next_link(op, &link, &key, &result)) {
     AddLabel(result, LabelKind::kDictKey, Addr(key), LabelValue::kKey, EdgeKind::kBorrowed);
     AddLabel(key, LabelKind::kDictKeyObject, Addr(key), LabelValue::kKey, EdgeKind::kBorrowed);
+  }
+}
+
+void Walker::LabelNdarray(PyObject* op) {
+  // numpy arrays are not tracked and have no tp_traverse: their base (the array or buffer a
+  // view's data belongs to) and dtype are owned references the collector never sees.
+  PyObject* base = nullptr;
+  PyObject* descr = nullptr;
+  if (hs_ndarray_refs(op, ext_.dtype, &base, &descr)) {
+    AddLabel(base, LabelKind::kAttribute, Addr("base"), LabelValue::kLiteral);
+    AddLabel(descr, LabelKind::kAttribute, Addr("dtype"), LabelValue::kLiteral);
+    // An object array that owns its data owns its elements (a pandas column of strs).
+    hs_ndarray_object_items(
+        op,
+        [](PyObject* item, Py_ssize_t index, void* arg) {
+          static_cast<Walker*>(arg)->AddLabel(item, LabelKind::kIndex,
+                                              static_cast<uint64_t>(index));
+        },
+        this);
   }
 }
 
@@ -868,6 +894,8 @@ void Walker::CollectLabels(PyObject* op, const TypeEntry& type) {
   }
   if (type.special == Special::kLruCache) {
     LabelLruCache(op);
+  } else if (type.special == Special::kNdarray) {
+    LabelNdarray(op);
   }
   if (type.heap && type.labeler != Labeler::kType) LabelInstance(op, type);
 }
@@ -1278,6 +1306,11 @@ void Walker::FindExtensionTypes() {
   ext_.local = known("_thread", "_local", HS_EXT_THREAD_LOCAL);
   ext_.future = known("_asyncio", "Future", HS_EXT_FUTURE);
   ext_.task = ext_.future != nullptr ? known("_asyncio", "Task", HS_EXT_TASK) : nullptr;
+  ext_.ndarray = ImportedType("numpy", "ndarray");
+  ext_.dtype = ImportedType("numpy", "dtype");
+  if (ext_.ndarray == nullptr || ext_.dtype == nullptr || !hs_ndarray_layout_ok(ext_.ndarray)) {
+    ext_.ndarray = nullptr;
+  }
 }
 
 void Walker::ReadThreadLocals() {
