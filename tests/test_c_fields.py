@@ -59,6 +59,11 @@ def test_lru_cache_entries_read_as_a_mapping(c_fields):
     assert objects.edge(facts["unbounded"], ".cache")["target_type"] == "dict"
     for name in ("bounded", "unbounded"):
         assert unnamed(objects, facts[name]) == [], name
+        # Only references tp_traverse reported are named: none is added.
+        assert all(e["kind"] == "traverse" for e in objects[facts[name]]["edges"]), name
+    # A str key is written by reference to the key object, as in dicts: no label string.
+    with open(snap, "rb") as f:
+        assert b"'ada'" not in f.read()
     # Results held only by a cache: bounded caches keep them in their links, unbounded ones
     # in the cache dict.
     assert path_labels(snap, facts["bounded_result"])[-2:] == ["['bounded']", "['ada']"]
@@ -98,3 +103,15 @@ def test_asyncio_task_and_future_fields(c_fields):
         assert unnamed(objects, facts[name]) == [], name
     labels = path_labels(snap, facts["coro_payload"])
     assert "._coro" in labels and labels[-1] == "<local payload>", labels
+
+
+def test_large_lru_cache_is_labelled_exactly(c_fields):
+    facts, snap = c_fields
+    objects = Objects(snap, [facts["big"]])
+    edges = objects[facts["big"]]["edges"]
+    labels = [e["label"] for e in edges]
+    assert sum(1 for label in labels if label.startswith("['k")) == 20000
+    assert sum(1 for label in labels if label.startswith("<key 'k")) == 20000
+    assert objects.target(facts["big"], "['k12345']") == facts["big_result"]
+    assert unnamed(objects, facts["big"]) == []
+    assert all(e["kind"] == "traverse" for e in edges)

@@ -107,7 +107,7 @@ struct MemberField {
 // Extension types labelled by their own code, beyond their fields.
 enum class Special : uint8_t {
   kNone,
-  kLruCache,  // the links of a bounded cache: each key and result
+  kLruCache,  // after tp_traverse, in its order: the links' keys and results, the fields
   kNdarray,   // numpy: base and dtype, which no tp_traverse reports
 };
 
@@ -235,8 +235,8 @@ class Walker {
 
   void ProcessObject(PyObject* op, uint32_t generation);
   void LabelMembers(PyObject* op, const TypeEntry& type);
-  void ClaimTraversed(PyObject* target, LabelKind kind, const char* name, size_t max_claims);
-  void LabelLruCache(PyObject* op);
+  void ClaimTraversed(PyObject* target, LabelKind kind, const char* name);
+  void LabelLruCache(PyObject* op, const TypeEntry& type);
   void LabelThreadLocalDicts(PyObject* op);
   void LabelNdarray(PyObject* op);
   void CollectLabels(PyObject* op, const TypeEntry& type);
@@ -596,18 +596,60 @@ void Walker::LabelThreadLocalDicts(PyObject* op) {
   }
 }
 
-void Walker::LabelLruCache(PyObject* op) {
-  // A bounded cache keeps each entry in a link (not tracked, no tp_traverse) that the cache
-  // dict maps the key to; the wrapper's tp_traverse reports the links' keys and results.
-  // They read as the entries of a mapping: wrapper[key] is the result. The links own these
-  // references, not the wrapper: should tp_traverse not report one, it is borrowed.
+void Walker::LabelLruCache(PyObject* op, const TypeEntry& type) {
+  // After tp_traverse, in its order, so that even a cache of a million entries needs no
+  // matching: the wrapper's type (3.10+), each link's key, result (and, 3.10+, type), then
+  // the wrapper's fields. A bounded cache keeps each entry in a link (not tracked, no
+  // tp_traverse) that the cache dict maps the key to, and the wrapper reports the links'
+  // references: they read as the entries of a mapping, wrapper[key] being the result. The
+  // links own them, not the wrapper: should one not be reported, it is borrowed.
+  Batch& b = *batch_;
+  const size_t end = b.traversed.size();
   void* link = nullptr;
   PyObject* key = nullptr;
   PyObject* result = nullptr;
   Py_ssize_t budget = hs_lru_cache_size(op);  // a list longer than its dict is not followed
-  while (budget-- > 0 && hs_lru_next_link(op, &link, &key, &result)) {
-    AddLabel(result, LabelKind::kDictKey, Addr(key), LabelValue::kKey, EdgeKind::kBorrowed);
-    AddLabel(key, LabelKind::kDictKeyObject, Addr(key), LabelValue::kKey, EdgeKind::kBorrowed);
+  bool in_link = budget-- > 0 && hs_lru_next_link(op, &link, &key, &result);
+  int step = 0;        // of the current link: 0 key, 1 result, 2 its type
+  uint64_t named = 0;  // the members already naming a reference
+  auto next_link = [&] {
+    step = 0;
+    in_link = budget-- > 0 && hs_lru_next_link(op, &link, &key, &result);
+  };
+  for (size_t k = traversed_start_; k < end; ++k) {
+    PyObject* t = b.traversed[k];
+    if (in_link && step == 0 && t == key) {
+      AddLabel(key, LabelKind::kDictKeyObject, Addr(key), LabelValue::kKey, EdgeKind::kBorrowed);
+      step = 1;
+      continue;
+    }
+    if (in_link && step == 1 && t == result) {
+      AddLabel(result, LabelKind::kDictKey, Addr(key), LabelValue::kKey, EdgeKind::kBorrowed);
+      if (PY_VERSION_HEX >= 0x030A0000) {
+        step = 2;
+      } else {
+        next_link();
+      }
+      continue;
+    }
+    if (in_link && step == 2 && t == reinterpret_cast<PyObject*>(Py_TYPE(link))) {
+      AddField(t, "lru_list_elem_type", EdgeKind::kBorrowed);
+      next_link();
+      continue;
+    }
+    if (t == reinterpret_cast<PyObject*>(Py_TYPE(op))) {
+      AddField(t, "__class__");
+      continue;
+    }
+    for (size_t m = 0; m < type.members.size() && m < 64; ++m) {
+      const MemberField& f = type.members[m];
+      if ((named >> m & 1) == 0 &&
+          *reinterpret_cast<PyObject**>(reinterpret_cast<char*>(op) + f.offset) == t) {
+        named |= uint64_t{1} << m;
+        AddLabel(t, f.kind, Addr(f.name), LabelValue::kLiteral);
+        break;
+      }
+    }
   }
 }
 
@@ -634,26 +676,13 @@ void Walker::LabelMembers(PyObject* op, const TypeEntry& type) {
   if (batch_->traversed.size() == traversed_start_) return;
   for (const MemberField& m : type.members) {
     PyObject* v = *reinterpret_cast<PyObject**>(reinterpret_cast<char*>(op) + m.offset);
-    if (v != nullptr) ClaimTraversed(v, m.kind, m.name, 1);
+    if (v != nullptr) ClaimTraversed(v, m.kind, m.name);
   }
-#if PY_VERSION_HEX >= 0x030A0000
-  if (type.special == Special::kLruCache) {
-    // 3.10+ also report each link's type, which is the wrapper's lru_list_elem_type.
-    void* link = nullptr;
-    PyObject* key = nullptr;
-    PyObject* result = nullptr;
-    if (hs_lru_next_link(op, &link, &key, &result)) {
-      ClaimTraversed(reinterpret_cast<PyObject*>(Py_TYPE(static_cast<PyObject*>(link))),
-                     LabelKind::kField, "lru_list_elem_type", SIZE_MAX);
-    }
-  }
-#endif
 }
 
-void Walker::ClaimTraversed(PyObject* target, LabelKind kind, const char* name, size_t max_claims) {
-  // Names up to max_claims of the references to target that tp_traverse reported and no
-  // label of the object names yet; never a reference it did not report (a C field may be
-  // borrowed, or reported by someone else).
+void Walker::ClaimTraversed(PyObject* target, LabelKind kind, const char* name) {
+  // Names a reference to target that tp_traverse reported and no label of the object names
+  // yet; never one it did not report (a C field may be borrowed, or reported by someone else).
   Batch& b = *batch_;
   size_t reported = 0;
   for (size_t k = traversed_start_; k < b.traversed.size(); ++k) {
@@ -661,12 +690,10 @@ void Walker::ClaimTraversed(PyObject* target, LabelKind kind, const char* name, 
   }
   if (reported == 0) return;
   size_t named = 0;
-  for (size_t i = label_start_; i < b.labels.size(); ++i) {
+  for (size_t i = label_start_; i < b.labels.size() && named < reported; ++i) {
     named += b.labels[i].target == target ? 1 : 0;
   }
-  for (; named < reported && max_claims > 0; ++named, --max_claims) {
-    AddLabel(target, kind, Addr(name), LabelValue::kLiteral);
-  }
+  if (named < reported) AddLabel(target, kind, Addr(name), LabelValue::kLiteral);
 }
 
 void Walker::LabelFunction(PyObject* op) {
@@ -892,12 +919,11 @@ void Walker::CollectLabels(PyObject* op, const TypeEntry& type) {
     case Labeler::kNone:
       break;
   }
-  if (type.special == Special::kLruCache) {
-    LabelLruCache(op);
-  } else if (type.special == Special::kNdarray) {
-    LabelNdarray(op);
+  if (type.special == Special::kNdarray) LabelNdarray(op);
+  // An lru_cache wrapper is labelled after its traversal (its fields include __dict__).
+  if (type.heap && type.labeler != Labeler::kType && type.special != Special::kLruCache) {
+    LabelInstance(op, type);
   }
-  if (type.heap && type.labeler != Labeler::kType) LabelInstance(op, type);
 }
 
 int CollectVisit(PyObject* target, void* arg) {
@@ -1211,7 +1237,11 @@ void Walker::ProcessObject(PyObject* op, uint32_t generation) {
   }
   CollectLabels(op, type);
   if (is_gc && tp->tp_traverse != nullptr) tp->tp_traverse(op, CollectVisit, &b.traversed);
-  if (!type.members.empty()) LabelMembers(op, type);
+  if (type.special == Special::kLruCache) {
+    LabelLruCache(op, type);
+  } else if (!type.members.empty()) {
+    LabelMembers(op, type);
+  }
   if (type.labeler == Labeler::kSet || type.labeler == Labeler::kDeque) {
     // Members of a set have no order or name; a deque's traversal is in index order.
     // Their traversed edges are labelled directly, after any instance attributes matched.
