@@ -105,6 +105,22 @@ def test_asyncio_task_and_future_fields(c_fields):
     assert "._coro" in labels and labels[-1] == "<local payload>", labels
 
 
+def test_asyncio_helpers_lead_to_their_task(c_fields):
+    """What the event loop holds of a task: its scheduled step, the wake-up it registered with
+    the future it waits for (a C wrapper before 3.12, a builtin method after), and what
+    `await future` iterates."""
+    facts, snap = c_fields
+    if not facts["c_asyncio"]:
+        pytest.skip("asyncio's C Task is not in use")
+    objects = Objects(snap, [facts["fut_waiter"], facts["step"], facts["future_iter"]])
+    wakeup = objects.target(facts["fut_waiter"], "._callback0")
+    assert Objects(snap, [wakeup]).target(wakeup, ".__self__") == facts["task"]
+    assert objects.target(facts["step"], ".__self__") == facts["pending"]
+    assert objects.target(facts["future_iter"], ".future") == facts["future"]
+    for name in ("step", "future_iter"):
+        assert unnamed(objects, facts[name]) == [], name
+
+
 def test_large_lru_cache_is_labelled_exactly(c_fields):
     facts, snap = c_fields
     objects = Objects(snap, [facts["big"]])

@@ -205,6 +205,43 @@ static const hs_field task_fields[] = {
     HS_FIELD(hs_task, task_context, "_context", 1),
 };
 
+typedef struct {
+  PyObject_HEAD PyObject* sw_task;
+  PyObject* sw_arg;
+} hs_task_step;
+typedef struct {
+  PyObject_HEAD PyObject* ww_task;
+} hs_task_wakeup;
+typedef struct {
+  PyObject_HEAD PyObject* future;
+} hs_future_iter;
+
+/* They stand for the bound methods task.__step and task.__wakeup of the pure-Python Task. */
+static const hs_field task_step_fields[] = {
+    HS_FIELD(hs_task_step, sw_task, "__self__", 0),
+    HS_FIELD(hs_task_step, sw_arg, "arg", 0),
+};
+static const hs_field task_wakeup_fields[] = {
+    HS_FIELD(hs_task_wakeup, ww_task, "__self__", 0),
+};
+static const hs_field future_iter_fields[] = {
+    HS_FIELD(hs_future_iter, future, "future", 0),
+};
+
+int hs_ext_asyncio_helper(const char* tp_name) {
+  if (tp_name == NULL) return 0;
+  if (strcmp(tp_name, "TaskStepMethWrapper") == 0 ||
+      strcmp(tp_name, "_asyncio.TaskStepMethWrapper") == 0) {
+    return HS_EXT_TASK_STEP;
+  }
+  if (strcmp(tp_name, "TaskWakeupMethWrapper") == 0 ||
+      strcmp(tp_name, "_asyncio.TaskWakeupMethWrapper") == 0) {
+    return HS_EXT_TASK_WAKEUP;
+  }
+  if (strcmp(tp_name, "_asyncio.FutureIter") == 0) return HS_EXT_FUTURE_ITER;
+  return 0;
+}
+
 static int copy_fields(const hs_field* fields, int n, PyTypeObject* type, size_t basicsize,
                        hs_field* out, int max) {
   if (type == NULL || type->tp_basicsize != (Py_ssize_t)basicsize) return 0;
@@ -226,6 +263,12 @@ int hs_ext_fields(int kind, PyTypeObject* type, hs_field* out, int max) {
       return HS_COPY(future_fields, hs_future);
     case HS_EXT_TASK:
       return HS_COPY(task_fields, hs_task);
+    case HS_EXT_TASK_STEP:
+      return HS_COPY(task_step_fields, hs_task_step);
+    case HS_EXT_TASK_WAKEUP:
+      return HS_COPY(task_wakeup_fields, hs_task_wakeup);
+    case HS_EXT_FUTURE_ITER:
+      return HS_COPY(future_iter_fields, hs_future_iter);
     default:
       return 0;
   }

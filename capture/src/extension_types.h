@@ -19,7 +19,13 @@ enum {
   HS_EXT_THREAD_LOCAL,  /* _thread._local */
   HS_EXT_FUTURE,        /* _asyncio.Future */
   HS_EXT_TASK,          /* _asyncio.Task (its own fields; the Future ones are its base's) */
+  HS_EXT_TASK_STEP,     /* _asyncio's TaskStepMethWrapper: a scheduled step of a Task */
+  HS_EXT_TASK_WAKEUP,   /* _asyncio's TaskWakeupMethWrapper (3.8-3.11): a Task's wake-up */
+  HS_EXT_FUTURE_ITER,   /* _asyncio.FutureIter: what `await future` iterates */
 };
+/* The kind of the asyncio helper type named tp_name (they are not in _asyncio's namespace),
+ * 0 if none. */
+int hs_ext_asyncio_helper(const char* tp_name);
 
 /* An object field: a PyObject* at offset, named as Python code would see it. attribute: the
  * name is a Python attribute (labelled .name as an attribute), else an interpreter field. */

@@ -368,6 +368,10 @@ void Walker::BuildMembers(PyTypeObject* tp, TypeEntry* entry) {
       kind = HS_EXT_TASK;
     } else if (base == ext_.future) {
       kind = HS_EXT_FUTURE;
+    } else if (ext_.future != nullptr && base == tp) {
+      // Not in _asyncio's namespace: known by name (a wrong name could only misname a
+      // reference: fields are compared with what tp_traverse reported, never followed).
+      kind = hs_ext_asyncio_helper(base->tp_name);
     }
     if (kind == 0) continue;
     hs_field fields[16];
