@@ -31,8 +31,11 @@ def unnamed(objects, object_id):
             if e["label"].startswith("tp_traverse#")]
 
 
-def test_snapshot_stays_exact(c_fields):
+def test_snapshot_stays_exact(c_fields, tmp_path):
     _, snap = c_fields
+    with open(tmp_path / "facts.json.after") as f:
+        after = json.load(f)
+    assert after["refcounts_unchanged"], after
     assert heapsnap_json("summary", snap)["inconsistent_objects"] == 0
 
 

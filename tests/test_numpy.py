@@ -30,8 +30,11 @@ def retained(snapshot, object_id):
     return paths[0]["target"]["retained_bytes"]
 
 
-def test_snapshot_stays_exact(numpy_snapshot):
+def test_snapshot_stays_exact(numpy_snapshot, tmp_path):
     _, snap = numpy_snapshot
+    with open(tmp_path / "facts.json.after") as f:
+        after = json.load(f)
+    assert after["refcounts_unchanged"], after
     assert heapsnap_json("summary", snap)["inconsistent_objects"] == 0
 
 
