@@ -4,7 +4,8 @@ The collector walks the same graph the capture walks (every tracked object, tp_t
 each), so its time is the natural yardstick. Goal: a capture (labels, sizes, file written) in
 at most 2x a full collection for heaps of 1M+ objects.
 
-usage: python capture_bench.py [--shape slots-chain|mixed] [--nodes N] [--repeat R] [--out DIR]
+usage: python capture_bench.py [--shape slots-chain|mixed|c-fields] [--nodes N] [--repeat R]
+                               [--out DIR]
 Run with PYTHONPATH pointing at the build's lib/heapsnap/python (bench/run_capture_bench.sh
 does this for every interpreter). Prints one JSON line.
 """
@@ -42,6 +43,22 @@ def build(shape, nodes):
             n.label = None
             head = n
         return head
+    if shape == "c-fields":
+        # C objects whose references are named from their fields (tp_members, the layouts of
+        # extension_types.c): partials, a bounded lru_cache's entries, asyncio Futures.
+        import asyncio
+        import functools
+        loop = asyncio.new_event_loop()
+        cached = functools.lru_cache(maxsize=nodes)(lambda i: [i])
+        heap = {"partials": [], "futures": [], "cache": cached, "loop": loop}
+        for i in range(nodes // 5):
+            heap["partials"].append(functools.partial(print, [i], sep=str(i)))
+            cached(i)
+            if i % 4 == 0:
+                f = loop.create_future()
+                f.set_result([i])
+                heap["futures"].append(f)
+        return heap
     # mixed: instances with attributes, lists, strs, floats, dicts keyed by str and int.
     registry = {"by_id": {}, "by_name": {}}
     for i in range(nodes // 5):
@@ -64,7 +81,7 @@ def memory():
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--shape", default="slots-chain", choices=["slots-chain", "mixed"])
+    p.add_argument("--shape", default="slots-chain", choices=["slots-chain", "mixed", "c-fields"])
     p.add_argument("--nodes", type=int, default=1_000_000)
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--out", default="/tmp")

@@ -8,6 +8,8 @@ packages=(
   libcli11-dev libprotobuf-dev protobuf-compiler libboost-graph-dev
   libgtest-dev libgmock-dev
   python3-dev python3-pytest
+  # numpy and pandas for /usr/bin/python3: the tests of what numpy arrays keep alive
+  python3-numpy python3-pandas
 )
 
 missing=()

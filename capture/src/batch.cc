@@ -158,13 +158,17 @@ bool LabelMatcher::KeyReference(const RawLabel* labels, size_t n_labels, size_t 
     *value = 0;
     return true;
   }
-  if (label.kind == LabelKind::kDictKey && i + 1 < n_labels &&
-      labels[i + 1].value_kind == label.value_kind &&
-      labels[i + 1].kind == LabelKind::kDictKeyObject && labels[i + 1].value == label.value) {
-    *kind = LabelKind::kDictKeyRef;
-    *value =
-        ZigZagEncode(static_cast<int64_t>(position_[i + 1]) - static_cast<int64_t>(position_[i]));
-    return true;
+  if (label.kind != LabelKind::kDictKey) return false;
+  // The key's label follows the value's (dicts) or precedes it (lru_cache entries, labelled
+  // in traversal order).
+  for (size_t j : {i + 1, i - 1}) {
+    if (j < n_labels && labels[j].value_kind == label.value_kind &&
+        labels[j].kind == LabelKind::kDictKeyObject && labels[j].value == label.value) {
+      *kind = LabelKind::kDictKeyRef;
+      *value =
+          ZigZagEncode(static_cast<int64_t>(position_[j]) - static_cast<int64_t>(position_[i]));
+      return true;
+    }
   }
   return false;
 }

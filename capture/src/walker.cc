@@ -9,12 +9,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <deque>
 #include <memory>
 #include <utility>
 #include <vector>
 
 #include "batch.h"
 #include "emitter.h"
+#include "extension_types.h"
 #include "heapsnap/format/writer.h"
 #include "ptr_map.h"
 #include "pytext.h"
@@ -94,6 +96,21 @@ PyCFunction CFunctionOf(PyObject* descr) {
 
 uint64_t Addr(const void* p) { return static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p)); }
 
+// A C-level object field: the PyObject* at `offset` of every instance (tp_members, or the
+// layouts heapsnap knows, extension_types.h), named when tp_traverse reports what it points at.
+struct MemberField {
+  Py_ssize_t offset;
+  const char* name;
+  LabelKind kind;  // kAttribute (a Python attribute) or kField
+};
+
+// Extension types labelled by their own code, beyond their fields.
+enum class Special : uint8_t {
+  kNone,
+  kLruCache,  // after tp_traverse, in its order: the links' keys and results, the fields
+  kNdarray,   // numpy: base and dtype, which no tp_traverse reports
+};
+
 struct TypeEntry {
   TypeId id;
   uint32_t object_flags = 0;  // flags every instance inherits from its type
@@ -104,6 +121,8 @@ struct TypeEntry {
   bool heap = false;
   std::string qualname;                                   // as written in the type record
   std::vector<std::pair<Py_ssize_t, const char*>> slots;  // __slots__ of the whole MRO
+  std::vector<MemberField> members;  // C fields of the layout bases (LabelMembers)
+  Special special = Special::kNone;
 };
 
 // A root as the walk finds it; its label is interned once the emitter is done.
@@ -130,6 +149,14 @@ class Walker {
  private:
   TypeEntry& TypeOf(PyTypeObject* tp);
   void BuildSlots(PyTypeObject* tp, TypeEntry* entry);
+  void BuildMembers(PyTypeObject* tp, TypeEntry* entry);
+  // Before the walk: the extension types heapsnap knows the layout of, from the modules
+  // already imported, and which thread each thread-local dict belongs to.
+  void FindExtensionTypes();
+  void ReadThreadLocals();
+  // A threading.local (found before the walk): its dict of per-thread dicts is labelled by
+  // thread (LabelDict).
+  void NoteThreadLocal(PyObject* op);
 
   // Makes sure op is written: tracked objects are all entered before the walk; anything else
   // is queued the first time an edge reaches it, and described soon after (see Run).
@@ -207,6 +234,11 @@ class Walker {
   }
 
   void ProcessObject(PyObject* op, uint32_t generation);
+  void LabelMembers(PyObject* op, const TypeEntry& type);
+  void ClaimTraversed(PyObject* target, LabelKind kind, const char* name);
+  void LabelLruCache(PyObject* op, const TypeEntry& type);
+  void LabelThreadLocalDicts(PyObject* op);
+  void LabelNdarray(PyObject* op);
   void CollectLabels(PyObject* op, const TypeEntry& type);
   void LabelInstance(PyObject* op, const TypeEntry& type);
   void LabelDict(PyObject* op);
@@ -260,6 +292,23 @@ class Walker {
     uint8_t role;  // 1 defaults tuple, 2 closure tuple, 3 kwdefaults dict
   };
   PtrMap<ContainerNames> function_containers_;
+  static constexpr uint8_t kThreadLocalDicts = 4;  // ContainerNames::role of a local's dicts
+
+  struct ExtensionTypes {
+    PyTypeObject* lru_cache = nullptr;  // functools._lru_cache_wrapper
+    PyTypeObject* local = nullptr;      // _thread._local
+    PyTypeObject* future = nullptr;     // _asyncio.Future
+    PyTypeObject* task = nullptr;       // _asyncio.Task
+    PyTypeObject* ndarray = nullptr;    // numpy.ndarray, when numpy is imported
+    PyTypeObject* dtype = nullptr;      // numpy.dtype
+  } ext_;
+  // _thread._local's tp_getattro, which its subclasses inherit: set only when some thread has
+  // thread-local data, so that the scan before the walk tests it only then.
+  getattrofunc local_getattro_ = nullptr;
+  // A thread's dict of a local (3.8-3.12) or the thread's key in every local's dicts (3.13)
+  // -> the label of that thread in local_thread_labels_ (a deque: the texts must not move).
+  PtrMap<uint32_t> local_owner_;
+  std::deque<std::string> local_thread_labels_;
 
   struct Deferred {
     uint64_t index;
@@ -291,6 +340,45 @@ void Walker::BuildSlots(PyTypeObject* tp, TypeEntry* entry) {
       if ((m.type == T_OBJECT_EX || m.type == T_OBJECT) && !(m.flags & READONLY)) {
         entry->slots.emplace_back(m.offset, m.name);
       }
+    }
+  }
+}
+
+void Walker::BuildMembers(PyTypeObject* tp, TypeEntry* entry) {
+  // The layout bases only (tp_base): their fields are at the same offsets in every instance;
+  // the other bases of the MRO add no fields.
+  for (PyTypeObject* base = tp; base != nullptr; base = base->tp_base) {
+    const bool heap = (base->tp_flags & Py_TPFLAGS_HEAPTYPE) != 0;
+    for (const PyMemberDef* m = base->tp_members; m != nullptr && m->name != nullptr; ++m) {
+      if (m->type != T_OBJECT && m->type != T_OBJECT_EX) continue;
+      // A heap type's writable object members are its __slots__ (BuildSlots).
+      if (heap && !(m->flags & READONLY)) continue;
+      if (m->offset < static_cast<Py_ssize_t>(sizeof(PyObject)) ||
+          m->offset + static_cast<Py_ssize_t>(sizeof(PyObject*)) > tp->tp_basicsize) {
+        continue;
+      }
+      entry->members.push_back({m->offset, m->name, LabelKind::kAttribute});
+    }
+    int kind = 0;
+    if (base == ext_.lru_cache) {
+      kind = HS_EXT_LRU_CACHE;
+    } else if (base == ext_.local) {
+      kind = HS_EXT_THREAD_LOCAL;
+    } else if (base == ext_.task) {
+      kind = HS_EXT_TASK;
+    } else if (base == ext_.future) {
+      kind = HS_EXT_FUTURE;
+    } else if (ext_.future != nullptr && base == tp) {
+      // Not in _asyncio's namespace: known by name (a wrong name could only misname a
+      // reference: fields are compared with what tp_traverse reported, never followed).
+      kind = hs_ext_asyncio_helper(base->tp_name);
+    }
+    if (kind == 0) continue;
+    hs_field fields[16];
+    const int n = hs_ext_fields(kind, base, fields, 16);
+    for (int i = 0; i < n; ++i) {
+      entry->members.push_back({fields[i].offset, fields[i].name,
+                                fields[i].attribute ? LabelKind::kAttribute : LabelKind::kField});
     }
   }
 }
@@ -419,6 +507,18 @@ TypeEntry& Walker::TypeOf(PyTypeObject* tp) {
     entry->labeler = Labeler::kDeque;
   }
   if (heap) BuildSlots(tp, entry.get());
+  // C fields name what tp_traverse reports. Types with a labeller of their own (functions,
+  // code, frames, ...) already name every field; lists, tuples and sets name their items.
+  if (entry->labeler == Labeler::kNone || entry->labeler == Labeler::kException ||
+      entry->labeler == Labeler::kDict) {
+    BuildMembers(tp, entry.get());
+  }
+  if (ext_.lru_cache != nullptr && PyType_IsSubtype(tp, ext_.lru_cache)) {
+    entry->special = Special::kLruCache;
+  } else if (ext_.ndarray != nullptr && PyType_IsSubtype(tp, ext_.ndarray) &&
+             hs_ndarray_layout_ok(tp)) {
+    entry->special = Special::kNdarray;
+  }
 
   type_index_.Insert(tp, static_cast<uint32_t>(types_.size()));
   types_.push_back(std::move(entry));
@@ -447,6 +547,10 @@ void Walker::LabelInstance(PyObject* op, const TypeEntry& type) {
 
 void Walker::LabelDict(PyObject* op) {
   const ContainerNames* names = function_containers_.Find(op);
+  if (names != nullptr && names->role == kThreadLocalDicts) {
+    LabelThreadLocalDicts(op);
+    return;
+  }
   const bool kwdefaults = names != nullptr && names->role == 3;
   // 3.13: values stored inline in their owner object belong to the owner.
   const EdgeKind value_kind = hs_dict_values_embedded(op) ? EdgeKind::kBorrowed : EdgeKind::kStrong;
@@ -475,6 +579,125 @@ void Walker::LabelDict(PyObject* op) {
     AddLabel(value, LabelKind::kDictKey, Addr(key), key_value, value_kind);
     AddLabel(key, LabelKind::kDictKeyObject, Addr(key), key_value, key_kind);
   }
+}
+
+void Walker::LabelThreadLocalDicts(PyObject* op) {
+  // A threading.local's per-thread dicts, keyed by a weakref to each thread's dummy object
+  // (3.8-3.12) or by each thread's key object (3.13): the key says nothing, the thread does.
+  Py_ssize_t pos = 0;
+  PyObject* key = nullptr;
+  PyObject* value = nullptr;
+  while (PyDict_Next(op, &pos, &key, &value)) {
+    const uint32_t* thread = local_owner_.Find(value);
+    if (thread == nullptr) thread = local_owner_.Find(key);
+    if (thread != nullptr) {
+      AddLabel(value, LabelKind::kDictKey, Addr(local_thread_labels_[*thread].c_str()),
+               LabelValue::kLiteral);
+    } else {
+      AddLabel(value, LabelKind::kDictKey, Addr(key), LabelValue::kKey);
+    }
+    AddLabel(key, LabelKind::kDictKeyObject, Addr(key), LabelValue::kKey);
+  }
+}
+
+void Walker::LabelLruCache(PyObject* op, const TypeEntry& type) {
+  // After tp_traverse, in its order, so that even a cache of a million entries needs no
+  // matching: the wrapper's type (3.10+), each link's key, result (and, 3.10+, type), then
+  // the wrapper's fields. A bounded cache keeps each entry in a link (not tracked, no
+  // tp_traverse) that the cache dict maps the key to, and the wrapper reports the links'
+  // references: they read as the entries of a mapping, wrapper[key] being the result. The
+  // links own them, not the wrapper: should one not be reported, it is borrowed.
+  Batch& b = *batch_;
+  const size_t end = b.traversed.size();
+  void* link = nullptr;
+  PyObject* key = nullptr;
+  PyObject* result = nullptr;
+  Py_ssize_t budget = hs_lru_cache_size(op);  // a list longer than its dict is not followed
+  bool in_link = budget-- > 0 && hs_lru_next_link(op, &link, &key, &result);
+  int step = 0;        // of the current link: 0 key, 1 result, 2 its type
+  uint64_t named = 0;  // the members already naming a reference
+  auto next_link = [&] {
+    step = 0;
+    in_link = budget-- > 0 && hs_lru_next_link(op, &link, &key, &result);
+  };
+  for (size_t k = traversed_start_; k < end; ++k) {
+    PyObject* t = b.traversed[k];
+    if (in_link && step == 0 && t == key) {
+      AddLabel(key, LabelKind::kDictKeyObject, Addr(key), LabelValue::kKey, EdgeKind::kBorrowed);
+      step = 1;
+      continue;
+    }
+    if (in_link && step == 1 && t == result) {
+      AddLabel(result, LabelKind::kDictKey, Addr(key), LabelValue::kKey, EdgeKind::kBorrowed);
+      if (PY_VERSION_HEX >= 0x030A0000) {
+        step = 2;
+      } else {
+        next_link();
+      }
+      continue;
+    }
+    if (in_link && step == 2 && t == reinterpret_cast<PyObject*>(Py_TYPE(link))) {
+      AddField(t, "lru_list_elem_type", EdgeKind::kBorrowed);
+      next_link();
+      continue;
+    }
+    if (t == reinterpret_cast<PyObject*>(Py_TYPE(op))) {
+      AddField(t, "__class__");
+      continue;
+    }
+    for (size_t m = 0; m < type.members.size() && m < 64; ++m) {
+      const MemberField& f = type.members[m];
+      if ((named >> m & 1) == 0 &&
+          *reinterpret_cast<PyObject**>(reinterpret_cast<char*>(op) + f.offset) == t) {
+        named |= uint64_t{1} << m;
+        AddLabel(t, f.kind, Addr(f.name), LabelValue::kLiteral);
+        break;
+      }
+    }
+  }
+}
+
+void Walker::LabelNdarray(PyObject* op) {
+  // numpy arrays are not tracked and have no tp_traverse: their base (the array or buffer a
+  // view's data belongs to) and dtype are owned references the collector never sees.
+  PyObject* base = nullptr;
+  PyObject* descr = nullptr;
+  if (hs_ndarray_refs(op, ext_.dtype, &base, &descr)) {
+    AddLabel(base, LabelKind::kAttribute, Addr("base"), LabelValue::kLiteral);
+    AddLabel(descr, LabelKind::kAttribute, Addr("dtype"), LabelValue::kLiteral);
+    // An object array that owns its data owns its elements (a pandas column of strs).
+    hs_ndarray_object_items(
+        op,
+        [](PyObject* item, Py_ssize_t index, void* arg) {
+          static_cast<Walker*>(arg)->AddLabel(item, LabelKind::kIndex,
+                                              static_cast<uint64_t>(index));
+        },
+        this);
+  }
+}
+
+void Walker::LabelMembers(PyObject* op, const TypeEntry& type) {
+  if (batch_->traversed.size() == traversed_start_) return;
+  for (const MemberField& m : type.members) {
+    PyObject* v = *reinterpret_cast<PyObject**>(reinterpret_cast<char*>(op) + m.offset);
+    if (v != nullptr) ClaimTraversed(v, m.kind, m.name);
+  }
+}
+
+void Walker::ClaimTraversed(PyObject* target, LabelKind kind, const char* name) {
+  // Names a reference to target that tp_traverse reported and no label of the object names
+  // yet; never one it did not report (a C field may be borrowed, or reported by someone else).
+  Batch& b = *batch_;
+  size_t reported = 0;
+  for (size_t k = traversed_start_; k < b.traversed.size(); ++k) {
+    reported += b.traversed[k] == target ? 1 : 0;
+  }
+  if (reported == 0) return;
+  size_t named = 0;
+  for (size_t i = label_start_; i < b.labels.size() && named < reported; ++i) {
+    named += b.labels[i].target == target ? 1 : 0;
+  }
+  if (named < reported) AddLabel(target, kind, Addr(name), LabelValue::kLiteral);
 }
 
 void Walker::LabelFunction(PyObject* op) {
@@ -700,7 +923,11 @@ void Walker::CollectLabels(PyObject* op, const TypeEntry& type) {
     case Labeler::kNone:
       break;
   }
-  if (type.heap && type.labeler != Labeler::kType) LabelInstance(op, type);
+  if (type.special == Special::kNdarray) LabelNdarray(op);
+  // An lru_cache wrapper is labelled after its traversal (its fields include __dict__).
+  if (type.heap && type.labeler != Labeler::kType && type.special != Special::kLruCache) {
+    LabelInstance(op, type);
+  }
 }
 
 int CollectVisit(PyObject* target, void* arg) {
@@ -1014,6 +1241,11 @@ void Walker::ProcessObject(PyObject* op, uint32_t generation) {
   }
   CollectLabels(op, type);
   if (is_gc && tp->tp_traverse != nullptr) tp->tp_traverse(op, CollectVisit, &b.traversed);
+  if (type.special == Special::kLruCache) {
+    LabelLruCache(op, type);
+  } else if (!type.members.empty()) {
+    LabelMembers(op, type);
+  }
   if (type.labeler == Labeler::kSet || type.labeler == Labeler::kDeque) {
     // Members of a set have no order or name; a deque's traversal is in index order.
     // Their traversed edges are labelled directly, after any instance attributes matched.
@@ -1075,6 +1307,85 @@ void Walker::ReadThreadNames() {
   Py_XDECREF(active_name);
   Py_XDECREF(thread_name);
   PyErr_Clear();
+}
+
+// sys.modules[module].<attr> if the module is imported and that is a type, else null. Names
+// are compared, not looked up: no str is made and nothing is imported.
+PyTypeObject* ImportedType(const char* module, const char* attr) {
+  PyObject* modules = PyImport_GetModuleDict();  // borrowed
+  if (modules == nullptr || !PyDict_Check(modules)) return nullptr;
+  auto find = [](PyObject* dict, const char* name) -> PyObject* {
+    Py_ssize_t pos = 0;
+    PyObject* key = nullptr;
+    PyObject* value = nullptr;
+    while (PyDict_Next(dict, &pos, &key, &value)) {
+      if (PyUnicode_Check(key) && PyUnicode_CompareWithASCIIString(key, name) == 0) return value;
+    }
+    return nullptr;
+  };
+  PyObject* m = find(modules, module);
+  PyObject* dict = m != nullptr && PyModule_Check(m) ? PyModule_GetDict(m) : nullptr;
+  PyObject* type = dict != nullptr ? find(dict, attr) : nullptr;
+  return type != nullptr && PyType_Check(type) ? reinterpret_cast<PyTypeObject*>(type) : nullptr;
+}
+
+void Walker::FindExtensionTypes() {
+  // Each only if its layout is the one extension_types.c knows for this interpreter.
+  hs_field fields[16];
+  auto known = [&](const char* module, const char* attr, int kind) -> PyTypeObject* {
+    PyTypeObject* tp = ImportedType(module, attr);
+    return tp != nullptr && hs_ext_fields(kind, tp, fields, 16) > 0 ? tp : nullptr;
+  };
+  ext_.lru_cache = known("_functools", "_lru_cache_wrapper", HS_EXT_LRU_CACHE);
+  ext_.local = known("_thread", "_local", HS_EXT_THREAD_LOCAL);
+  ext_.future = known("_asyncio", "Future", HS_EXT_FUTURE);
+  ext_.task = ext_.future != nullptr ? known("_asyncio", "Task", HS_EXT_TASK) : nullptr;
+  ext_.ndarray = ImportedType("numpy", "ndarray");
+  ext_.dtype = ImportedType("numpy", "dtype");
+  if (ext_.ndarray == nullptr || ext_.dtype == nullptr || !hs_ndarray_layout_ok(ext_.ndarray)) {
+    ext_.ndarray = nullptr;
+  }
+}
+
+void Walker::ReadThreadLocals() {
+  if (ext_.local == nullptr) return;
+  PyInterpreterState* interp = PyThreadState_GET()->interp;
+  for (PyThreadState* ts = PyInterpreterState_ThreadHead(interp); ts != nullptr;
+       ts = PyThreadState_Next(ts)) {
+    const auto index = static_cast<uint32_t>(local_thread_labels_.size());
+    bool any = false;
+    // 3.13: one key per thread, the same in every local's dicts.
+    if (PyObject* key = hs_thread_local_key(ts)) {
+      local_owner_.Insert(key, index);
+      any = true;
+    }
+    // 3.8-3.12: the thread state's dict holds a dummy per local, which knows the local's dict
+    // for this thread.
+    if (ts->dict != nullptr && PyDict_Check(ts->dict)) {
+      Py_ssize_t pos = 0;
+      PyObject* key = nullptr;
+      PyObject* value = nullptr;
+      while (PyDict_Next(ts->dict, &pos, &key, &value)) {
+        if (PyObject* dict = hs_local_dummy_dict(value)) {
+          local_owner_.Insert(dict, index);
+          any = true;
+        }
+      }
+    }
+    if (any) {
+      local_thread_labels_.push_back("<thread '" +
+                                     ThreadName(static_cast<unsigned long>(ts->thread_id)) + "'>");
+    }
+  }
+  if (local_owner_.size() > 0) local_getattro_ = ext_.local->tp_getattro;
+}
+
+void Walker::NoteThreadLocal(PyObject* op) {
+  if (!PyType_IsSubtype(Py_TYPE(op), ext_.local)) return;
+  PyObject* dicts = hs_local_dicts(op);
+  if (dicts != nullptr && PyDict_CheckExact(dicts)) {
+    function_containers_.Insert(dicts, {nullptr, kThreadLocalDicts});
+  }
 }
 
 void Walker::WriteRunningFrames() {
@@ -1208,6 +1519,8 @@ Status Walker::Run(CaptureStats* stats) {
     sizeof_by_kind_[k] = CFunctionOf(hs_type_lookup(by_kind[k], str_sizeof_));
   }
   ReadThreadNames();
+  FindExtensionTypes();
+  ReadThreadLocals();
   emitter_ = std::make_unique<Emitter>(w_, config_.values, key_refs_, config_.parallel);
   batch_ = &emitter_->batch();
 
@@ -1224,7 +1537,12 @@ Status Walker::Run(CaptureStats* stats) {
         (void)generation;
         self->seen_.Insert(op);
         // The type pointer shares a cache line with the collector's header just read.
-        if (PyFunction_Check(op)) self->NoteFunction(op);
+        if (PyFunction_Check(op)) {
+          self->NoteFunction(op);
+        } else if (self->local_getattro_ != nullptr &&
+                   Py_TYPE(op)->tp_getattro == self->local_getattro_) {
+          self->NoteThreadLocal(op);
+        }
         return 0;
       },
       this);
