@@ -105,7 +105,7 @@ def test_asyncio_task_and_future_fields(c_fields):
     for name in ("task", "future"):
         assert unnamed(objects, facts[name]) == [], name
     labels = path_labels(snap, facts["coro_payload"])
-    assert "._coro" in labels and labels[-1] == "<local payload>", labels
+    assert "._coro" in labels and labels[-1] == ".<local payload>", labels
 
 
 def test_asyncio_helpers_lead_to_their_task(c_fields):

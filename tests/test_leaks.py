@@ -189,3 +189,18 @@ def test_library_structure_is_at_most_a_note(python, tmp_path):
     assert "unreachable_cycle" in notes  # the dropped classes: said, as a note
     text = heapsnap("leaks", snap).stdout
     assert "closure (note)" in text
+
+
+def test_fixes_fit_the_cause(python, tmp_path):
+    _, report = leaks(python, tmp_path, "fitting_fixes")
+    points = of_kind(report, "accumulation")
+
+    def point(part):
+        found = [f for f in points if part in f["path_text"] or part in f["container"]]
+        assert found, (part, [f["title"] for f in report["findings"]])
+        return found[0]
+
+    assert "cached_property" in point("summary")["fix"]
+    assert "add_done_callback(tasks.discard)" in point("TASKS")["fix"]
+    assert "WeakMethod" in point("callbacks")["fix"]
+    assert len({f["fix"] for f in points}) == len(points)  # no generic text for all three

@@ -51,14 +51,14 @@ bool Contains(const std::string& text, const char* part) {
   return text.find(part) != std::string::npos;
 }
 
-// A fix that fits what the container holds.
-std::string FixFor(const Finding& f, const std::string& entry_type) {
+// A fix that fits what the container holds, and what holds it.
+std::string FixFor(const Finding& f, const std::string& entry_type, const std::string& holder) {
   if (Contains(f.path_text, "['atexit']")) {
     return "atexit keeps every callback, and what it is bound to, until exit: unregister it "
            "when the object is closed (atexit.unregister(f)), or register a function that "
            "holds only a weakref to the object";
   }
-  if (Contains(f.path_text, "lru_cache") || Contains(f.path_text, "cache_info")) {
+  if (Contains(f.container, "lru_cache") || Contains(holder, "lru_cache")) {
     return "an lru_cache on a method keeps every self it saw alive: cache on the instance "
            "(functools.cached_property, or a dict attribute), or give it a small maxsize";
   }
@@ -152,7 +152,12 @@ class AccumulationDetector : public Detector {
       f.title = f.container + " " + f.path_text + " holds " + held + " and keeps " +
                 FormatBytes(f.retained_bytes) + " alive that nothing else holds: " + share +
                 " of the live heap";
-      f.fix = FixFor(f, entry_type);
+      const uint64_t into = a.parent_edge[p];
+      const std::string holder =
+          into == Analysis::kIsRoot || into == Analysis::kNoParent
+              ? ""
+              : s.TypeQualname(NodeIndex(static_cast<uint32_t>(a.EdgeSource(into))));
+      f.fix = FixFor(f, entry_type, holder);
       findings->push_back(std::move(f));
     }
   }

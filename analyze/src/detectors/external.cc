@@ -26,16 +26,21 @@ std::string FixFor(const std::string& type) {
          "release them through that library's API, or keep less in what you hand to it";
 }
 
-// A class's namespace: 3.12+ keeps the dicts of static builtin types in the interpreter's
-// state, where nothing traversable refers to them.
-bool IsClassNamespace(const Snapshot& s, uint32_t v) {
+// A class's own structure, which the interpreter holds outside anything traversable: the
+// namespaces of static builtin types (3.12+ keeps them in the interpreter's state), and the
+// tp_subclasses dicts of weakrefs (3.8-3.11).
+bool IsClassStructure(const Snapshot& s, uint32_t v) {
   if (s.TypeName(NodeIndex(v)) != "dict") return false;
+  uint64_t values = 0;
+  uint64_t weakrefs = 0;
   for (uint64_t e = s.edge_begin[v]; e < s.edge_begin[v + 1]; ++e) {
     if (!Snapshot::IsDictValueLabel(s.edge_label_kind[e])) continue;
     const std::string key = s.DictKeyRepr(e);
     if (key == "'__doc__'" || key == "'__new__'" || key == "'__module__'") return true;
+    ++values;
+    weakrefs += s.TypeName(NodeIndex(s.edge_target[e])) == "weakref";
   }
-  return false;
+  return values > 0 && weakrefs == values;
 }
 
 class ExternalDetector : public Detector {
@@ -61,7 +66,7 @@ class ExternalDetector : public Detector {
       }
       // Classes are held from C as a matter of course (static types, extension module state).
       if (detect::EdgeTo(s, root.node, LabelKind::kField, "__mro__") >= 0) continue;
-      if (IsClassNamespace(s, v)) continue;
+      if (IsClassStructure(s, v)) continue;
       const std::string type = s.TypeQualname(root.node);
       Group& g = groups[type];
       Finding& f = g.f;
