@@ -16,51 +16,9 @@ bool IsDictKey(LabelKind k) {
          k == LabelKind::kDictKeyIntObject;
 }
 
-// Per object: 1 when the step into it names one entry among many alike, so that its shape
-// reads `[*]` (values), `.<key *>` (keys) or `.<tp_traverse#*>`: the container holds
-// kFoldKeysAt or more values of the object's type, or that many keys. Roots (sys.modules) keep
-// their keys: module names are not generated. One pass over the edges, O(m).
-std::vector<uint8_t> FoldedEntries(const Analysis& a) {
-  const Snapshot& s = a.snapshot();
-  const auto n = static_cast<uint32_t>(s.object_count());
-  std::vector<uint8_t> fold(n, 0);
-  std::vector<uint32_t> per_type(s.types.size(), 0);
-  std::vector<uint32_t> touched;
-  for (uint32_t u = 0; u < n; ++u) {
-    uint32_t keys = 0;
-    for (uint64_t e = s.edge_begin[u]; e < s.edge_begin[u + 1]; ++e) {
-      const LabelKind k = s.edge_label_kind[e];
-      if (IsDictValue(k) || k == LabelKind::kTraverseIndex) {
-        const uint32_t t = s.type[s.edge_target[e]].value();
-        if (per_type[t]++ == 0) touched.push_back(t);
-      } else if (IsDictKey(k)) {
-        ++keys;
-      }
-    }
-    if ((touched.empty() && keys < kFoldKeysAt) || a.parent_edge[u] == Analysis::kIsRoot) {
-      for (uint32_t t : touched) per_type[t] = 0;
-      touched.clear();
-      continue;
-    }
-    for (uint64_t e = s.edge_begin[u]; e < s.edge_begin[u + 1]; ++e) {
-      const uint32_t t = s.edge_target[e];
-      if (a.parent_edge[t] != e) continue;
-      const LabelKind k = s.edge_label_kind[e];
-      if ((IsDictValue(k) || k == LabelKind::kTraverseIndex) &&
-          per_type[s.type[t].value()] >= kFoldKeysAt) {
-        fold[t] = 1;
-      }
-      if (IsDictKey(k) && keys >= kFoldKeysAt) fold[t] = 1;
-    }
-    for (uint32_t t : touched) per_type[t] = 0;
-    touched.clear();
-  }
-  return fold;
-}
-
 }  // namespace
 
-uint32_t PathShapes::Token(const std::string& text) {
+uint32_t PathShapes::Token(const std::string& text) const {
   auto [it, added] = token_index_.emplace(text, static_cast<uint32_t>(tokens_.size()));
   if (added) {
     tokens_.push_back(text);
@@ -69,7 +27,7 @@ uint32_t PathShapes::Token(const std::string& text) {
   return it->second;
 }
 
-uint32_t PathShapes::PairToken(uint32_t first, uint32_t second) {
+uint32_t PathShapes::PairToken(uint32_t first, uint32_t second) const {
   const uint64_t key = (uint64_t{first} << 32) | second;
   auto [it, added] = pair_index_.emplace(key, static_cast<uint32_t>(tokens_.size()));
   if (added) {
@@ -79,7 +37,7 @@ uint32_t PathShapes::PairToken(uint32_t first, uint32_t second) {
   return it->second;
 }
 
-uint32_t PathShapes::Intern(uint32_t parent, uint32_t token, bool star) {
+uint32_t PathShapes::Intern(uint32_t parent, uint32_t token, bool star) const {
   const uint64_t key = (uint64_t{parent} << 32) | (uint64_t{token} << 1) | (star ? 1 : 0);
   auto [it, added] = node_index_.emplace(key, static_cast<uint32_t>(nodes_.size()));
   if (added) nodes_.push_back({parent, token, star});
@@ -88,7 +46,7 @@ uint32_t PathShapes::Intern(uint32_t parent, uint32_t token, bool star) {
 
 // The shape of `shape` followed by one step, with repeats folded: `a a` -> `a*`, `a* a` -> `a*`,
 // `a b a b` -> `(a b)*`, `(a b)* a b` -> `(a b)*`.
-uint32_t PathShapes::Append(uint32_t shape, uint32_t token) {
+uint32_t PathShapes::Append(uint32_t shape, uint32_t token) const {
   const Node last = nodes_[shape];
   if (last.parent != kNoShape && !token_is_pair_[last.token] && last.token == token) {
     return last.star ? shape : Intern(last.parent, token, true);
@@ -112,49 +70,97 @@ uint32_t PathShapes::Append(uint32_t shape, uint32_t token) {
   return Intern(shape, token, false);
 }
 
-PathShapes::PathShapes(const Analysis& a) {
+PathShapes::PathShapes(const Analysis& a) : analysis_(a) {
+  const auto n = static_cast<uint32_t>(a.snapshot().object_count());
+  shape_of_.assign(n, kUnknown);
+  entry_state_.assign(n, 0);
+}
+
+// Whether the step into `node` names one entry among many alike, so that its shape reads `[*]`
+// (values), `.<key *>` (keys) or `.<tp_traverse#*>`: the container holds kFoldKeysAt or more
+// values of the object's type, or that many keys. Roots (sys.modules) keep their keys: module
+// names are not generated. Worked out for all of a container's entries the first time one is
+// asked about, so each edge is looked at once at most.
+bool PathShapes::Folded(uint32_t node) const {
+  if (entry_state_[node] & kEntryKnown) return entry_state_[node] & kEntryFolded;
+  const Analysis& a = analysis_;
   const Snapshot& s = a.snapshot();
-  const auto n = static_cast<uint32_t>(s.object_count());
-  shape_of_.assign(n, kNoShape);
-  const std::vector<uint8_t> fold = FoldedEntries(a);
+  const auto u = static_cast<uint32_t>(a.EdgeSource(a.parent_edge[node]));
+  std::unordered_map<uint32_t, uint32_t> per_type;
+  uint32_t keys = 0;
+  const bool root = a.parent_edge[u] == Analysis::kIsRoot;
+  for (uint64_t e = s.edge_begin[u]; e < s.edge_begin[u + 1] && !root; ++e) {
+    const LabelKind k = s.edge_label_kind[e];
+    if (IsDictValue(k) || k == LabelKind::kTraverseIndex) {
+      ++per_type[s.type[s.edge_target[e]].value()];
+    } else if (IsDictKey(k)) {
+      ++keys;
+    }
+  }
+  for (uint64_t e = s.edge_begin[u]; e < s.edge_begin[u + 1]; ++e) {
+    const uint32_t t = s.edge_target[e];
+    if (a.parent_edge[t] != e) continue;
+    const LabelKind k = s.edge_label_kind[e];
+    bool fold = false;
+    if (!root && (IsDictValue(k) || k == LabelKind::kTraverseIndex)) {
+      fold = per_type[s.type[t].value()] >= kFoldKeysAt;
+    } else if (!root && IsDictKey(k)) {
+      fold = keys >= kFoldKeysAt;
+    }
+    entry_state_[t] = kEntryKnown | (fold ? kEntryFolded : 0);
+  }
+  return entry_state_[node] & kEntryFolded;
+}
+
+uint32_t PathShapes::Of(NodeIndex node) const {
+  const Analysis& a = analysis_;
+  const uint32_t v = node.value();
+  if (shape_of_[v] != kUnknown) return shape_of_[v];
   struct Pending {
     uint32_t node;
     uint32_t base;
     uint32_t token;  // kNoToken: the step adds nothing (read as part of the one above)
   };
   std::vector<Pending> stack;
-  for (uint32_t v = 0; v < n; ++v) {
-    if (shape_of_[v] != kNoShape || a.parent_edge[v] == Analysis::kNoParent) continue;
-    uint32_t cur = v;
-    while (shape_of_[cur] == kNoShape) {
-      if (a.parent_edge[cur] == Analysis::kIsRoot) {
-        const std::string root = RootText(a, a.root_of_node[cur], NodeIndex(cur), false);
-        shape_of_[cur] = Intern(kNoShape, Token(root), false);
-        break;
-      }
-      StepText step = LastStep(a, NodeIndex(cur));
-      uint32_t token = kNoToken;
-      if (!step.label.empty()) {
-        if (IsIndex(step.kind) || (fold[cur] && IsDictValue(step.kind) && !step.name)) {
-          token = Token("[*]");
-        } else if (fold[cur] && IsDictKey(step.kind)) {
-          token = Token(".<key *>");
-        } else if (fold[cur] && step.kind == LabelKind::kTraverseIndex) {
-          token = Token(".<tp_traverse#*>");
-        } else {
-          token = Token(step.label);
-        }
-      }
-      stack.push_back({cur, step.base, token});
-      cur = step.base;
+  uint32_t cur = v;
+  while (shape_of_[cur] == kUnknown) {
+    if (a.parent_edge[cur] == Analysis::kNoParent) {
+      shape_of_[cur] = kNoShape;
+      break;
     }
-    while (!stack.empty()) {
-      const Pending p = stack.back();
-      stack.pop_back();
-      shape_of_[p.node] =
-          p.token == kNoToken ? shape_of_[p.base] : Append(shape_of_[p.base], p.token);
+    if (a.parent_edge[cur] == Analysis::kIsRoot) {
+      const std::string root = RootText(a, a.root_of_node[cur], NodeIndex(cur), false);
+      shape_of_[cur] = Intern(kNoShape, Token(root), false);
+      break;
     }
+    StepText step = LastStep(a, NodeIndex(cur));
+    uint32_t token = kNoToken;
+    if (!step.label.empty()) {
+      const bool index = IsIndex(step.kind);
+      const bool entry = !index && !step.name &&
+                         (IsDictValue(step.kind) || IsDictKey(step.kind) ||
+                          step.kind == LabelKind::kTraverseIndex) &&
+                         Folded(cur);
+      if (index || (entry && IsDictValue(step.kind))) {
+        token = Token("[*]");
+      } else if (entry && IsDictKey(step.kind)) {
+        token = Token(".<key *>");
+      } else if (entry) {
+        token = Token(".<tp_traverse#*>");
+      } else {
+        token = Token(step.label);
+      }
+    }
+    stack.push_back({cur, step.base, token});
+    cur = step.base;
   }
+  while (!stack.empty()) {
+    const Pending p = stack.back();
+    stack.pop_back();
+    shape_of_[p.node] =
+        p.token == kNoToken ? shape_of_[p.base] : Append(shape_of_[p.base], p.token);
+  }
+  return shape_of_[v];
 }
 
 std::string PathShapes::NodeText(const Node& node) const {

@@ -10,14 +10,16 @@
 //
 // Identifier keys of namespaces (`.name` of modules, classes and instances) are never folded.
 //
-//   PathShapes shapes(analysis);              // O(n log n) time, O(n) memory, any heap shape
+//   PathShapes shapes(analysis);
 //   uint32_t id = shapes.Of(node);            // kNoShape for garbage and unreached objects
 //   std::string text = shapes.Text(id);       // "sys.modules['app'].SESSIONS[*]"
 //   std::vector<ShapeGroup> groups = GroupByShape(analysis, shapes, instances, &total);
 //
 // Every shape is a node of a trie (its parent shape and one step), built object by object from
-// the retainer-path tree, so equal shapes have equal ids and no path is ever spelled out for
-// more than the objects asked about. Text costs the shape's length.
+// the retainer-path tree as objects are asked about, each object's shape from its parent's
+// (memoized), so equal shapes have equal ids and no path is ever spelled out. Shapes of all n
+// objects cost O(n log n) time and O(n) memory whatever the heap's shape; of one object, its
+// path's length. Text costs the shape's length. Not thread-safe (Of fills the memo).
 #ifndef HEAPSNAP_ANALYZE_PATH_SHAPES_H_
 #define HEAPSNAP_ANALYZE_PATH_SHAPES_H_
 
@@ -37,7 +39,7 @@ class PathShapes {
  public:
   explicit PathShapes(const Analysis& analysis);
 
-  uint32_t Of(NodeIndex node) const { return shape_of_[node.value()]; }
+  uint32_t Of(NodeIndex node) const;
   size_t size() const { return nodes_.size(); }
   // The shape as text, and as its root followed by its steps.
   std::string Text(uint32_t shape) const;
@@ -49,19 +51,26 @@ class PathShapes {
     uint32_t token;
     bool star;  // the step (or pair of steps) repeated one or more times
   };
-  uint32_t Intern(uint32_t parent, uint32_t token, bool star);
-  uint32_t Token(const std::string& text);
-  uint32_t PairToken(uint32_t first, uint32_t second);
-  uint32_t Append(uint32_t shape, uint32_t token);
+  static constexpr uint32_t kUnknown = UINT32_MAX - 1;  // not worked out yet
+  static constexpr uint8_t kEntryKnown = 1;
+  static constexpr uint8_t kEntryFolded = 2;
+  uint32_t Intern(uint32_t parent, uint32_t token, bool star) const;
+  uint32_t Token(const std::string& text) const;
+  uint32_t PairToken(uint32_t first, uint32_t second) const;
+  uint32_t Append(uint32_t shape, uint32_t token) const;
+  bool Folded(uint32_t node) const;
   std::string NodeText(const Node& node) const;
 
-  std::vector<Node> nodes_;
-  std::unordered_map<uint64_t, uint32_t> node_index_;  // (parent, token, star) -> node
-  std::vector<std::string> tokens_;
-  std::vector<uint8_t> token_is_pair_;
-  std::unordered_map<std::string, uint32_t> token_index_;
-  std::unordered_map<uint64_t, uint32_t> pair_index_;
-  std::vector<uint32_t> shape_of_;
+  const Analysis& analysis_;
+  // The memo: filled by Of(), which is logically const.
+  mutable std::vector<Node> nodes_;
+  mutable std::unordered_map<uint64_t, uint32_t> node_index_;  // (parent, token, star) -> node
+  mutable std::vector<std::string> tokens_;
+  mutable std::vector<uint8_t> token_is_pair_;
+  mutable std::unordered_map<std::string, uint32_t> token_index_;
+  mutable std::unordered_map<uint64_t, uint32_t> pair_index_;
+  mutable std::vector<uint32_t> shape_of_;
+  mutable std::vector<uint8_t> entry_state_;
 };
 
 struct ShapeGroup {
