@@ -139,10 +139,7 @@ class AccumulationDetector : public Detector {
         continue;
       }
       detect::CountRetainedTypes(a, {node}, &f);
-      char share[16];
-      std::snprintf(share, sizeof(share), "%.0f%%",
-                    100.0 * static_cast<double>(f.retained_bytes) /
-                        static_cast<double>(std::max<uint64_t>(input.live_bytes, 1)));
+      const std::string share = detect::Percent(f.retained_bytes, input.live_bytes);
       const auto [entry_type, alike] = CommonEntryType(s, p);
       if (f.length == 0) f.length = TraversedEntries(s, p);
       std::string held = f.length > 0

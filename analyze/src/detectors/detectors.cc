@@ -1,6 +1,7 @@
 #include "heapsnap/analyze/detectors.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "heapsnap/analyze/paths.h"
 #include "heapsnap/analyze/text.h"
@@ -180,6 +181,14 @@ std::string Location(const Snapshot& s, NodeIndex node) {
   const NameRecord* name = s.Name(node);
   if (name == nullptr || !name->file.valid()) return "";
   return s.String(name->file) + ":" + std::to_string(name->line);
+}
+
+std::string Percent(uint64_t part, uint64_t whole) {
+  char text[32];
+  std::snprintf(
+      text, sizeof(text), "%.0f%%",
+      100.0 * static_cast<double>(part) / static_cast<double>(std::max<uint64_t>(whole, 1)));
+  return text;
 }
 
 bool InLibrary(const std::string& location) {

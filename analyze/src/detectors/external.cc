@@ -95,10 +95,7 @@ class ExternalDetector : public Detector {
       f.path_text = RootText(a, a.root_of_node[f.examples.front().value()], f.examples.front(),
                              /*address=*/true);
       f.path.push_back(f.path_text);
-      char share[16];
-      std::snprintf(share, sizeof(share), "%.0f%%",
-                    100.0 * static_cast<double>(f.retained_bytes) /
-                        static_cast<double>(std::max<uint64_t>(input.live_bytes, 1)));
+      const std::string share = detect::Percent(f.retained_bytes, input.live_bytes);
       f.title = "held from C code or an extension: " + FormatCount(f.references) +
                 (f.references == 1 ? " reference" : " references") +
                 " nobody in the heap accounts for keep" + (f.references == 1 ? "s " : " ") +

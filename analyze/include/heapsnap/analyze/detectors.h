@@ -89,6 +89,8 @@ uint64_t ContainerLength(const Snapshot& s, NodeIndex node);
 // Counts the types of the objects in node's dominator subtree into f->types.
 void CountRetainedTypes(const Analysis& a, const std::vector<NodeIndex>& nodes, Finding* f);
 std::string Location(const Snapshot& s, NodeIndex function_or_code);
+// `part` as a share of `whole`, for titles: "7%".
+std::string Percent(uint64_t part, uint64_t whole);
 // True for code of the standard library or an installed package (a Location's file).
 bool InLibrary(const std::string& location);
 std::string QualifiedName(const Snapshot& s, NodeIndex node);
