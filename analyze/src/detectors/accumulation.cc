@@ -131,13 +131,14 @@ class AccumulationDetector : public Detector {
       f.objects = a.retained_count[p];
       f.examples.push_back(node);
       detect::SetPath(a, node, &f);
-      // Roots (sys.modules) and namespaces (a module's or class's __dict__) are where globals
-      // live, not containers that grow.
+      // Roots (sys.modules) and namespaces (a module's or class's __dict__, a function's
+      // __globals__) are where globals live, not containers that grow.
       if (f.path.size() <= 1) continue;
-      if (f.path_text.size() >= 9 &&
-          f.path_text.compare(f.path_text.size() - 9, 9, ".__dict__") == 0) {
-        continue;
-      }
+      auto ends_with = [&](const std::string& suffix) {
+        return f.path_text.size() >= suffix.size() &&
+               f.path_text.compare(f.path_text.size() - suffix.size(), suffix.size(), suffix) == 0;
+      };
+      if (ends_with(".__dict__") || ends_with(".__globals__")) continue;
       detect::CountRetainedTypes(a, {node}, &f);
       const std::string share = detect::Percent(f.retained_bytes, input.live_bytes);
       const auto [entry_type, alike] = CommonEntryType(s, p);
