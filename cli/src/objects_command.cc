@@ -5,8 +5,8 @@
 #include <unordered_map>
 
 #include "command.h"
-#include "heapsnap/analyze/snapshot.h"
 #include "heapsnap/analyze/paths.h"
+#include "heapsnap/analyze/snapshot.h"
 #include "json.h"
 #include "loaded.h"
 
