@@ -17,6 +17,8 @@
 // garbage: N unreachable objects (one cycle of half of them, pairs for the rest) beside a
 //   small live heap.
 // wide: one dict of N/2 records.
+// tiny: N untracked objects with no references, the fewest bytes an object can take in a file
+//   (memory per file byte at its worst).
 #include <sys/resource.h>
 
 #include <cstdio>
@@ -71,7 +73,7 @@ struct Builder {
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::cerr << "usage: synthetic_snapshot OUT [--objects N] "
-                 "[--shape mixed|chain|chain-shared|deep-tree|garbage|wide]\n";
+                 "[--shape mixed|chain|chain-shared|deep-tree|garbage|wide|tiny]\n";
     return 2;
   }
   std::string out = argv[1];
@@ -171,6 +173,8 @@ int main(int argc, char** argv) {
       b.Edge(y, x, 4);
       b.Edge(x, cls(kCycle), 2);
     }
+  } else if (shape == "tiny") {
+    while (h.objects.size() < n) h.Add(kInt, 28, false);
   } else if (shape == "wide") {
     const uint32_t d = h.Add(kDict, 40 * static_cast<uint32_t>(n), true);
     b.Edge(root, d, 101);

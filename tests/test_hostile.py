@@ -98,3 +98,29 @@ def test_linked_list_paths_fold(tmp_path):
     assert any(p["shape"].endswith(".next*") for p in data["paths"])
     # Each byte once: the nodes retain what the first retains, not the sum of 20,000 suffixes.
     assert data["retained_bytes"] == max(p["total_retained_bytes"] for p in data["paths"])
+
+
+MAX_BYTES_PER_FILE_BYTE = 24  # the worst shape, minimal objects, measures about 17
+
+
+def peak_rss_bytes(args):
+    """Peak resident memory of one command, measured in a process of its own."""
+    probe = ("import resource, subprocess, sys\n"
+             "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+             "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n")
+    out = run(["python3", "-c", probe, HEAPSNAP] + [str(a) for a in args]).stdout.split()
+    assert out[0] == "0", (args, out)
+    return int(out[1]) * 1024
+
+
+@pytest.mark.parametrize("command", [["summary"], ["leaks"], ["top"], ["path", "--type", "int"]])
+def test_memory_is_bounded_by_the_file(command, tmp_path):
+    # A file can make an object cost as little as 8 bytes; what a command holds per object is
+    # fixed (labels, values and strings once, cut when shown), so memory stays within a small
+    # multiple of the file whatever it holds.
+    snap = tmp_path / "tiny.heapsnap"
+    generator = os.path.join(os.path.dirname(HEAPSNAP), "synthetic_snapshot")
+    assert run([generator, snap, "--objects", "1000000", "--shape", "tiny"]).returncode == 0
+    size = os.path.getsize(snap)
+    peak = peak_rss_bytes([command[0], snap] + command[1:])
+    assert peak < MAX_BYTES_PER_FILE_BYTE * size + (32 << 20), (peak, size, peak / size)
