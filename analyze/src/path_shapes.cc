@@ -1,6 +1,7 @@
 #include "heapsnap/analyze/path_shapes.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "heapsnap/analyze/paths.h"
 
@@ -14,6 +15,24 @@ bool IsDictValue(LabelKind k) { return k == LabelKind::kDictKey || k == LabelKin
 bool IsDictKey(LabelKind k) {
   return k == LabelKind::kDictKeySelf || k == LabelKind::kDictKeyObject ||
          k == LabelKind::kDictKeyIntObject;
+}
+
+// Addresses name one instance, never a shape: `[<function 0x7f3c...>]` reads
+// `[<function>]`, and the shapes of two runs agree.
+std::string WithoutAddresses(const std::string& label) {
+  std::string out;
+  for (size_t i = 0; i < label.size(); ++i) {
+    if (label[i] == ' ' && label.compare(i + 1, 2, "0x") == 0) {
+      size_t j = i + 3;
+      while (j < label.size() && std::isxdigit(static_cast<unsigned char>(label[j]))) ++j;
+      if (j - (i + 3) >= 4) {
+        i = j - 1;
+        continue;
+      }
+    }
+    out += label[i];
+  }
+  return out;
 }
 
 }  // namespace
@@ -148,7 +167,7 @@ uint32_t PathShapes::Of(NodeIndex node) const {
       } else if (entry) {
         token = Token(".<tp_traverse#*>");
       } else {
-        token = Token(step.label);
+        token = Token(WithoutAddresses(step.label));
       }
     }
     stack.push_back({cur, step.base, token});

@@ -23,7 +23,10 @@ class Heap {
     objects_[from].edges.push_back({to, LabelKind::kField, name, 0});
   }
   void Key(uint32_t from, uint32_t to, const std::string& key) {
-    objects_[from].edges.push_back({to, LabelKind::kDictKey, "'" + key + "'", 0});
+    KeyRepr(from, to, "'" + key + "'");
+  }
+  void KeyRepr(uint32_t from, uint32_t to, const std::string& repr) {
+    objects_[from].edges.push_back({to, LabelKind::kDictKey, repr, 0});
   }
   void Traverse(uint32_t from, uint32_t to, uint64_t k) {
     objects_[from].edges.push_back({to, LabelKind::kTraverseIndex, "", k});
@@ -216,6 +219,24 @@ TEST(PathShapes, KeysOfManyAlikeEntriesFoldButFewDistinctKeysStay) {
   EXPECT_TRUE(texts.count("sys.modules['settings'].attr7"));
   EXPECT_EQ(texts.size(), 1u + 3u + 20u);
   for (const std::string& t : texts) EXPECT_EQ(t.find("ghp_"), std::string::npos) << t;
+}
+
+TEST(PathShapes, AddressesInKeysAreNotPartOfTheShape) {
+  Heap heap;
+  const uint32_t modules = heap.Add("dict");
+  const uint32_t caches = heap.Add("dict");
+  heap.Key(modules, caches, "_caches");
+  const uint32_t first = heap.Add("dict");
+  const uint32_t second = heap.Add("dict");
+  heap.KeyRepr(caches, first, "<function 0x7f3cfbcff1a0>");
+  heap.KeyRepr(caches, second, "<function 0x7f3cfbd00b20>");
+  Analysed h(heap.Write("addresses"));
+  const PathShapes shapes(h.analysis);
+  EXPECT_EQ(shapes.Of(NodeIndex(first)), shapes.Of(NodeIndex(second)));
+  EXPECT_EQ(shapes.Text(shapes.Of(NodeIndex(first))), "sys.modules['_caches'][<function>]");
+  // The exact path keeps the address.
+  EXPECT_EQ(RenderPath(h.analysis, h.analysis.PathTo(NodeIndex(first))).text,
+            "sys.modules['_caches'][<function 0x7f3cfbcff1a0>]");
 }
 
 TEST(Paths, LongLabelsAreCutAndLabelsNeverGlue) {
