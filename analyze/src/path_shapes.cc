@@ -59,7 +59,16 @@ uint32_t PathShapes::PairToken(uint32_t first, uint32_t second) const {
 uint32_t PathShapes::Intern(uint32_t parent, uint32_t token, bool star) const {
   const uint64_t key = (uint64_t{parent} << 32) | (uint64_t{token} << 1) | (star ? 1 : 0);
   auto [it, added] = node_index_.emplace(key, static_cast<uint32_t>(nodes_.size()));
-  if (added) nodes_.push_back({parent, token, star});
+  if (added) {
+    const auto id = static_cast<uint32_t>(nodes_.size());
+    if (parent == kNoShape) {
+      nodes_.push_back({parent, token, star, 0, id});
+    } else {
+      const uint32_t depth = nodes_[parent].depth + 1;
+      const uint32_t early = depth <= kShownSteps ? id : nodes_[parent].early;
+      nodes_.push_back({parent, token, star, depth, early});
+    }
+  }
   return it->second;
 }
 
@@ -190,7 +199,21 @@ std::string PathShapes::NodeText(const Node& node) const {
 
 std::vector<std::string> PathShapes::Steps(uint32_t shape) const {
   std::vector<std::string> steps;
-  for (uint32_t cur = shape; cur != kNoShape; cur = nodes_[cur].parent) {
+  const Node& last = nodes_[shape];
+  if (last.depth <= 2 * kShownSteps) {
+    for (uint32_t cur = shape; cur != kNoShape; cur = nodes_[cur].parent) {
+      steps.push_back(NodeText(nodes_[cur]));
+    }
+    std::reverse(steps.begin(), steps.end());
+    return steps;
+  }
+  // The last kShownSteps, then the first ones (from their ancestor), never the middle.
+  uint32_t cur = shape;
+  for (uint32_t k = 0; k < kShownSteps; ++k, cur = nodes_[cur].parent) {
+    steps.push_back(NodeText(nodes_[cur]));
+  }
+  steps.push_back("...{" + std::to_string(last.depth - 2 * kShownSteps) + " steps}...");
+  for (cur = last.early; cur != kNoShape; cur = nodes_[cur].parent) {
     steps.push_back(NodeText(nodes_[cur]));
   }
   std::reverse(steps.begin(), steps.end());

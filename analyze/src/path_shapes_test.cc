@@ -221,6 +221,29 @@ TEST(PathShapes, KeysOfManyAlikeEntriesFoldButFewDistinctKeysStay) {
   for (const std::string& t : texts) EXPECT_EQ(t.find("ghp_"), std::string::npos) << t;
 }
 
+TEST(PathShapes, DeepDistinctShapesShowTheirEndsOnly) {
+  // A 2,000-deep chain of distinct attribute names: 2,000 shapes, each shown in O(1).
+  Heap heap;
+  const uint32_t modules = heap.Add("dict");
+  uint32_t previous = heap.Add("Node");
+  heap.Key(modules, previous, "root");
+  for (int i = 0; i < 2000; ++i) {
+    const uint32_t next = heap.Add("Node");
+    heap.Field(previous, next, "f" + std::to_string(i));
+    previous = next;
+  }
+  Analysed h(heap.Write("deep_distinct"));
+  const PathShapes shapes(h.analysis);
+  const std::vector<std::string> steps = shapes.Steps(shapes.Of(NodeIndex(previous)));
+  ASSERT_EQ(steps.size(), 1u + 2 * PathShapes::kShownSteps + 1);
+  EXPECT_EQ(steps[0], "sys.modules");
+  EXPECT_EQ(steps[1], "['root']");
+  EXPECT_EQ(steps[1 + PathShapes::kShownSteps], "...{" + std::to_string(2001 - 64) + " steps}...");
+  EXPECT_EQ(steps.back(), ".f1999");
+  // Shallow shapes are whole.
+  EXPECT_EQ(shapes.Text(shapes.Of(NodeIndex(3))), "sys.modules['root'].f0.f1");
+}
+
 TEST(PathShapes, AddressesInKeysAreNotPartOfTheShape) {
   Heap heap;
   const uint32_t modules = heap.Add("dict");

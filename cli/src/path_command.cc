@@ -14,6 +14,9 @@
 namespace heapsnap::cli {
 namespace {
 
+// Groups whose example path is rendered whole; the others show their shape only.
+constexpr size_t kWholeExamples = 10;
+
 class PathCommand : public Command {
  public:
   CLI::App* Register(CLI::App& app) override {
@@ -62,14 +65,22 @@ class PathCommand : public Command {
       for (size_t i = 0; i < shown; ++i) {
         const ShapeGroup& g = groups[i];
         const uint32_t n = g.example.value();
-        const RenderedPath example = RenderPath(a, a.PathTo(g.example));
         const bool found = g.shape != kNoShape;
+        // The example's whole path for the first groups; past them, the shape's steps (cut to
+        // its ends), so that listing every group of a deep tree stays linear.
+        const bool whole = found && i < kWholeExamples;
+        const RenderedPath example = whole ? RenderPath(a, a.PathTo(g.example)) : RenderedPath();
+        const std::vector<std::string> shape_steps =
+            found && !whole ? shapes.Steps(g.shape) : std::vector<std::string>();
         j.BeginObject();
-        j.Key("root").String(found ? example.root : shape_text(g));
+        j.Key("root").String(whole ? example.root : found ? shape_steps[0] : shape_text(g));
         j.Key("steps").BeginArray();
         for (const RenderedStep& step : example.steps) {
           j.BeginObject().Key("label").String(step.label);
           j.Key("type").String(s.TypeName(step.node)).EndObject();
+        }
+        for (size_t k = 1; k < shape_steps.size(); ++k) {
+          j.BeginObject().Key("label").String(shape_steps[k]).EndObject();
         }
         j.EndArray();
         j.Key("target").BeginObject();
@@ -77,7 +88,7 @@ class PathCommand : public Command {
         j.Key("type").String(s.TypeName(g.example));
         j.Key("retained_bytes").Uint(a.retained[n]);
         j.EndObject();
-        j.Key("text").String(found ? example.text : shape_text(g));
+        j.Key("text").String(whole ? example.text : shape_text(g));
         j.Key("shape").String(shape_text(g));
         j.Key("count").Uint(g.count);
         j.Key("total_retained_bytes").Uint(g.retained_bytes);
@@ -114,8 +125,8 @@ class PathCommand : public Command {
                               : shape_text(g))
                 << "\n";
       if (g.count > 1) {
-        std::cout << "  e.g. "
-                  << (g.shape == kNoShape ? object : RenderPath(a, a.PathTo(g.example)).text)
+        const bool whole = g.shape != kNoShape && i < kWholeExamples;
+        std::cout << "  e.g. " << (whole ? RenderPath(a, a.PathTo(g.example)).text : object)
                   << " retains " << FormatBytes(a.retained[n]) << "\n";
       }
     }

@@ -41,7 +41,11 @@ class PathShapes {
 
   uint32_t Of(NodeIndex node) const;
   size_t size() const { return nodes_.size(); }
-  // The shape as text, and as its root followed by its steps.
+  // The shape as text, and as its root followed by its steps. A shape of more than
+  // 2 * kShownSteps steps (a deep tree whose paths are all different) shows its first and last
+  // kShownSteps with the number left out between them, so that listing every shape of a heap
+  // costs O(1) per shape, not its depth.
+  static constexpr uint32_t kShownSteps = 32;
   std::string Text(uint32_t shape) const;
   std::vector<std::string> Steps(uint32_t shape) const;
 
@@ -49,7 +53,9 @@ class PathShapes {
   struct Node {
     uint32_t parent;  // kNoShape for a root
     uint32_t token;
-    bool star;  // the step (or pair of steps) repeated one or more times
+    bool star;       // the step (or pair of steps) repeated one or more times
+    uint32_t depth;  // steps after the root
+    uint32_t early;  // the ancestor kShownSteps steps after the root (itself if shallower)
   };
   static constexpr uint32_t kUnknown = UINT32_MAX - 1;  // not worked out yet
   static constexpr uint8_t kEntryKnown = 1;
