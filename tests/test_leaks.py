@@ -207,3 +207,17 @@ def test_fixes_fit_the_cause(python, tmp_path):
     assert "add_done_callback(tasks.discard)" in point("TASKS")["fix"]
     assert "WeakMethod" in point("callbacks")["fix"]
     assert len({f["fix"] for f in points}) == len(points)  # no generic text for all three
+
+
+def test_linked_chain_is_found_at_its_head(python, tmp_path):
+    snap, report = leaks(python, tmp_path, "linked_history")
+    chains = [f for f in of_kind(report, "accumulation") if f["title"].startswith("linked chain")]
+    assert len(chains) == 1, [f["title"] for f in report["findings"]]
+    f = chains[0]
+    assert report["findings"][0] is f or report["findings"][0]["title"] == f["title"]
+    # The last entry is also held by HISTORY.tail, so the head dominates all but that one.
+    assert f["length"] == 19999 and f["container"] == "__main__.Entry"
+    assert "sys.modules['__main__'].HISTORY.head.next*" in f["title"]
+    assert f["path_text"] == "sys.modules['__main__'].HISTORY.head"
+    assert f["types"]["Entry"] == 19999
+    assert "deque(maxlen=" in f["fix"]

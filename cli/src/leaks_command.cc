@@ -22,9 +22,10 @@ class LeaksCommand : public Command {
     sub->add_option("--min-bytes", min_bytes_,
                     "Leave out findings retaining less (default 10240; garbage cycles, "
                     "finalizers and mutable defaults are always reported)");
-    sub->add_option("--min-share", min_share_,
-                    "Containers that grow and memory held from C code are reported when they "
-                    "retain this percentage of the live heap, and --min-bytes (default 3)")
+    sub->add_option(
+           "--min-share", min_share_,
+           "Large containers, linked chains and memory held from C code are reported when they "
+           "retain this percentage of the live heap, and --min-bytes (default 3)")
         ->check(CLI::Range(0.0, 100.0));
     sub->add_flag("--json", json_, "Machine-readable output (see README)");
     return sub;
@@ -112,15 +113,22 @@ class LeaksCommand : public Command {
     char share[32];
     std::snprintf(share, sizeof(share), "%g%%", min_share_);
     std::cout << "reported: findings that retain " << FormatBytes(min_bytes_)
-              << " or more (--min-bytes; garbage cycles, finalizers and notes always); growing "
-                 "containers and memory held from C code also need "
+              << " or more (--min-bytes; finalizer trouble, notes, and groups of 100 or more "
+                 "garbage cycles always); large containers, linked chains and memory held from C "
+                 "code also need "
               << share << " of the live heap, " << FormatBytes(share_bytes) << " (--min-share)\n";
     if (findings.empty()) {
       std::cout << "no leaks found\n";
       return 0;
     }
     size_t number = 0;
+    size_t hidden = 0;
     for (const Finding& f : findings) {
+      // Notes on a library's own code (its decorators, its empty defaults) are for --verbose.
+      if (!verbose_ && f.severity == "low" && detect::InLibrary(f.location)) {
+        ++hidden;
+        continue;
+      }
       ++number;
       std::cout << "\n#" << number << " " << f.kind << (f.severity == "low" ? " (note)" : "")
                 << ": " << FormatBytes(f.retained_bytes) << " in " << FormatCount(f.objects)
@@ -146,6 +154,11 @@ class LeaksCommand : public Command {
         std::cout << "\n";
       }
       std::cout << "   fix: " << f.fix << "\n";
+    }
+    if (hidden > 0) {
+      std::cout << "\n"
+                << FormatCount(hidden) << (hidden == 1 ? " note" : " notes")
+                << " on library code not shown (--verbose shows them)\n";
     }
     return 0;
   }

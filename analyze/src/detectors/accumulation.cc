@@ -87,6 +87,61 @@ class AccumulationDetector : public Detector {
  public:
   const char* name() const override { return "accumulation"; }
 
+  // Linked chains keep their memory in no container: each node dominates the next, so the walk
+  // above goes down to the chain's end, where little is left. A chain is found at its head
+  // (the first node of its type on the dominator path) when kMinItems or more nodes of one
+  // type follow each other, each dominating the next (down the largest such child: a balanced
+  // tree's path is log n long). Each node is walked at most once (only heads start a walk):
+  // O(n).
+  static void FindChains(const DetectorInput& input, std::vector<Finding>* findings) {
+    const Analysis& a = input.analysis;
+    const Snapshot& s = a.snapshot();
+    const auto n = static_cast<uint32_t>(s.object_count());
+    for (uint32_t v = 0; v < n; ++v) {
+      if (a.retained[v] < input.share_bytes) continue;
+      const uint32_t up = a.idom[v];
+      if (up < n && s.type[up] == s.type[v]) continue;  // inside a chain, not its head
+      uint64_t length = 1;
+      uint32_t cur = v;
+      for (;;) {
+        uint32_t next = UINT32_MAX;
+        for (uint64_t c = a.dom_child_begin[cur]; c < a.dom_child_begin[cur + 1]; ++c) {
+          const uint32_t w = a.dom_children[c];
+          if (s.type[w] == s.type[v] && (next == UINT32_MAX || a.retained[w] > a.retained[next]))
+            next = w;
+        }
+        if (next == UINT32_MAX) break;
+        ++length;
+        cur = next;
+      }
+      if (length < kMinItems) continue;
+      const NodeIndex head(v);
+      Finding f;
+      f.kind = "accumulation";
+      f.container = s.TypeQualname(head);
+      f.length = length;
+      f.retained_bytes = a.retained[v];
+      f.objects = a.retained_count[v];
+      f.examples.push_back(head);
+      detect::SetPath(a, head, &f);
+      if (f.path.empty()) continue;  // garbage: the cycle detectors' business
+      const uint32_t tail_shape = input.shapes.Of(NodeIndex(cur));
+      const std::string chain =
+          tail_shape != kNoShape ? input.shapes.Text(tail_shape) : f.path_text;
+      detect::CountRetainedTypes(a, {head}, &f);
+      f.title = "linked chain " + chain + " of " + FormatCount(length) + " " + f.container +
+                " keeps " + FormatBytes(f.retained_bytes) + " alive that nothing else holds: " +
+                detect::Percent(f.retained_bytes, input.live_bytes) + " of the live heap";
+      f.details.push_back("each " + f.container +
+                          " keeps the next one alive; the chain is held at its head, " +
+                          f.path_text);
+      f.fix =
+          "a linked structure that only grows: unlink nodes once they are used (move the head "
+          "on), bound its length, or keep the items in a collections.deque(maxlen=...)";
+      findings->push_back(std::move(f));
+    }
+  }
+
   void Run(const DetectorInput& input, std::vector<Finding>* findings) const override {
     const Analysis& a = input.analysis;
     const Snapshot& s = a.snapshot();
@@ -116,6 +171,7 @@ class AccumulationDetector : public Detector {
       walked.clear();
       points.insert(end[cur]);
     }
+    FindChains(input, findings);
     for (uint32_t p : points) {
       const NodeIndex node(p);
       const uint64_t children = a.dom_child_begin[p + 1] - a.dom_child_begin[p];
