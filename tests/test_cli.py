@@ -171,5 +171,7 @@ def test_type_names_are_never_merged_silently(python, tmp_path):
     assert "property" in summary_types
     for name in ("property", "builtins.property"):
         assert heapsnap_json("objects", snap, "--type", name, "--limit", "0")["objects"]
+    # A class of the same name with no instance does not make a name ambiguous.
+    assert heapsnap_json("path", snap, "--type", "Task")["count"] == 4
     missing = heapsnap("path", snap, "--type", "NoSuchClass", check=False)
     assert missing.returncode == 2 and "no object of type NoSuchClass" in missing.stderr

@@ -76,8 +76,9 @@ StatusOr<std::vector<uint8_t>> MatchTypes(const Snapshot& s, const std::string& 
   std::map<std::string, uint64_t> classes;  // qualified name -> instances
   std::vector<uint64_t> instances(s.types.size(), 0);
   for (uint32_t i = 0; i < s.object_count(); ++i) ++instances[s.type[i].value()];
+  // Classes without instances in the snapshot (a protocol, an abstract base) do not count.
   for (size_t t = 1; t < s.types.size(); ++t) {
-    if (s.String(s.types[t].name) != name) continue;
+    if (s.String(s.types[t].name) != name || instances[t] == 0) continue;
     match[t] = 1;
     classes[s.String(s.types[t].qualname)] += instances[t];
   }
