@@ -21,14 +21,18 @@ class TracebackDetector : public Detector {
     const Snapshot& s = a.snapshot();
     std::map<std::pair<uint32_t, uint32_t>, Finding> groups;  // by exception type, path shape
     std::set<std::pair<uint32_t, uint32_t>> handled;          // being handled right now, not stored
+    std::map<std::pair<uint32_t, uint32_t>, std::vector<NodeIndex>> kept;  // what each keeps
     for (uint32_t i = 0; i < s.object_count(); ++i) {
       const NodeIndex exc(i);
       const int64_t tb = detect::EdgeTo(s, exc, LabelKind::kField, "__traceback__");
       if (tb < 0 || s.TypeName(NodeIndex(static_cast<uint32_t>(tb))) != "traceback") continue;
       if (a.collector.unreachable[i]) continue;  // garbage: the cycle detectors' business
       const auto t = static_cast<uint32_t>(tb);
-      const uint64_t bytes = a.retained[t];
-      if (bytes < options.min_bytes) continue;
+      // What storing the exception keeps: the exception and all it alone holds when it holds
+      // its traceback alone (the usual case), else the traceback's own share.
+      const uint32_t keeper = a.idom[t] == i ? i : t;
+      const uint64_t bytes = a.retained[keeper];
+      if (a.retained[t] < options.min_bytes) continue;
       const uint32_t shape = input.shapes.Of(exc);
       if (shape == kNoShape) continue;
       const std::pair<uint32_t, uint32_t> key{s.type[i].value(), shape};
@@ -82,11 +86,14 @@ class TracebackDetector : public Detector {
       }
       ++f.count;
       f.retained_bytes += bytes;
-      f.objects += a.retained_count[t];
+      f.objects += a.retained_count[keeper];
       if (f.examples.size() < 10) f.examples.push_back(exc);
+      std::vector<NodeIndex>& keepers = kept[key];
+      if (keepers.size() < 200000) keepers.push_back(NodeIndex(keeper));
     }
     for (auto& [key, f] : groups) {
-      detect::CountRetainedTypes(a, f.examples, &f);
+      detect::CountRetainedTypes(a, kept[key], &f);
+      if (f.count > 1) f.path_text = input.shapes.Text(key.second);
       f.title = (f.count > 1 ? FormatCount(f.count) + " stored " : std::string("stored ")) +
                 f.container + " keep" + (f.count > 1 ? "" : "s") + " " +
                 std::to_string(f.details.size()) +
