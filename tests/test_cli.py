@@ -171,6 +171,9 @@ def test_type_names_are_never_merged_silently(python, tmp_path):
     assert "property" in summary_types
     for name in ("property", "builtins.property"):
         assert heapsnap_json("objects", snap, "--type", name, "--limit", "0")["objects"]
+    # objects --type says what --limit left out.
+    shown = heapsnap("objects", snap, "--type", "__main__.Request", "--limit", "2").stdout
+    assert "... 1 more objects of type __main__.Request (--limit 0 shows all)" in shown
     # A class of the same name with no instance does not make a name ambiguous.
     assert heapsnap_json("path", snap, "--type", "Task")["count"] == 4
     missing = heapsnap("path", snap, "--type", "NoSuchClass", check=False)

@@ -63,11 +63,17 @@ class ObjectsCommand : public Command {
       if (!node) return NotFound(path_ + ": no object with id " + text);
       selected.push_back(node->value());
     }
+    uint64_t of_type_total = 0;  // all objects of --type, shown or not
+    uint64_t of_type_shown = 0;
     if (!type_.empty()) {
       auto of_type = ObjectsOfType(s, type_, limit_);
       if (!of_type.ok()) return of_type.status();
       for (NodeIndex n : *of_type) selected.push_back(n.value());
+      of_type_shown = of_type->size();
+      const std::vector<uint8_t> match = std::move(MatchTypes(s, type_)).value();
+      for (uint32_t i = 0; i < s.object_count(); ++i) of_type_total += match[s.type[i].value()];
     }
+    const uint64_t not_shown = of_type_total - std::min(of_type_total, of_type_shown);
     std::unordered_map<uint32_t, std::vector<uint64_t>> referrers;  // node -> edges into it
     for (uint32_t n : selected) referrers[n];
     std::vector<uint32_t> edge_source(s.edge_count());
@@ -187,6 +193,10 @@ class ObjectsCommand : public Command {
           std::cout << "  (" << EdgeKindName(s.edge_kind[e]) << ")";
         std::cout << "\n";
       }
+    }
+    if (not_shown > 0) {
+      std::cout << "... " << FormatCount(not_shown) << " more objects of type " << type_
+                << " (--limit 0 shows all)\n";
     }
     return 0;
   }
