@@ -74,11 +74,15 @@ uint32_t PathShapes::Intern(uint32_t parent, uint32_t token, bool star) const {
 
 // The shape of `shape` followed by one step, with repeats folded: `a a` -> `a*`, `a* a` -> `a*`,
 // `a b a b` -> `(a b)*`, `(a b)* a b` -> `(a b)*`.
-uint32_t PathShapes::Append(uint32_t shape, uint32_t token) const {
+uint32_t PathShapes::Append(uint32_t shape, uint32_t token, bool link) const {
   const Node last = nodes_[shape];
   if (last.parent != kNoShape && !token_is_pair_[last.token] && last.token == token) {
     return last.star ? shape : Intern(last.parent, token, true);
   }
+  // A link between two objects of one type (`.next`, `.parent`) is where a chain begins: its
+  // first step already reads `.next*`, so that a linked list is two shapes (`.head` and
+  // `.head.next*`), not three.
+  if (link) return Intern(shape, token, true);
   if (last.parent != kNoShape && !last.star) {
     const Node before = nodes_[last.parent];
     // (a b)* a, then b: back to (a b)*.
@@ -148,6 +152,7 @@ uint32_t PathShapes::Of(NodeIndex node) const {
     uint32_t node;
     uint32_t base;
     uint32_t token;  // kNoToken: the step adds nothing (read as part of the one above)
+    bool link;       // an attribute between two objects of one type
   };
   std::vector<Pending> stack;
   uint32_t cur = v;
@@ -179,14 +184,17 @@ uint32_t PathShapes::Of(NodeIndex node) const {
         token = Token(WithoutAddresses(step.label));
       }
     }
-    stack.push_back({cur, step.base, token});
+    const Snapshot& s = a.snapshot();
+    const bool link = (step.kind == LabelKind::kAttribute || step.kind == LabelKind::kField) &&
+                      !step.name && s.type[step.base] == s.type[cur];
+    stack.push_back({cur, step.base, token, link});
     cur = step.base;
   }
   while (!stack.empty()) {
     const Pending p = stack.back();
     stack.pop_back();
     shape_of_[p.node] =
-        p.token == kNoToken ? shape_of_[p.base] : Append(shape_of_[p.base], p.token);
+        p.token == kNoToken ? shape_of_[p.base] : Append(shape_of_[p.base], p.token, p.link);
   }
   return shape_of_[v];
 }

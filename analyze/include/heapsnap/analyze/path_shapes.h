@@ -4,7 +4,9 @@
 //   sys.modules['app'].SESSIONS[*].history[*]     list indices, int keys, and the keys of a
 //                                                 dict whose entries hold many objects of the
 //                                                 same type (kFoldKeysAt or more)
-//   sys.modules['app'].chain.head.next*           a step repeated: `.next.next.next` (period 1)
+//   sys.modules['app'].chain.head.next*           a step repeated: `.next.next.next` (period 1);
+//                                                 an attribute linking two objects of one type
+//                                                 is starred from its first step
 //   tree(['children'][*])*                        two steps repeated together (period 2)
 //   <dict held from C code or an extension>       single-object roots without their address
 //
@@ -63,7 +65,7 @@ class PathShapes {
   uint32_t Intern(uint32_t parent, uint32_t token, bool star) const;
   uint32_t Token(const std::string& text) const;
   uint32_t PairToken(uint32_t first, uint32_t second) const;
-  uint32_t Append(uint32_t shape, uint32_t token) const;
+  uint32_t Append(uint32_t shape, uint32_t token, bool link) const;
   bool Folded(uint32_t node) const;
   std::string NodeText(const Node& node) const;
 
