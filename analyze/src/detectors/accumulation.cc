@@ -62,6 +62,14 @@ std::string FixFor(const Finding& f, const std::string& entry_type, const std::s
     return "an lru_cache on a method keeps every self it saw alive: cache on the instance "
            "(functools.cached_property, or a dict attribute), or give it a small maxsize";
   }
+  if (entry_type == "generator" || entry_type == "coroutine" || entry_type == "async_generator") {
+    return "suspended generators keep their frame and every local alive: close() them (or run "
+           "them to the end) when done, and keep no list of unfinished ones";
+  }
+  if (Contains(f.path_text, ".localdicts[")) {
+    return "a threading.local keeps one dict per live thread: delete what you stored "
+           "(del local.attr) when the thread's work is done, or end the thread";
+  }
   if (Contains(entry_type, "Task") || Contains(entry_type, "Future")) {
     return "keep tasks only while they run: tasks.add(t); t.add_done_callback(tasks.discard)";
   }

@@ -41,6 +41,8 @@ class ClosureDetector : public Detector {
         // together share cells; each cell counts once.
         const uint64_t bytes = a.retained[cell] - s.size[cell];
         const std::string variable = s.String(StringId(static_cast<uint32_t>(s.LabelValue(e))));
+        // The implicit cell of every method that calls super() holds its class: not a leak.
+        if (variable == "__class__") continue;
         Group& g = groups[{static_cast<uint32_t>(code), variable}];
         if (!g.seen_cells.insert(cell).second) continue;
         if (g.f.kind.empty()) {
@@ -68,8 +70,9 @@ class ClosureDetector : public Detector {
     }
     for (auto& [key, g] : groups) {
       Finding& f = g.f;
-      if (f.retained_bytes < options.min_bytes) continue;
+      if (f.retained_bytes < options.min_bytes || f.retained_bytes == 0) continue;
       f.function = detect::QualifiedName(s, g.best_function);
+      if (f.function.rfind("heapsnap.", 0) == 0) continue;  // the capture's own at-exit hook
       f.location = detect::Location(s, g.best_function);
       detect::SetPath(a, g.best_function, &f);
       const uint32_t shape = input.shapes.Of(g.best_function);

@@ -96,11 +96,25 @@ class ExternalDetector : public Detector {
                              /*address=*/true);
       f.path.push_back(f.path_text);
       const std::string share = detect::Percent(f.retained_bytes, input.live_bytes);
+      // Say what the objects are: a bound method by its function and what it is bound to.
+      std::string what = FormatCount(f.count) + " " + type + (f.count == 1 ? "" : " objects");
+      const NodeIndex first = f.examples.front();
+      const int64_t func = detect::EdgeTo(s, first, LabelKind::kField, "__func__");
+      const int64_t self = detect::EdgeTo(s, first, LabelKind::kField, "__self__");
+      if (type == "method" && func >= 0 && self >= 0) {
+        f.function = detect::QualifiedName(s, NodeIndex(static_cast<uint32_t>(func)));
+        what = FormatCount(f.count) + (f.count == 1 ? " bound method " : " bound methods ") +
+               f.function + " (of " + s.TypeQualname(NodeIndex(static_cast<uint32_t>(self))) +
+               (f.count == 1 ? ")" : " objects)");
+      } else if (type == "function") {
+        f.function = detect::QualifiedName(s, first);
+        what = FormatCount(f.count) + (f.count == 1 ? " function " : " functions, such as ") +
+               f.function;
+      }
       f.title = "held from C code or an extension: " + FormatCount(f.references) +
                 (f.references == 1 ? " reference" : " references") +
-                " nobody in the heap accounts for keep" + (f.references == 1 ? "s " : " ") +
-                FormatCount(f.count) + " " + type + (f.count == 1 ? "" : " objects") + " and " +
-                FormatBytes(f.retained_bytes) + " alive (" + share + " of the live heap)";
+                " nobody in the heap accounts for keep" + (f.references == 1 ? "s " : " ") + what +
+                " and " + FormatBytes(f.retained_bytes) + " alive (" + share + " of the live heap)";
       // What the first object holds directly, by label: a bound method's __self__, say.
       const uint32_t v = f.examples.front().value();
       for (uint64_t e = s.edge_begin[v]; e < s.edge_begin[v + 1] && f.details.size() < 5; ++e) {
