@@ -225,3 +225,12 @@ def test_linked_chain_is_found_at_its_head(python, tmp_path):
     assert f["path_text"] == "sys.modules['__main__'].HISTORY.head"
     assert f["types"]["Entry"] == 19999
     assert "deque(maxlen=" in f["fix"]
+
+
+def test_a_cache_within_its_declared_limit_is_a_note(python, tmp_path):
+    _, report = leaks(python, tmp_path, "bounded_cache")
+    points = [f for f in of_kind(report, "accumulation") if "CACHE.data" in f["path_text"]]
+    assert len(points) == 1, [f["title"] for f in report["findings"]]
+    assert points[0]["severity"] == "low" and points[0]["length"] == 256
+    assert "declares a limit of 256" in points[0]["title"]
+    assert not [f for f in report["findings"] if f["severity"] == "high"]

@@ -37,6 +37,37 @@ std::pair<std::string, uint64_t> CommonEntryType(const Snapshot& s, uint32_t con
 // Entries of a C container that labels nothing: the references its tp_traverse reports to
 // objects of its most common referent type (atexit's state reports a callback and its
 // arguments per entry).
+// The bound a cache object declares for itself: an int attribute named like a limit
+// (`self.maxsize = 256`), on the object or in its __dict__. 0 when there is none.
+uint64_t DeclaredBound(const Snapshot& s, uint32_t holder) {
+  static const char* const kNames[] = {"maxsize", "max_size",    "maxlen",    "capacity",
+                                       "limit",   "max_entries", "size_limit"};
+  auto bound_in = [&](uint32_t v) -> uint64_t {
+    for (uint64_t e = s.edge_begin[v]; e < s.edge_begin[v + 1]; ++e) {
+      const LabelKind k = s.edge_label_kind[e];
+      std::string name;
+      if (k == LabelKind::kAttribute) {
+        name = s.String(StringId(static_cast<uint32_t>(s.LabelValue(e))));
+      } else if (Snapshot::IsDictValueLabel(k)) {
+        const std::string repr = s.DictKeyRepr(e);
+        if (repr.size() > 2) name = repr.substr(1, repr.size() - 2);
+      }
+      bool named = false;
+      for (const char* n : kNames) named |= name == n;
+      if (!named) continue;
+      const NodeIndex t(s.edge_target[e]);
+      const ValueRecord* value = s.TypeName(t) == "int" ? s.Value(t) : nullptr;
+      if (value == nullptr || value->text.empty() || value->text.size() > 18) continue;
+      if (value->text.find_first_not_of("0123456789") != std::string::npos) continue;
+      return std::stoull(value->text);
+    }
+    return 0;
+  };
+  if (const uint64_t b = bound_in(holder)) return b;
+  const int64_t ns = detect::EdgeTo(s, NodeIndex(holder), LabelKind::kField, "__dict__");
+  return ns >= 0 ? bound_in(static_cast<uint32_t>(ns)) : 0;
+}
+
 uint64_t TraversedEntries(const Snapshot& s, uint32_t v) {
   std::map<uint32_t, uint64_t> per_type;
   uint64_t most = 0;
@@ -86,9 +117,10 @@ std::string FixFor(const Finding& f, const std::string& entry_type, const std::s
     return "loggers are never freed: name them per module (logging.getLogger(__name__)), "
            "not per request or per object, and pass the varying part in extra= or the message";
   }
-  return "bound it: evict old entries (functools.lru_cache(maxsize=...), or a collections."
-         "OrderedDict trimmed with popitem(last=False)), keep weak references "
-         "(weakref.WeakValueDictionary), or delete entries when their work is done";
+  return "if it only grows, bound it: evict old entries (functools.lru_cache(maxsize=...), or "
+         "a collections.OrderedDict trimmed with popitem(last=False)), keep weak references "
+         "(weakref.WeakValueDictionary), or delete entries when their work is done; if it is "
+         "filled once, this is its size (one snapshot cannot tell the two apart)";
 }
 
 class AccumulationDetector : public Detector {
@@ -220,6 +252,25 @@ class AccumulationDetector : public Detector {
               ? ""
               : s.TypeQualname(NodeIndex(static_cast<uint32_t>(a.EdgeSource(into))));
       f.fix = FixFor(f, entry_type, holder);
+      // A cache that says how big it may grow, and is within that, is at its size, not
+      // leaking: a note. (The holder: the object whose attribute or namespace holds it.)
+      if (into != Analysis::kIsRoot && into != Analysis::kNoParent && f.length > 0) {
+        uint32_t owner = static_cast<uint32_t>(a.EdgeSource(into));
+        const uint64_t up = a.parent_edge[owner];
+        if (s.TypeName(NodeIndex(owner)) == "dict" && up != Analysis::kIsRoot &&
+            up != Analysis::kNoParent && s.edge_label_kind[up] == LabelKind::kField &&
+            s.String(StringId(static_cast<uint32_t>(s.LabelValue(up)))) == "__dict__") {
+          owner = static_cast<uint32_t>(a.EdgeSource(up));
+        }
+        const uint64_t bound = DeclaredBound(s, owner);
+        if (bound > 0 && f.length <= bound) {
+          f.severity = "low";
+          f.title += " (bounded: its owner declares a limit of " + FormatCount(bound) + ")";
+          f.fix =
+              "a cache at its declared limit is at its size, not leaking; lower the limit "
+              "if the memory matters";
+        }
+      }
       findings->push_back(std::move(f));
     }
   }
