@@ -198,8 +198,9 @@ class CaptureCommand : public Command {
     }
     if (!written && !boot.started) {
       std::cerr << "heapsnap: no snapshot was written to " << *output
-                << ": the capture was never loaded (the command started no Python, or ran it "
-                   "with -I, -E or -S, which ignore PYTHONPATH or site; it exited with "
+                << ": the capture was never loaded (the command started no Python, a Python "
+                   "older than 3.8 (heapsnap supports CPython 3.8-3.13), or ran it with -I, -E "
+                   "or -S, which ignore PYTHONPATH or site; it exited with "
                 << (WIFEXITED(wstatus) ? "code " + std::to_string(code)
                                        : "signal " + std::to_string(WTERMSIG(wstatus)))
                 << ")\n";
