@@ -194,6 +194,8 @@ def test_library_structure_is_at_most_a_note(python, tmp_path):
     notes = {f["kind"] for f in report["findings"] if f["severity"] == "low"}
     assert "closure" in notes  # the decorator's wrappers: said, as a note
     assert "unreachable_cycle" in notes  # the dropped classes: said, as a note
+    cycle = [f for f in report["findings"] if f["kind"] == "unreachable_cycle"][0]
+    assert "classes made and dropped, such as __main__.Temporary" in cycle["title"]
     text = heapsnap("leaks", snap).stdout
     assert "closure (note)" in text
 

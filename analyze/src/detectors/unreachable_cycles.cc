@@ -21,6 +21,7 @@ class UnreachableCycleDetector : public Detector {
     struct Group {
       Finding f;
       std::vector<NodeIndex> members;
+      std::string class_name;  // a class in the cycles, when they are dropped classes
     };
     std::map<std::string, Group> by_shape;
     for (const GarbageGroup& g : a.garbage_groups) {
@@ -43,6 +44,14 @@ class UnreachableCycleDetector : public Detector {
       const bool holds_class = member_types.count("type") > 0;
       Group& group = by_shape[shape];
       if (holds_class) group.f.severity = "low";
+      if (holds_class && group.class_name.empty()) {
+        for (uint32_t m : g.members) {
+          if (s.TypeName(NodeIndex(m)) == "type") {
+            group.class_name = detect::QualifiedName(s, NodeIndex(m));
+            break;
+          }
+        }
+      }
       Finding& f = group.f;
       if (f.kind.empty()) {
         f.kind = "unreachable_cycle";
@@ -66,6 +75,9 @@ class UnreachableCycleDetector : public Detector {
       f.title = FormatCount(f.count) +
                 (f.count == 1 ? " unreachable cycle" : " unreachable cycles") + " of " + shape +
                 " waiting for the cyclic collector";
+      if (!group.class_name.empty()) {
+        f.title += ": classes made and dropped, such as " + group.class_name;
+      }
       f.fix = gc_disabled
                   ? "gc is disabled: re-enable it (gc.enable()) or call gc.collect() at quiet "
                     "points; better, break the cycle with a weakref or by clearing the back "
