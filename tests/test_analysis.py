@@ -59,6 +59,16 @@ def test_path_json_contract(shop):
     assert sizes == sorted(sizes, reverse=True)
 
 
+def test_top_leaves_out_roots_and_modules_unless_asked(shop):
+    import re
+    objects = heapsnap_json("top", shop, "--limit", "20")["objects"]
+    module_namespace = re.compile(r"^sys\.modules\['[^']*'\]\.__dict__$")
+    assert not [o for o in objects if o["type"] == "module" or o["path"] == "sys.modules"
+                or module_namespace.match(o["path"])], [o["path"] for o in objects]
+    everything = heapsnap_json("top", shop, "--limit", "20", "--all")["objects"]
+    assert [o for o in everything if o["type"] == "module" or module_namespace.match(o["path"])]
+
+
 def test_top_json_contract(shop):
     data = heapsnap_json("top", shop, "--limit", "5")
     assert len(data["objects"]) == 5

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <iomanip>
 #include <iostream>
-#include <numeric>
 
 #include "command.h"
 #include "heapsnap/analyze/paths.h"
@@ -23,6 +22,9 @@ class TopCommand : public Command {
         ->check(CLI::IsMember({"retained", "self"}));
     sub->add_option("--type", type_, "Only objects of this type: Name or module.Name");
     sub->add_option("--limit", limit_, "At most N objects and N types (default 20, 0: all)");
+    sub->add_flag("--all", all_,
+                  "Also list the roots (sys.modules), modules and module namespaces, which "
+                  "retain everything under them and are left out by default");
     sub->add_flag("--json", json_, "Machine-readable output (see README)");
     return sub;
   }
@@ -44,8 +46,24 @@ class TopCommand : public Command {
       for (NodeIndex n : *of_type) objects.push_back(n.value());
       type_match = std::move(MatchTypes(s, type_)).value();
     } else {
-      objects.resize(s.object_count());
-      std::iota(objects.begin(), objects.end(), 0u);
+      // The capture's roots, modules and their namespaces retain all that is under them: first
+      // by retained size on every heap, and never what a user looks for.
+      auto structural = [&](uint32_t n) {
+        if (a.parent_edge[n] == Analysis::kIsRoot && a.root_of_node[n] >= 0 &&
+            static_cast<size_t>(a.root_of_node[n]) < s.captured_roots) {
+          return true;
+        }
+        if (s.TypeName(NodeIndex(n)) == "module") return true;
+        const uint64_t e = a.parent_edge[n];
+        if (e == Analysis::kIsRoot || e == Analysis::kNoParent) return false;
+        return s.edge_label_kind[e] == LabelKind::kField &&
+               s.String(StringId(static_cast<uint32_t>(s.LabelValue(e)))) == "__dict__" &&
+               s.TypeName(NodeIndex(static_cast<uint32_t>(a.EdgeSource(e)))) == "module";
+      };
+      objects.reserve(s.object_count());
+      for (uint32_t n = 0; n < s.object_count(); ++n) {
+        if (all_ || !structural(n)) objects.push_back(n);
+      }
     }
     const size_t count = std::min(objects.size(), limit_);
     std::partial_sort(objects.begin(), objects.begin() + static_cast<std::ptrdiff_t>(count),
@@ -98,7 +116,11 @@ class TopCommand : public Command {
       std::cout << "\n";
       return 0;
     }
-    std::cout << "Largest objects by " << (by_retained ? "retained" : "self") << " size:\n";
+    std::cout << "Largest objects by " << (by_retained ? "retained" : "self") << " size"
+              << (all_ || !type_.empty()
+                      ? ""
+                      : " (roots, modules and module namespaces left out: --all)")
+              << ":\n";
     std::cout << std::setw(12) << "retained" << std::setw(12) << "self"
               << "  object\n";
     for (uint32_t n : objects) {
@@ -123,6 +145,7 @@ class TopCommand : public Command {
   std::string path_;
   std::string by_ = "retained";
   std::string type_;
+  bool all_ = false;
   size_t limit_ = 20;
   bool json_ = false;
 };
