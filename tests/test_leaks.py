@@ -153,6 +153,7 @@ def test_memory_held_only_by_c_code(python, tmp_path):
     assert f["types"]["Service"] == 200 and f["types"]["bytearray"] == 200
     assert "nobody in the heap accounts for" in f["title"]
     assert "200 bound methods __main__.Service.close (of __main__.Service objects)" in f["title"]
+    assert f["function"] == "__main__.Service.close"
     assert "atexit.unregister" in f["fix"]
     assert report["findings"][0] is f or report["findings"][0]["kind"] == "external"
 

@@ -94,6 +94,7 @@ class LeaksCommand : public Command {
         } else if (f.kind == "external") {
           j.Key("type").String(f.container);
           j.Key("references").Uint(f.references);
+          j.Key("function").String(f.function);
         } else if (f.kind == "unreachable_cycle") {
           j.Key("shape").String(f.container);
         }
