@@ -183,6 +183,10 @@ def test_bundled_example(python, tmp_path):
     assert any("accumulate in list sys.modules['__main__']._LISTENERS" in d
                for d in closure["details"]), closure["details"]
     assert not [f for f in of_kind(report, "accumulation") if "_LISTENERS" in f["path_text"]]
+    # The stored exception's frame keeps a big list: one finding, the traceback, says so.
+    assert not [f for f in of_kind(report, "accumulation") if "_LAST_ERROR" in f["path_text"]]
+    stored = [f for f in of_kind(report, "traceback") if "_LAST_ERROR" in f["path_text"]][0]
+    assert any("big_local" in d for d in stored["details"]), stored["details"]
     assert report["unreachable_objects"] >= 4000
     retained = [f["retained_bytes"] for f in report["findings"] if f["severity"] == "high"]
     assert retained == sorted(retained, reverse=True)

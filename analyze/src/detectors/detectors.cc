@@ -71,6 +71,18 @@ void MergeSameCause(const Analysis& a, std::vector<Finding>* findings) {
           specific.examples.empty() || 2 * specific.retained_bytes < container.retained_bytes) {
         continue;
       }
+      // The other way round: the container is what the finding's object keeps (a stored
+      // exception's frame holds a big list): one cause, said in the finding's details.
+      bool kept_by_it = false;
+      for (NodeIndex x : specific.examples) kept_by_it |= inside(container.examples.front(), x);
+      if (kept_by_it) {
+        specific.details.push_back("the largest part: " + container.container + " " +
+                                   container.path_text + " (" + FormatCount(container.length) +
+                                   (container.length == 1 ? " entry, " : " entries, ") +
+                                   FormatBytes(container.retained_bytes) + ")");
+        dropped[i] = 1;
+        break;
+      }
       bool all_inside = true;
       for (NodeIndex x : specific.examples) all_inside &= inside(x, container.examples.front());
       if (!all_inside) continue;
