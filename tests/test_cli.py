@@ -178,3 +178,13 @@ def test_type_names_are_never_merged_silently(python, tmp_path):
     assert heapsnap_json("path", snap, "--type", "Task")["count"] == 4
     missing = heapsnap("path", snap, "--type", "NoSuchClass", check=False)
     assert missing.returncode == 2 and "no object of type NoSuchClass" in missing.stderr
+
+
+def test_version_is_written_once(python):
+    # CMakeLists.txt's project() version reaches the CLI and the Python package alike.
+    cli = heapsnap("--version").stdout.split()[-1]
+    package = run([python, "-c", "import heapsnap; print(heapsnap.__version__)"],
+                  env=dict(os.environ, PYTHONPATH=os.path.join(BUILD, "lib", "heapsnap", "python")))
+    assert package.stdout.strip() == cli, package.stderr
+    with open(os.path.join(ROOT, "CMakeLists.txt")) as f:
+        assert "VERSION %s " % cli in f.read()

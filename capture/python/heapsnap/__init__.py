@@ -19,7 +19,7 @@ import os
 import sys
 
 __all__ = ["dump", "CaptureUnavailable", "native_module_name", "available_versions"]
-__version__ = "0.1.0"
+__version__ = "@PROJECT_VERSION@"  # filled in by the build from CMakeLists.txt
 
 
 class CaptureUnavailable(ImportError):
