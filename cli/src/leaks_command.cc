@@ -56,8 +56,8 @@ class LeaksCommand : public Command {
       j.Key("findings").BeginArray();
       for (const Finding& f : findings) {
         j.BeginObject();
-        j.Key("kind").String(f.kind);
-        j.Key("severity").String(f.severity);
+        j.Key("kind").String(FindingKindName(f.kind));
+        j.Key("severity").String(SeverityName(f.severity));
         j.Key("title").String(f.title);
         j.Key("fix").String(f.fix);
         j.Key("count").Uint(f.count);
@@ -73,30 +73,13 @@ class LeaksCommand : public Command {
         j.Key("examples").BeginArray();
         for (NodeIndex e : f.examples) j.String(FormatAddress(s.address[e.value()]));
         j.EndArray();
-        if (f.kind == "closure") {
-          j.Key("function").String(f.function);
-          j.Key("location").String(f.location);
-          j.Key("variable").String(f.variable);
-        } else if (f.kind == "mutable_default") {
-          j.Key("function").String(f.function);
-          j.Key("location").String(f.location);
-          j.Key("parameter").String(f.parameter);
-          j.Key("container").String(f.container);
-          j.Key("length").Uint(f.length);
-        } else if (f.kind == "finalizer") {
-          j.Key("reason").String(f.reason);
-          j.Key("type").String(f.container);
-        } else if (f.kind == "accumulation") {
-          j.Key("container").String(f.container);
-          j.Key("length").Uint(f.length);
-        } else if (f.kind == "traceback") {
-          j.Key("exception").String(f.container);
-        } else if (f.kind == "external") {
-          j.Key("type").String(f.container);
-          j.Key("references").Uint(f.references);
-          j.Key("function").String(f.function);
-        } else if (f.kind == "unreachable_cycle") {
-          j.Key("shape").String(f.container);
+        for (const KindField& field : KindFields(f)) {
+          j.Key(field.name);
+          if (field.is_number) {
+            j.Uint(field.number);
+          } else {
+            j.String(field.text);
+          }
         }
         j.Key("details").BeginArray();
         for (const auto& d : f.details) j.String(d);
@@ -126,13 +109,14 @@ class LeaksCommand : public Command {
     size_t hidden = 0;
     for (const Finding& f : findings) {
       // Notes on a library's own code (its decorators, its empty defaults) are for --verbose.
-      if (!verbose_ && f.severity == "low" && detect::InLibrary(f.location)) {
+      if (!verbose_ && f.severity == Severity::kLow && detect::InLibrary(f.location)) {
         ++hidden;
         continue;
       }
       ++number;
-      std::cout << "\n#" << number << " " << f.kind << (f.severity == "low" ? " (note)" : "")
-                << ": " << FormatBytes(f.retained_bytes) << " in " << FormatCount(f.objects)
+      std::cout << "\n#" << number << " " << FindingKindName(f.kind)
+                << (f.severity == Severity::kLow ? " (note)" : "") << ": "
+                << FormatBytes(f.retained_bytes) << " in " << FormatCount(f.objects)
                 << (f.objects == 1 ? " object" : " objects") << "\n";
       std::cout << "   " << f.title << "\n";
       if (!f.path_text.empty()) std::cout << "   held by: " << f.path_text << "\n";

@@ -157,7 +157,7 @@ class AccumulationDetector : public Detector {
       if (length < kMinItems) continue;
       const NodeIndex head(v);
       Finding f;
-      f.kind = "accumulation";
+      f.kind = FindingKind::kAccumulation;
       f.container = s.TypeQualname(head);
       f.length = length;
       f.retained_bytes = a.retained[v];
@@ -220,7 +220,7 @@ class AccumulationDetector : public Detector {
       // whose C state holds many objects (atexit's callbacks before 3.10) is one.
       if (s.TypeName(node) == "module" && TraversedEntries(s, p) < kMinItems) continue;
       Finding f;
-      f.kind = "accumulation";
+      f.kind = FindingKind::kAccumulation;
       f.container = s.TypeQualname(node);
       f.length = detect::ContainerLength(s, node);
       f.retained_bytes = a.retained[p];
@@ -264,7 +264,7 @@ class AccumulationDetector : public Detector {
         }
         const uint64_t bound = DeclaredBound(s, owner);
         if (bound > 0 && f.length <= bound) {
-          f.severity = "low";
+          f.severity = Severity::kLow;
           f.title += " (bounded: its owner declares a limit of " + FormatCount(bound) + ")";
           f.fix =
               "a cache at its declared limit is at its size, not leaking; lower the limit "

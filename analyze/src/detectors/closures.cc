@@ -45,8 +45,8 @@ class ClosureDetector : public Detector {
         if (variable == "__class__") continue;
         Group& g = groups[{static_cast<uint32_t>(code), variable}];
         if (!g.seen_cells.insert(cell).second) continue;
-        if (g.f.kind.empty()) {
-          g.f.kind = "closure";
+        if (g.f.kind == FindingKind::kNone) {
+          g.f.kind = FindingKind::kClosure;
           g.f.count = 0;
           g.f.variable = variable;
         }
@@ -80,7 +80,7 @@ class ClosureDetector : public Detector {
       detect::CountRetainedTypes(a, g.cells, &f);
       // A decorator's wrapper keeps the function it wraps: that is its job, not a leak. And a
       // library's own closures, made at import, are its structure.
-      if (g.holds_code || detect::InLibrary(f.location)) f.severity = "low";
+      if (g.holds_code || detect::InLibrary(f.location)) f.severity = Severity::kLow;
       f.title = (f.count > 1 ? FormatCount(f.count) + " closures " : std::string("closure ")) +
                 f.function + (f.location.empty() ? "" : " (" + f.location + ")") + " keep" +
                 (f.count > 1 ? "" : "s") + " variable '" + f.variable + "' alive";

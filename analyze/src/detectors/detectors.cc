@@ -16,6 +16,60 @@ std::unique_ptr<Detector> MakeTracebackDetector();
 std::unique_ptr<Detector> MakeAccumulationDetector();
 std::unique_ptr<Detector> MakeExternalDetector();
 
+const char* FindingKindName(FindingKind kind) {
+  switch (kind) {
+    case FindingKind::kNone:
+      return "none";
+    case FindingKind::kUnreachableCycle:
+      return "unreachable_cycle";
+    case FindingKind::kClosure:
+      return "closure";
+    case FindingKind::kMutableDefault:
+      return "mutable_default";
+    case FindingKind::kFinalizer:
+      return "finalizer";
+    case FindingKind::kTraceback:
+      return "traceback";
+    case FindingKind::kAccumulation:
+      return "accumulation";
+    case FindingKind::kExternal:
+      return "external";
+  }
+  return "none";
+}
+
+const char* SeverityName(Severity severity) { return severity == Severity::kLow ? "low" : "high"; }
+
+std::vector<KindField> KindFields(const Finding& f) {
+  auto text = [](const char* name, const std::string& value) {
+    return KindField{name, value, 0, false};
+  };
+  auto number = [](const char* name, uint64_t value) { return KindField{name, "", value, true}; };
+  switch (f.kind) {
+    case FindingKind::kClosure:
+      return {text("function", f.function), text("location", f.location),
+              text("variable", f.variable)};
+    case FindingKind::kMutableDefault:
+      return {text("function", f.function), text("location", f.location),
+              text("parameter", f.parameter), text("container", f.container),
+              number("length", f.length)};
+    case FindingKind::kFinalizer:
+      return {text("reason", f.reason), text("type", f.container)};
+    case FindingKind::kAccumulation:
+      return {text("container", f.container), number("length", f.length)};
+    case FindingKind::kTraceback:
+      return {text("exception", f.container)};
+    case FindingKind::kExternal:
+      return {text("type", f.container), number("references", f.references),
+              text("function", f.function)};
+    case FindingKind::kUnreachableCycle:
+      return {text("shape", f.container)};
+    case FindingKind::kNone:
+      break;
+  }
+  return {};
+}
+
 std::vector<std::unique_ptr<Detector>> AllDetectors() {
   std::vector<std::unique_ptr<Detector>> all;
   all.push_back(MakeUnreachableCycleDetector());
@@ -36,7 +90,7 @@ namespace {
 // finding with a second fix.
 void MergeSameCause(const Analysis& a, std::vector<Finding>* findings) {
   bool any = false;
-  for (const Finding& f : *findings) any |= f.kind == "accumulation";
+  for (const Finding& f : *findings) any |= f.kind == FindingKind::kAccumulation;
   if (!any) return;
   // Intervals of the dominator tree: x is in v's subtree iff enter[v] <= enter[x] <= exit[v].
   const uint32_t vertices = a.super_root() + 2;
@@ -63,11 +117,11 @@ void MergeSameCause(const Analysis& a, std::vector<Finding>* findings) {
   std::vector<uint8_t> dropped(findings->size(), 0);
   for (size_t i = 0; i < findings->size(); ++i) {
     const Finding& container = (*findings)[i];
-    if (container.kind != "accumulation" || container.examples.empty()) continue;
+    if (container.kind != FindingKind::kAccumulation || container.examples.empty()) continue;
     for (size_t j = 0; j < findings->size(); ++j) {
       Finding& specific = (*findings)[j];
-      if (j == i || dropped[j] || specific.kind == "accumulation" ||
-          specific.kind == "unreachable_cycle" || specific.severity == "low" ||
+      if (j == i || dropped[j] || specific.kind == FindingKind::kAccumulation ||
+          specific.kind == FindingKind::kUnreachableCycle || specific.severity == Severity::kLow ||
           specific.examples.empty() || 2 * specific.retained_bytes < container.retained_bytes) {
         continue;
       }
@@ -117,7 +171,8 @@ std::vector<Finding> DetectLeaks(const Analysis& analysis, const DetectorOptions
   for (const auto& detector : AllDetectors()) detector->Run(input, &findings);
   MergeSameCause(analysis, &findings);
   std::stable_sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) {
-    if ((a.severity == "low") != (b.severity == "low")) return b.severity == "low";
+    if ((a.severity == Severity::kLow) != (b.severity == Severity::kLow))
+      return b.severity == Severity::kLow;
     return a.retained_bytes > b.retained_bytes;
   });
   return findings;

@@ -70,8 +70,8 @@ class ExternalDetector : public Detector {
       const std::string type = s.TypeQualname(root.node);
       Group& g = groups[type];
       Finding& f = g.f;
-      if (f.kind.empty()) {
-        f.kind = "external";
+      if (f.kind == FindingKind::kNone) {
+        f.kind = FindingKind::kExternal;
         f.count = 0;
         f.container = type;
       }

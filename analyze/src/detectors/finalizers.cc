@@ -24,8 +24,8 @@ class FinalizerDetector : public Detector {
                    const std::string& type) {
       Group& g = groups[{reason, type}];
       Finding& f = g.f;
-      if (f.kind.empty()) {
-        f.kind = "finalizer";
+      if (f.kind == FindingKind::kNone) {
+        f.kind = FindingKind::kFinalizer;
         f.reason = reason;
         f.container = type;
         f.count = 0;

@@ -50,8 +50,8 @@ class MutableDefaultDetector : public Detector {
           const std::string parameter = s.String(StringId(static_cast<uint32_t>(s.LabelValue(e))));
           Group& g = groups[{static_cast<uint32_t>(code), parameter}];
           Finding& f = g.f;
-          if (f.kind.empty()) {
-            f.kind = "mutable_default";
+          if (f.kind == FindingKind::kNone) {
+            f.kind = FindingKind::kMutableDefault;
             f.count = 0;
             f.parameter = parameter;
             f.container = type;
@@ -82,7 +82,7 @@ class MutableDefaultDetector : public Detector {
       if (stdlib && f.retained_bytes < options.min_bytes) continue;
       const std::string where = f.function + (f.location.empty() ? "" : " (" + f.location + ")");
       if (f.length == 0) {
-        f.severity = "low";
+        f.severity = Severity::kLow;
         f.title = "empty mutable default " + f.parameter + "=" + f.container + "() in " + where;
       } else {
         f.title = "mutable default " + f.parameter + "=" + f.container + " of " + where +

@@ -38,10 +38,10 @@ class TracebackDetector : public Detector {
       const std::pair<uint32_t, uint32_t> key{s.type[i].value(), shape};
       if (handled.count(key)) continue;
       Finding& f = groups[key];
-      if (f.kind.empty()) {
+      if (f.kind == FindingKind::kNone) {
         RetainerPath p = a.PathTo(exc);
         RenderedPath r = RenderPath(a, p);
-        f.kind = "traceback";
+        f.kind = FindingKind::kTraceback;
         f.count = 0;
         f.container = s.TypeQualname(exc);
         f.path.push_back(r.root);

@@ -43,7 +43,7 @@ class UnreachableCycleDetector : public Detector {
       // class, its __mro__ and its descriptors in a cycle: the collector's routine work.
       const bool holds_class = member_types.count("type") > 0;
       Group& group = by_shape[shape];
-      if (holds_class) group.f.severity = "low";
+      if (holds_class) group.f.severity = Severity::kLow;
       if (holds_class && group.class_name.empty()) {
         for (uint32_t m : g.members) {
           if (s.TypeName(NodeIndex(m)) == "type") {
@@ -53,8 +53,8 @@ class UnreachableCycleDetector : public Detector {
         }
       }
       Finding& f = group.f;
-      if (f.kind.empty()) {
-        f.kind = "unreachable_cycle";
+      if (f.kind == FindingKind::kNone) {
+        f.kind = FindingKind::kUnreachableCycle;
         f.count = 0;
         f.container = shape;
       }

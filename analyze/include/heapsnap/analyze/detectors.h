@@ -21,15 +21,32 @@
 
 namespace heapsnap {
 
+// What a finding is about; FindingKindName gives the name the JSON contract uses.
+enum class FindingKind : uint8_t {
+  kNone = 0,  // not set yet (a detector's group that has no instance)
+  kUnreachableCycle,
+  kClosure,
+  kMutableDefault,
+  kFinalizer,
+  kTraceback,
+  kAccumulation,
+  kExternal,
+};
+const char* FindingKindName(FindingKind kind);  // "unreachable_cycle", "closure", ...
+
+enum class Severity : uint8_t {
+  kHigh = 0,
+  kLow,  // a note: ranked last (an empty mutable default, a decorator's wrapper)
+};
+const char* SeverityName(Severity severity);  // "high", "low"
+
 struct Finding {
-  // One of: unreachable_cycle, closure, mutable_default, finalizer, traceback, accumulation,
-  // external.
-  std::string kind;
-  std::string severity = "high";  // "low" for notes (an empty mutable default)
-  std::string title;              // one line, for people
-  std::string fix;                // one line: what a Python expert would change
-  uint64_t count = 1;             // instances grouped into this finding
-  uint64_t objects = 0;           // objects retained
+  FindingKind kind = FindingKind::kNone;
+  Severity severity = Severity::kHigh;
+  std::string title;     // one line, for people
+  std::string fix;       // one line: what a Python expert would change
+  uint64_t count = 1;    // instances grouped into this finding
+  uint64_t objects = 0;  // objects retained
   uint64_t retained_bytes = 0;
   std::map<std::string, uint64_t> types;  // type name -> count, of the retained objects
   std::vector<std::string> path;          // labels from the root to the example, empty for garbage
@@ -46,6 +63,19 @@ struct Finding {
   std::string reason;                // finalizer: resurrected, cycle_with_finalizer, uncollectable
   std::vector<std::string> details;  // extra lines (frames and locals of a traceback, ...)
 };
+
+// A finding's fields of its own kind, named as the JSON contract names them (README: closure
+// function, location, variable; mutable_default function, location, parameter, container,
+// length; finalizer reason, type; traceback exception; accumulation container, length;
+// external type, references, function; unreachable_cycle shape). Written once here, so that the
+// CLI writes every kind the same way.
+struct KindField {
+  const char* name;
+  std::string text;     // when !is_number
+  uint64_t number = 0;  // when is_number
+  bool is_number = false;
+};
+std::vector<KindField> KindFields(const Finding& finding);
 
 struct DetectorOptions {
   // Findings retaining less are not reported (garbage cycles, finalizers and notes excepted).
