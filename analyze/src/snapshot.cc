@@ -396,6 +396,19 @@ std::string RootDescription(const Snapshot& s, const SnapshotRoot& r) {
   }
 }
 
+std::unordered_map<uint32_t, std::vector<Referrer>> FindReferrers(
+    const Snapshot& s, const std::vector<uint32_t>& nodes) {
+  std::unordered_map<uint32_t, std::vector<Referrer>> referrers;
+  for (uint32_t n : nodes) referrers[n];
+  for (uint32_t i = 0; i < s.object_count(); ++i) {
+    for (uint64_t e = s.edge_begin[i]; e < s.edge_begin[i + 1]; ++e) {
+      auto it = referrers.find(s.edge_target[e]);
+      if (it != referrers.end()) it->second.push_back({e, NodeIndex(i)});
+    }
+  }
+  return referrers;
+}
+
 ExternalReferences ComputeExternalReferences(const Snapshot& s) {
   ExternalReferences out;
   const size_t n = s.object_count();

@@ -70,6 +70,24 @@ TEST(LoadSnapshot, RejectsSizesAndRefcountsNoProcessHas) {
   }
 }
 
+TEST(FindReferrers, ListsEachReferenceIntoTheNodesAskedAbout) {
+  const std::string path = WriteTestSnapshot(
+      "referrers",
+      {{0x1000, "A", 16, 0, {{0x3000, EdgeKind::kTraverse}, {0x2000, EdgeKind::kWeak}}},
+       {0x2000, "A", 16, 1, {{0x3000, EdgeKind::kStrong}}},
+       {0x3000, "A", 16, 2, {}}});
+  auto s = LoadSnapshot(path);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  const auto referrers = FindReferrers(*s, {2, 0});
+  ASSERT_EQ(referrers.size(), 2u);
+  const std::vector<Referrer>& into_c = referrers.at(2);
+  ASSERT_EQ(into_c.size(), 2u);
+  EXPECT_EQ(into_c[0].source.value(), 0u);  // file order: from A first, then from B
+  EXPECT_EQ(into_c[1].source.value(), 1u);
+  EXPECT_EQ(s->edge_target[into_c[1].edge], 2u);
+  EXPECT_TRUE(referrers.at(0).empty());  // nothing refers to the first object
+}
+
 TEST(LoadSnapshot, RejectsEdgesToMissingObjects) {
   std::string path =
       WriteTestSnapshot("dangling", {{0x300, "A", 10, 1, {{0x400, EdgeKind::kTraverse}}}});

@@ -74,16 +74,7 @@ class ObjectsCommand : public Command {
       for (uint32_t i = 0; i < s.object_count(); ++i) of_type_total += match[s.type[i].value()];
     }
     const uint64_t not_shown = of_type_total - std::min(of_type_total, of_type_shown);
-    std::unordered_map<uint32_t, std::vector<uint64_t>> referrers;  // node -> edges into it
-    for (uint32_t n : selected) referrers[n];
-    std::vector<uint32_t> edge_source(s.edge_count());
-    for (uint32_t i = 0; i < s.object_count(); ++i) {
-      for (uint64_t e = s.edge_begin[i]; e < s.edge_begin[i + 1]; ++e) {
-        edge_source[e] = i;
-        auto it = referrers.find(s.edge_target[e]);
-        if (it != referrers.end()) it->second.push_back(e);
-      }
-    }
+    auto referrers = FindReferrers(s, selected);
     // The loader derived the references from outside the graph as EXTERNAL roots.
     std::unordered_map<uint32_t, uint64_t> external;
     for (size_t r = s.captured_roots; r < s.roots.size(); ++r) {
@@ -131,8 +122,7 @@ class ObjectsCommand : public Command {
         }
         j.EndArray();
         j.Key("referrers").BeginArray();
-        for (uint64_t e : referrers[n]) {
-          NodeIndex src(edge_source[e]);
+        for (const auto& [e, src] : referrers[n]) {
           j.BeginObject();
           j.Key("label").String(CutLabel(s.EdgeLabel(e)));
           j.Key("kind").String(EdgeKindName(s.edge_kind[e]));
@@ -185,8 +175,7 @@ class ObjectsCommand : public Command {
           std::cout << "  (" << EdgeKindName(s.edge_kind[e]) << ")";
         std::cout << "\n";
       }
-      for (uint64_t e : referrers[n]) {
-        NodeIndex src(edge_source[e]);
+      for (const auto& [e, src] : referrers[n]) {
         std::cout << "    <- " << s.TypeName(src) << " " << FormatAddress(s.address[src.value()])
                   << " " << CutLabel(s.EdgeLabel(e));
         if (s.edge_kind[e] != EdgeKind::kTraverse)

@@ -106,6 +106,15 @@ StatusOr<Snapshot> LoadSnapshot(const std::string& path, const LoadOptions& opti
 // A readable description of a root: its label, or for derived roots what they mean.
 std::string RootDescription(const Snapshot& snapshot, const SnapshotRoot& root);
 
+// The references into each of `nodes`: per node, its referrers' edges with their source
+// objects, in file order. One pass over the edges, O(n + m), and memory for what it finds.
+struct Referrer {
+  uint64_t edge;
+  NodeIndex source;
+};
+std::unordered_map<uint32_t, std::vector<Referrer>> FindReferrers(
+    const Snapshot& snapshot, const std::vector<uint32_t>& nodes);
+
 // References from outside the recorded graph: refcount minus the counted (traverse and strong)
 // edges pointing at each object, 0 where the edges explain the whole refcount. Synthetic and
 // immortal objects get 0. This is the format's derived EXTERNAL root.
