@@ -40,9 +40,9 @@ class LeaksCommand : public Command {
     options.min_bytes = min_bytes_;
     options.min_share = min_share_ / 100.0;
     std::vector<Finding> findings = DetectLeaks(a, options);
-    const uint64_t live = a.retained[a.super_root()] - a.retained[a.garbage_root()];
-    const uint64_t share_bytes =
-        std::max(min_bytes_, static_cast<uint64_t>(options.min_share * static_cast<double>(live)));
+    const Thresholds thresholds = ThresholdsFor(a, options);
+    const uint64_t live = thresholds.live_bytes;
+    const uint64_t share_bytes = thresholds.share_bytes;
     if (json_) {
       JsonWriter j(std::cout);
       j.BeginObject();

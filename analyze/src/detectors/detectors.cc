@@ -160,14 +160,19 @@ void MergeSameCause(const Analysis& a, std::vector<Finding>* findings) {
 
 }  // namespace
 
+Thresholds ThresholdsFor(const Analysis& a, const DetectorOptions& options) {
+  const uint64_t live = a.retained[a.super_root()] - a.retained[a.garbage_root()];
+  const auto share =
+      static_cast<uint64_t>(std::max(0.0, options.min_share) * static_cast<double>(live));
+  return {live, std::max(options.min_bytes, share)};
+}
+
 std::vector<Finding> DetectLeaks(const Analysis& analysis, const DetectorOptions& options) {
   std::vector<Finding> findings;
   const PathShapes shapes(analysis);
-  const uint64_t live =
-      analysis.retained[analysis.super_root()] - analysis.retained[analysis.garbage_root()];
-  const auto share =
-      static_cast<uint64_t>(std::max(0.0, options.min_share) * static_cast<double>(live));
-  const DetectorInput input{analysis, shapes, options, live, std::max(options.min_bytes, share)};
+  const Thresholds thresholds = ThresholdsFor(analysis, options);
+  const DetectorInput input{analysis, shapes, options, thresholds.live_bytes,
+                            thresholds.share_bytes};
   for (const auto& detector : AllDetectors()) detector->Run(input, &findings);
   MergeSameCause(analysis, &findings);
   std::stable_sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) {

@@ -85,6 +85,13 @@ struct DetectorOptions {
   double min_share = 0.03;
 };
 
+// The thresholds the options make for one heap, as the report states them.
+struct Thresholds {
+  uint64_t live_bytes;   // retained by the live heap (all but the garbage)
+  uint64_t share_bytes;  // max(min_bytes, min_share * live_bytes)
+};
+Thresholds ThresholdsFor(const Analysis& analysis, const DetectorOptions& options);
+
 // What every detector reads: the analysis, the path shapes of its objects, the options, and
 // the threshold the options make for this heap.
 struct DetectorInput {
