@@ -8,7 +8,7 @@
 #include <unordered_map>
 
 #include "heapsnap/analyze/dominators.h"
-#include "huge_pages.h"
+#include "heapsnap/base/huge_pages.h"
 
 namespace heapsnap {
 

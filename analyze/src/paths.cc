@@ -3,31 +3,17 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "heapsnap/base/hex.h"
+#include "heapsnap/base/python_text.h"
+
 namespace heapsnap {
 namespace {
-
-bool IsIdentifier(const std::string& s) {
-  if (s.empty()) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    const bool ok = c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80 ||
-                    (i > 0 && c >= '0' && c <= '9');
-    if (!ok) return false;
-  }
-  return true;
-}
 
 // 'name' -> name when the key is a str that is an identifier; "" otherwise.
 std::string IdentifierKey(const std::string& repr) {
   if (repr.size() < 3 || repr.front() != '\'' || repr.back() != '\'') return "";
   std::string inner = repr.substr(1, repr.size() - 2);
   return IsIdentifier(inner) ? inner : "";
-}
-
-std::string Hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
 }
 
 bool IsDictValue(LabelKind k) { return k == LabelKind::kDictKey || k == LabelKind::kDictKeyRef; }
@@ -130,7 +116,7 @@ std::string RootText(const Analysis& a, int root_index, NodeIndex start, bool ad
   const Snapshot& s = a.snapshot();
   const uint32_t v = start.value();
   const std::string type = CutLabel(s.TypeName(start));
-  const std::string at = address ? " " + Hex(s.address[v]) : "";
+  const std::string at = address ? " " + FormatAddress(s.address[v]) : "";
   if (root_index < 0) return "<unexplained " + type + at + ">";
   const SnapshotRoot& root = s.roots[static_cast<size_t>(root_index)];
   switch (root.kind) {

@@ -7,30 +7,12 @@
 #include <mutex>
 #include <thread>
 
+#include "heapsnap/base/hash.h"
+#include "heapsnap/base/hex.h"
+#include "heapsnap/base/huge_pages.h"
 #include "heapsnap/format/reader.h"
-#include "huge_pages.h"
 
 namespace heapsnap {
-namespace {
-
-std::string Hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
-}  // namespace
-
-namespace {
-
-inline size_t HashAddress(uint64_t k) {
-  k ^= k >> 33;
-  k *= 0xff51afd7ed558ccdULL;
-  k ^= k >> 33;
-  return static_cast<size_t>(k);
-}
-
-}  // namespace
 
 std::optional<NodeIndex> Snapshot::FindAddress(uint64_t a) const {
   if (address_slots.empty()) return std::nullopt;
@@ -242,13 +224,13 @@ StatusOr<Snapshot> LoadSnapshot(const std::string& path, const LoadOptions& opti
     for (size_t i = 0; i < s.address.size(); ++i) {
       if (s.refcount[i] > kMaxRefcount) {
         return DataLoss(path + ": corrupt: object #" + std::to_string(i) + " (" +
-                        Hex(s.address[i]) + ") has refcount " + std::to_string(s.refcount[i]) +
-                        ", more than a Py_ssize_t holds");
+                        FormatAddress(s.address[i]) + ") has refcount " +
+                        std::to_string(s.refcount[i]) + ", more than a Py_ssize_t holds");
       }
       if (s.size[i] > kMaxTotalBytes - total) {
         return DataLoss(path +
                         ": corrupt: the objects' sizes add up to more than 2^56 bytes (object #" +
-                        std::to_string(i) + " at " + Hex(s.address[i]) + " claims " +
+                        std::to_string(i) + " at " + FormatAddress(s.address[i]) + " claims " +
                         std::to_string(s.size[i]) + ")");
       }
       total += s.size[i];
@@ -272,7 +254,7 @@ StatusOr<Snapshot> LoadSnapshot(const std::string& path, const LoadOptions& opti
         }
         if (s.address[other] == s.address[i]) {
           return DataLoss(path + ": corrupt: two objects (#" + std::to_string(other) + " and #" +
-                          std::to_string(i) + ") have address " + Hex(s.address[i]));
+                          std::to_string(i) + ") have address " + FormatAddress(s.address[i]));
         }
       }
     }
@@ -339,8 +321,8 @@ StatusOr<Snapshot> LoadSnapshot(const std::string& path, const LoadOptions& opti
       uint32_t source = 0;
       while (s.edge_begin[source + 1] <= bad) ++source;
       return DataLoss(path + ": corrupt: object #" + std::to_string(source) + " at " +
-                      Hex(s.address[source]) + " references " + Hex(target_address[bad]) +
-                      ", which is not in the snapshot");
+                      FormatAddress(s.address[source]) + " references " +
+                      FormatAddress(target_address[bad]) + ", which is not in the snapshot");
     }
   }
   std::vector<uint64_t>().swap(target_address);
@@ -353,7 +335,7 @@ StatusOr<Snapshot> LoadSnapshot(const std::string& path, const LoadOptions& opti
     if (d == 0 || k < s.edge_begin[source] || k >= s.edge_begin[source + 1] ||
         s.edge_label_kind[k] != LabelKind::kDictKeySelf) {
       return DataLoss(path + ": corrupt: object #" + std::to_string(source) + " at " +
-                      Hex(s.address[source]) + " has a dict key reference to edge " +
+                      FormatAddress(s.address[source]) + " has a dict key reference to edge " +
                       std::to_string(static_cast<long long>(k)) +
                       ", which is not one of its key edges");
     }
@@ -362,7 +344,7 @@ StatusOr<Snapshot> LoadSnapshot(const std::string& path, const LoadOptions& opti
     auto found = s.FindAddress(r.address);
     if (!found) {
       return DataLoss(path + ": corrupt: root '" + s.strings[r.label.value()] + "' names " +
-                      Hex(r.address) + ", which is not in the snapshot");
+                      FormatAddress(r.address) + ", which is not in the snapshot");
     }
     s.roots.push_back({r.kind, *found, r.label, r.thread_id, r.depth, 0});
   }

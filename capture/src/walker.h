@@ -20,7 +20,7 @@
 #include <cstdint>
 #include <string>
 
-#include "heapsnap/format/status.h"
+#include "heapsnap/base/status.h"
 
 namespace heapsnap::capture {
 

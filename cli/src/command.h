@@ -10,7 +10,8 @@
 
 #include "CLI/CLI.hpp"
 #include "heapsnap/analyze/text.h"
-#include "heapsnap/format/status.h"
+#include "heapsnap/base/hex.h"  // FormatAddress
+#include "heapsnap/base/status.h"
 
 namespace heapsnap::cli {
 
@@ -31,7 +32,6 @@ std::unique_ptr<Command> MakeLeaksCommand();
 // Shared formatting.
 using heapsnap::FormatBytes;                          // "1.2 MiB"
 using heapsnap::FormatCount;                          // "12,345"
-std::string FormatAddress(uint64_t a);                // "0x7f3a..."
 std::string ShortPythonVersion(uint32_t hexversion);  // "3.12.1"
 
 }  // namespace heapsnap::cli

@@ -5,12 +5,6 @@
 
 namespace heapsnap::cli {
 
-std::string FormatAddress(uint64_t a) {
-  char buf[24];
-  std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(a));
-  return buf;
-}
-
 std::string ShortPythonVersion(uint32_t hex) {
   return std::to_string(hex >> 24) + "." + std::to_string((hex >> 16) & 0xff) + "." +
          std::to_string((hex >> 8) & 0xff);

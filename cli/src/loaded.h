@@ -8,7 +8,7 @@
 
 #include "heapsnap/analyze/analysis.h"
 #include "heapsnap/analyze/snapshot.h"
-#include "heapsnap/format/status.h"
+#include "heapsnap/base/status.h"
 
 namespace heapsnap::cli {
 

@@ -2,6 +2,9 @@
 
 #include <string>
 
+#include "heapsnap/base/hex.h"
+#include "heapsnap/base/python_text.h"
+
 namespace heapsnap {
 
 bool LabelHasString(LabelKind kind) {
@@ -104,7 +107,6 @@ std::string FormatLabel(LabelKind kind, uint64_t value,
 }
 
 std::string EscapeBytes(std::string_view bytes) {
-  static const char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(bytes.size());
   for (char ch : bytes) {
@@ -114,43 +116,23 @@ std::string EscapeBytes(std::string_view bytes) {
     } else if (c >= 0x20 && c < 0x7f) {
       out += ch;
     } else {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
+      AppendHexEscape(c, &out);
     }
   }
   return out;
 }
 
 std::string QuoteKeyPreview(std::string_view text, uint64_t length) {
-  constexpr size_t kMaxKeyBytes = 80;
-  size_t n = text.size();
-  bool truncated = false;
-  if (n > kMaxKeyBytes) {
-    n = kMaxKeyBytes;
-    // Never cut a character in two.
-    while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
-    truncated = true;
-  } else {
+  const size_t n = KeyPrefixBytes(text);
+  bool truncated = n < text.size();
+  if (!truncated) {
     uint64_t chars = 0;
     for (char c : text) chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
     truncated = chars < length;  // the preview itself was cut
   }
   std::string out = "'";
-  for (size_t i = 0; i < n; ++i) {
-    const char c = text[i];
-    if (c == '\'' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      static const char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[static_cast<unsigned char>(c) >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += c;
-    }
-  }
-  if (truncated) out += "...";
-  out += '\'';
+  out.append(text.substr(0, n));
+  FinishQuotedKey(&out, 1, truncated);
   return out;
 }
 

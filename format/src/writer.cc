@@ -9,33 +9,15 @@
 #include <functional>
 
 #include "heapsnap.pb.h"
+#include "heapsnap/base/wire.h"
 #include "heapsnap/format/crc32c.h"
 
 namespace heapsnap {
 namespace {
 
-void PutU32(std::string* out, uint32_t v) {
-  char b[4] = {static_cast<char>(v), static_cast<char>(v >> 8), static_cast<char>(v >> 16),
-               static_cast<char>(v >> 24)};
-  out->append(b, 4);
-}
-
 // The object chunk is most of a snapshot and is written while the program is paused, so it is
 // encoded here directly in protobuf wire format (one pass per array, no intermediate message).
 // format_test checks that the generated parser reads it back field for field.
-inline void PutVarint(std::string* out, uint64_t v) {
-  char buf[10];
-  size_t n = 0;
-  while (v >= 0x80) {
-    buf[n++] = static_cast<char>(v | 0x80);
-    v >>= 7;
-  }
-  buf[n++] = static_cast<char>(v);
-  out->append(buf, n);
-}
-
-inline uint64_t ZigZag(int64_t v) { return ZigZagEncode(v); }
-
 constexpr uint32_t kWireVarint = 0;
 constexpr uint32_t kWireLen = 2;
 
@@ -47,17 +29,10 @@ template <typename Vec, typename Fn>
 void PutPacked(std::string* out, std::string* scratch, uint32_t field, const Vec& v, Fn&& fn) {
   if (v.empty()) return;
   // The longest varint is 10 bytes. Only ever grown: resizing zero-fills what it adds.
-  if (scratch->size() < v.size() * 10) scratch->resize(v.size() * 10);
+  if (scratch->size() < v.size() * kMaxVarintBytes) scratch->resize(v.size() * kMaxVarintBytes);
   auto* p = reinterpret_cast<unsigned char*>(scratch->data());
   unsigned char* const begin = p;
-  for (const auto& x : v) {
-    uint64_t value = fn(x);
-    while (value >= 0x80) {
-      *p++ = static_cast<unsigned char>(value | 0x80);
-      value >>= 7;
-    }
-    *p++ = static_cast<unsigned char>(value);
-  }
+  for (const auto& x : v) p = EncodeVarint(fn(x), p);
   const auto n = static_cast<size_t>(p - begin);
   PutTag(out, field, kWireLen);
   PutVarint(out, n);
@@ -65,7 +40,6 @@ void PutPacked(std::string* out, std::string* scratch, uint32_t field, const Vec
 }
 
 auto AsIs = [](auto x) { return static_cast<uint64_t>(x); };
-auto Zig = [](int64_t x) { return ZigZag(x); };
 
 }  // namespace
 
@@ -266,7 +240,7 @@ Status SnapshotWriter::WriteRecord(std::string_view payload) {
 
 Status SnapshotWriter::WriteHeader(const HeaderInfo& h) {
   std::string preamble(reinterpret_cast<const char*>(kMagic), sizeof(kMagic));
-  PutU32(&preamble, kFormatVersion);
+  PutFixed32LE(&preamble, kFormatVersion);
   if (std::fwrite(preamble.data(), 1, preamble.size(), file_) != preamble.size()) {
     return status_ = IoError(path_ + ": write failed: " + std::strerror(errno));
   }
@@ -579,8 +553,8 @@ Status SnapshotWriter::Finish() {
   const uint64_t trailer_offset = bytes_written_;
   HEAPSNAP_RETURN_IF_ERROR(WriteRecord(record.SerializeAsString()));
   std::string footer;
-  PutU32(&footer, static_cast<uint32_t>(trailer_offset));
-  PutU32(&footer, static_cast<uint32_t>(trailer_offset >> 32));
+  PutFixed32LE(&footer, static_cast<uint32_t>(trailer_offset));
+  PutFixed32LE(&footer, static_cast<uint32_t>(trailer_offset >> 32));
   footer.append(reinterpret_cast<const char*>(kFooterMagic), sizeof(kFooterMagic));
   if (std::fwrite(footer.data(), 1, footer.size(), file_) != footer.size()) {
     return IoError(path_ + ": write failed: " + std::strerror(errno));

@@ -18,7 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "heapsnap/format/status.h"
+#include "heapsnap/base/status.h"
 #include "heapsnap/format/types.h"
 
 namespace heapsnap {

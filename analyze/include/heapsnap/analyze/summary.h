@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "heapsnap/format/status.h"
+#include "heapsnap/base/status.h"
 #include "heapsnap/format/types.h"
 
 namespace heapsnap {

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "heapsnap/base/wire.h"  // ZigZagEncode/Decode, for label values
+
 namespace heapsnap {
 
 inline constexpr uint32_t kFormatVersion = 1;
@@ -212,13 +214,6 @@ std::string QuoteKeyPreview(std::string_view text, uint64_t length);
 // A bytes value preview as text: printable ASCII as is, a backslash doubled, any other byte
 // as \xNN (what Python's repr shows between b'...'): b"\x80a\\" reads \x80a\\.
 std::string EscapeBytes(std::string_view bytes);
-
-inline uint64_t ZigZagEncode(int64_t v) {
-  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
-}
-inline int64_t ZigZagDecode(uint64_t v) {
-  return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
-}
 
 }  // namespace heapsnap
 

@@ -33,7 +33,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "heapsnap/format/status.h"
+#include "heapsnap/base/status.h"
 #include "heapsnap/format/types.h"
 
 namespace heapsnap {
@@ -145,14 +145,9 @@ class SnapshotWriter {
   class VarintColumn {
    public:
     __attribute__((always_inline)) void Put(uint64_t v) {
-      if (capacity_ - size_ < 10) Grow();
-      char* p = data_.get() + size_;
-      while (v >= 0x80) {
-        *p++ = static_cast<char>(v | 0x80);
-        v >>= 7;
-      }
-      *p++ = static_cast<char>(v);
-      size_ = static_cast<size_t>(p - data_.get());
+      if (capacity_ - size_ < kMaxVarintBytes) Grow();
+      auto* begin = reinterpret_cast<unsigned char*>(data_.get());
+      size_ = static_cast<size_t>(EncodeVarint(v, begin + size_) - begin);
     }
     __attribute__((always_inline)) void PutSmall(uint8_t v) {  // v < 128: one byte
       if (capacity_ == size_) Grow();

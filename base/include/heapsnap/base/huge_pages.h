@@ -1,8 +1,8 @@
 // Big arrays (hundreds of MB for a 10M-object snapshot) spend much of their first-touch time
 // in page faults. Asking for transparent huge pages on them (the common "madvise" setting)
 // makes that 512 times fewer faults. A hint only: where THP is off it changes nothing.
-#ifndef HEAPSNAP_ANALYZE_HUGE_PAGES_H_
-#define HEAPSNAP_ANALYZE_HUGE_PAGES_H_
+#ifndef HEAPSNAP_BASE_HUGE_PAGES_H_
+#define HEAPSNAP_BASE_HUGE_PAGES_H_
 
 #include <sys/mman.h>
 
@@ -12,13 +12,13 @@
 
 namespace heapsnap {
 
+// Advises the whole 2 MiB pages inside [data, data + bytes).
 inline void AdviseHugePages(const void* data, size_t bytes) {
 #ifdef MADV_HUGEPAGE
   constexpr uintptr_t kHuge = 2u << 20;
-  if (bytes < 2 * kHuge) return;
-  uintptr_t begin = (reinterpret_cast<uintptr_t>(data) + kHuge - 1) & ~(kHuge - 1);
-  uintptr_t end = (reinterpret_cast<uintptr_t>(data) + bytes) & ~(kHuge - 1);
-  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(data) + kHuge - 1) & ~(kHuge - 1);
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(data) + bytes) & ~(kHuge - 1);
+  if (end > begin) (void)madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
 #else
   (void)data;
   (void)bytes;
@@ -44,4 +44,4 @@ void AssignHuge(std::vector<T, A>& v, size_t n, const T& value) {
 
 }  // namespace heapsnap
 
-#endif  // HEAPSNAP_ANALYZE_HUGE_PAGES_H_
+#endif  // HEAPSNAP_BASE_HUGE_PAGES_H_

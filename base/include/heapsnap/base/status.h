@@ -3,8 +3,8 @@
 //
 //   StatusOr<Snapshot> snap = LoadSnapshot("app.heapsnap");
 //   if (!snap.ok()) { std::cerr << snap.status().message(); return 2; }
-#ifndef HEAPSNAP_FORMAT_STATUS_H_
-#define HEAPSNAP_FORMAT_STATUS_H_
+#ifndef HEAPSNAP_BASE_STATUS_H_
+#define HEAPSNAP_BASE_STATUS_H_
 
 #include <cassert>
 #include <optional>
@@ -80,6 +80,17 @@ class [[nodiscard]] StatusOr {
     if (!_status.ok()) return _status;   \
   } while (0)
 
+// HEAPSNAP_ASSIGN_OR_RETURN(auto snap, LoadSnapshot(path)); declares (or assigns) lhs from a
+// StatusOr's value, or returns its status from the enclosing function.
+#define HEAPSNAP_STATUS_CONCAT_INNER_(a, b) a##b
+#define HEAPSNAP_STATUS_CONCAT_(a, b) HEAPSNAP_STATUS_CONCAT_INNER_(a, b)
+#define HEAPSNAP_ASSIGN_OR_RETURN(lhs, expr) \
+  HEAPSNAP_ASSIGN_OR_RETURN_IMPL_(HEAPSNAP_STATUS_CONCAT_(_status_or_, __LINE__), lhs, expr)
+#define HEAPSNAP_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
+  auto tmp = (expr);                                    \
+  if (!tmp.ok()) return tmp.status();                   \
+  lhs = std::move(tmp).value()
+
 }  // namespace heapsnap
 
-#endif  // HEAPSNAP_FORMAT_STATUS_H_
+#endif  // HEAPSNAP_BASE_STATUS_H_
