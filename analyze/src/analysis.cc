@@ -1,72 +1,15 @@
 #include "heapsnap/analyze/analysis.h"
 
 #include <algorithm>
+#include <array>
 #include <boost/graph/compressed_sparse_row_graph.hpp>
 #include <boost/graph/strong_components.hpp>
-#include <deque>
 #include <future>
-#include <unordered_map>
 
 #include "heapsnap/analyze/dominators.h"
 #include "heapsnap/base/huge_pages.h"
 
 namespace heapsnap {
-
-CollectorResult ReproduceCollector(const Snapshot& s) {
-  const auto n = static_cast<uint32_t>(s.object_count());
-  CollectorResult r;
-  r.unreachable.assign(n, 0);
-  constexpr uint32_t kExcluded =
-      object_flags::kFrozen | object_flags::kImmortal | object_flags::kSynthetic;
-  std::vector<uint8_t> candidate(n, 0);
-  std::vector<int64_t> gc_refs(n, 0);
-  for (uint32_t i = 0; i < n; ++i) {
-    if ((s.flags[i] & object_flags::kGcTracked) && !(s.flags[i] & kExcluded)) {
-      candidate[i] = 1;
-      gc_refs[i] = static_cast<int64_t>(s.refcount[i]);
-      ++r.candidates;
-    }
-  }
-  // subtract_refs: one reference less for every tp_traverse edge between two candidates.
-  for (uint32_t i = 0; i < n; ++i) {
-    if (!candidate[i]) continue;
-    for (uint64_t e = s.edge_begin[i]; e < s.edge_begin[i + 1]; ++e) {
-      if (s.edge_kind[e] == EdgeKind::kTraverse && candidate[s.edge_target[e]]) {
-        --gc_refs[s.edge_target[e]];
-      }
-    }
-  }
-  // move_unreachable: what candidates with outside references reach along tp_traverse survives.
-  std::vector<uint8_t> reachable(n, 0);
-  std::vector<uint32_t> stack;
-  for (uint32_t i = 0; i < n; ++i) {
-    if (!candidate[i]) continue;
-    if (gc_refs[i] < 0) ++r.inconsistent_objects;
-    if (gc_refs[i] > 0 && !reachable[i]) {
-      reachable[i] = 1;
-      stack.push_back(i);
-      while (!stack.empty()) {
-        uint32_t v = stack.back();
-        stack.pop_back();
-        for (uint64_t e = s.edge_begin[v]; e < s.edge_begin[v + 1]; ++e) {
-          uint32_t t = s.edge_target[e];
-          if (s.edge_kind[e] == EdgeKind::kTraverse && candidate[t] && !reachable[t]) {
-            reachable[t] = 1;
-            stack.push_back(t);
-          }
-        }
-      }
-    }
-  }
-  for (uint32_t i = 0; i < n; ++i) {
-    if (candidate[i] && !reachable[i]) {
-      r.unreachable[i] = 1;
-      ++r.unreachable_objects;
-      r.unreachable_bytes += s.size[i];
-    }
-  }
-  return r;
-}
 
 uint64_t Analysis::EdgeSource(uint64_t edge) const {
   const auto& begin = snapshot_->edge_begin;
@@ -141,6 +84,267 @@ ObjectPredecessors BuildPredecessors(const Snapshot& s) {
   return p;
 }
 
+// The objects to start retainer paths from, by priority: 0 the capture's roots, 1 immortal
+// and frozen objects, 2 objects held from outside the graph. Garbage is never a root.
+using RootLevels = std::array<std::vector<uint32_t>, 3>;
+
+RootLevels RankRoots(const Snapshot& s, const std::vector<uint8_t>& garbage,
+                     std::vector<int32_t>* root_of_node) {
+  RootLevels levels;
+  root_of_node->assign(s.object_count(), -1);
+  for (size_t r = 0; r < s.roots.size(); ++r) {
+    const uint32_t v = s.roots[r].node.value();
+    if (garbage[v] || (*root_of_node)[v] >= 0) continue;
+    const RootKind k = s.roots[r].kind;
+    const int level = r < s.captured_roots ? 0 : (k == RootKind::kExternal ? 2 : 1);
+    levels[static_cast<size_t>(level)].push_back(v);
+    (*root_of_node)[v] = static_cast<int32_t>(r);
+  }
+  return levels;
+}
+
+// Retainer paths: a breadth-first search over retaining edges into live objects, one call per
+// root level, so that a path from sys.modules wins over one from C code. Each object gets the
+// edge it was first reached by.
+class RetainerPathSearch {
+ public:
+  RetainerPathSearch(const Snapshot& s, const std::vector<uint8_t>& garbage,
+                     std::vector<uint32_t>* parent_edge)
+      : s_(s), garbage_(garbage), parent_edge_(*parent_edge) {
+    parent_edge_.assign(s.object_count(), Analysis::kNoParent);
+    queue_.reserve(s.object_count());
+  }
+
+  void ReachFrom(const std::vector<uint32_t>& sources) {
+    size_t head = queue_.size();
+    for (uint32_t v : sources) {
+      if (parent_edge_[v] != Analysis::kNoParent) continue;
+      parent_edge_[v] = Analysis::kIsRoot;
+      queue_.push_back(v);
+    }
+    for (; head < queue_.size(); ++head) {
+      const uint32_t v = queue_[head];
+      for (uint64_t e = s_.edge_begin[v]; e < s_.edge_begin[v + 1]; ++e) {
+        const uint32_t t = s_.edge_target[e];
+        if (parent_edge_[t] == Analysis::kNoParent && Retains(s_.edge_kind[e]) && !garbage_[t]) {
+          parent_edge_[t] = static_cast<uint32_t>(e);
+          queue_.push_back(t);
+        }
+      }
+    }
+  }
+
+ private:
+  const Snapshot& s_;
+  const std::vector<uint8_t>& garbage_;
+  std::vector<uint32_t>& parent_edge_;
+  std::vector<uint32_t> queue_;
+};
+
+// Step 3: the strongly connected components of the garbage. Fills the analysis' garbage
+// groups (the entry components: those no other garbage points at) and its cycle count;
+// returns the entry points, which the garbage pseudo-vertex will hold.
+std::vector<uint32_t> GroupGarbage(const Snapshot& s, const std::vector<uint8_t>& garbage,
+                                   Analysis* a) {
+  const auto n = static_cast<uint32_t>(s.object_count());
+  std::vector<uint32_t> members;
+  std::vector<uint32_t> local(n, UINT32_MAX);
+  for (uint32_t i = 0; i < n; ++i) {
+    if (garbage[i]) {
+      local[i] = static_cast<uint32_t>(members.size());
+      members.push_back(i);
+    }
+  }
+  std::vector<uint32_t> entries;
+  if (members.empty()) return entries;
+  uint32_t components = 0;
+  const std::vector<uint32_t> component = GarbageComponents(s, members, local, &components);
+  std::vector<uint32_t> size(components, 0);
+  std::vector<uint8_t> has_self_edge(components, 0);
+  std::vector<uint8_t> entered(components, 0);  // another component points at it
+  for (uint32_t li = 0; li < members.size(); ++li) {
+    ++size[component[li]];
+    const uint32_t v = members[li];
+    for (uint64_t e = s.edge_begin[v]; e < s.edge_begin[v + 1]; ++e) {
+      const uint32_t t = s.edge_target[e];
+      if (!Retains(s.edge_kind[e]) || local[t] == UINT32_MAX) continue;
+      if (t == v) has_self_edge[component[li]] = 1;
+      if (component[local[t]] != component[li]) entered[component[local[t]]] = 1;
+    }
+  }
+  for (uint32_t c = 0; c < components; ++c) {
+    if (size[c] > 1 || has_self_edge[c]) ++a->garbage_cycles;
+  }
+  std::vector<int32_t> group_of(components, -1);
+  for (uint32_t li = 0; li < members.size(); ++li) {
+    const uint32_t c = component[li];
+    if (entered[c]) continue;
+    if (group_of[c] < 0) {
+      group_of[c] = static_cast<int32_t>(a->garbage_groups.size());
+      a->garbage_groups.emplace_back();
+      a->garbage_groups.back().cycle = size[c] > 1 || has_self_edge[c];
+    }
+    a->garbage_groups[static_cast<size_t>(group_of[c])].members.push_back(members[li]);
+    entries.push_back(members[li]);
+  }
+  return entries;
+}
+
+// Objects that no root reaches and that the garbage does not hold either (a depth-first
+// search from the garbage entry points over retaining edges into objects no path reached).
+std::vector<uint32_t> FindUnexplained(const Snapshot& s, const std::vector<uint32_t>& entries,
+                                      const std::vector<uint32_t>& parent_edge) {
+  const auto n = static_cast<uint32_t>(s.object_count());
+  std::vector<uint8_t> held_by_garbage(n, 0);
+  std::vector<uint32_t> stack(entries.begin(), entries.end());
+  for (uint32_t v : entries) held_by_garbage[v] = 1;
+  while (!stack.empty()) {
+    const uint32_t v = stack.back();
+    stack.pop_back();
+    for (uint64_t e = s.edge_begin[v]; e < s.edge_begin[v + 1]; ++e) {
+      const uint32_t t = s.edge_target[e];
+      if (Retains(s.edge_kind[e]) && !held_by_garbage[t] && parent_edge[t] == Analysis::kNoParent) {
+        held_by_garbage[t] = 1;
+        stack.push_back(t);
+      }
+    }
+  }
+  std::vector<uint32_t> unexplained;
+  for (uint32_t i = 0; i < n; ++i) {
+    if (parent_edge[i] == Analysis::kNoParent && !held_by_garbage[i]) unexplained.push_back(i);
+  }
+  return unexplained;
+}
+
+// The pseudo-vertices' edges: the super-root holds the roots, the unexplained objects and the
+// garbage root; the garbage root holds the garbage entry points.
+struct PseudoEdges {
+  std::vector<uint64_t> begin = std::vector<uint64_t>(3, 0);  // per pseudo-vertex, CSR
+  std::vector<uint32_t> target;
+  // Per vertex: 0, or 1 + the index of the pseudo-vertex that is its extra predecessor.
+  std::vector<uint8_t> pred;
+};
+
+PseudoEdges BuildPseudoEdges(uint32_t vertices, const RootLevels& levels,
+                             const std::vector<uint32_t>& unexplained,
+                             const std::vector<uint32_t>& entries, uint32_t garbage_root) {
+  PseudoEdges p;
+  for (const auto& level : levels) p.target.insert(p.target.end(), level.begin(), level.end());
+  p.target.insert(p.target.end(), unexplained.begin(), unexplained.end());
+  p.target.push_back(garbage_root);
+  p.begin[1] = p.target.size();
+  p.target.insert(p.target.end(), entries.begin(), entries.end());
+  p.begin[2] = p.target.size();
+  p.pred.assign(vertices, 0);
+  for (uint64_t e = p.begin[0]; e < p.begin[1]; ++e) p.pred[p.target[e]] = 1;
+  for (uint64_t e = p.begin[1]; e < p.begin[2]; ++e) p.pred[p.target[e]] = 2;
+  return p;
+}
+
+// Step 4: the dominator tree of the retention graph (the snapshot's own edge arrays filtered
+// to retaining kinds, plus the pseudo-edges), from the super-root. Returns idom; fills preorder.
+std::vector<uint32_t> ComputeDominatorTree(const Snapshot& s, const PseudoEdges& pseudo,
+                                           const ObjectPredecessors& preds, uint32_t super_root,
+                                           std::vector<uint32_t>* preorder) {
+  const auto n = static_cast<uint32_t>(s.object_count());
+  const uint32_t pseudo_vertices[2] = {super_root, super_root + 1};
+  CsrGraph graph;
+  graph.vertices = n + 2;
+  graph.csr_vertices = n;
+  graph.succ_begin = s.edge_begin.data();
+  graph.succ_target = s.edge_target.data();
+  graph.succ_kind = reinterpret_cast<const uint8_t*>(s.edge_kind.data());
+  graph.kind_mask = (1u << static_cast<uint32_t>(EdgeKind::kTraverse)) |
+                    (1u << static_cast<uint32_t>(EdgeKind::kStrong));
+  graph.extra_begin = pseudo.begin.data();
+  graph.extra_target = pseudo.target.data();
+  graph.pred_begin = preds.begin.data();
+  graph.pred_source = preds.source.data();
+  graph.extra_pred = pseudo.pred.data();
+  graph.extra_pred_vertex = pseudo_vertices;
+  return ComputeDominators(graph, super_root, preorder);
+}
+
+// Retained size and object count of every vertex: its own, plus its dominator subtree's, in
+// one pass up the preorder. Then the garbage totals and groups, largest first.
+void ComputeRetainedSizes(const Snapshot& s, const std::vector<uint32_t>& preorder, Analysis* a) {
+  const auto n = static_cast<uint32_t>(s.object_count());
+  const uint32_t vertices = n + 2;
+  a->retained.assign(vertices, 0);
+  a->retained_count.assign(vertices, 0);
+  for (uint32_t i = 0; i < n; ++i) {
+    a->retained[i] = s.size[i];
+    a->retained_count[i] = 1;
+  }
+  for (size_t k = preorder.size(); k-- > 1;) {
+    const uint32_t v = preorder[k];
+    a->retained[a->idom[v]] += a->retained[v];
+    a->retained_count[a->idom[v]] += a->retained_count[v];
+  }
+  a->garbage_retained_bytes = a->retained[a->garbage_root()];
+  a->garbage_retained_objects = a->retained_count[a->garbage_root()];
+  for (GarbageGroup& g : a->garbage_groups) {
+    for (uint32_t v : g.members) {
+      g.self_bytes += s.size[v];
+      g.retained_bytes += a->retained[v];
+      g.retained_objects += a->retained_count[v];
+    }
+  }
+  std::sort(a->garbage_groups.begin(), a->garbage_groups.end(),
+            [](const GarbageGroup& x, const GarbageGroup& y) {
+              return x.retained_bytes != y.retained_bytes ? x.retained_bytes > y.retained_bytes
+                                                          : x.members < y.members;
+            });
+}
+
+// The dominator tree's children in CSR, in preorder.
+void BuildDominatorChildren(const std::vector<uint32_t>& preorder, Analysis* a) {
+  const uint32_t vertices = a->garbage_root() + 1;
+  const uint32_t root = a->super_root();
+  std::vector<uint64_t>& child_begin = a->dom_child_begin;
+  child_begin.assign(vertices + 1, 0);
+  for (uint32_t v : preorder) {
+    if (v != root) ++child_begin[a->idom[v] + 1];
+  }
+  for (uint32_t v = 0; v < vertices; ++v) child_begin[v + 1] += child_begin[v];
+  a->dom_children.assign(child_begin[vertices], 0);
+  std::vector<uint64_t> fill(child_begin.begin(), child_begin.end() - 1);
+  for (uint32_t v : preorder) {
+    if (v != root) a->dom_children[fill[a->idom[v]]++] = v;
+  }
+}
+
+// Retained size per type: walk the dominator tree keeping, per type, how many instances are
+// on the current path; an instance counts only when it is the topmost one.
+void ComputeTypeRetained(const Snapshot& s, Analysis* a) {
+  const auto n = static_cast<uint32_t>(s.object_count());
+  a->types.assign(s.types.size(), TypeRetained());
+  for (size_t t = 0; t < s.types.size(); ++t) a->types[t].type = TypeId(static_cast<uint32_t>(t));
+  for (uint32_t i = 0; i < n; ++i) {
+    TypeRetained& t = a->types[s.type[i].value()];
+    ++t.count;
+    t.self_bytes += s.size[i];
+  }
+  const std::vector<uint64_t>& child_begin = a->dom_child_begin;
+  std::vector<uint32_t> active(s.types.size(), 0);
+  std::vector<std::pair<uint32_t, uint64_t>> stack;  // vertex, next child
+  stack.emplace_back(a->super_root(), child_begin[a->super_root()]);
+  while (!stack.empty()) {
+    auto& [v, next] = stack.back();
+    if (next == child_begin[v + 1]) {
+      if (v < n) --active[s.type[v].value()];
+      stack.pop_back();
+      continue;
+    }
+    const uint32_t c = a->dom_children[next++];
+    if (c < n) {
+      const uint32_t t = s.type[c].value();
+      if (active[t]++ == 0) a->types[t].retained_bytes += a->retained[c];
+    }
+    stack.emplace_back(c, child_begin[c]);
+  }
+}
+
 }  // namespace
 
 Analysis Analyze(const Snapshot& s, const AnalysisOptions& options) {
@@ -149,239 +353,46 @@ Analysis Analyze(const Snapshot& s, const AnalysisOptions& options) {
   };
   Analysis a;
   a.snapshot_ = &s;
-  const auto n = static_cast<uint32_t>(s.object_count());
-  const uint32_t R = n;
-  const uint32_t G = n + 1;
-  const uint32_t vertices = n + 2;
-
   // Predecessors along retaining edges, built on the second core while the collector, the
   // paths and the garbage components run here.
-  std::future<ObjectPredecessors> pred_future =
+  std::future<ObjectPredecessors> predecessors =
       std::async(std::launch::async, [&s] { return BuildPredecessors(s); });
 
   progress("collector", 0);
   a.collector = ReproduceCollector(s);
   const std::vector<uint8_t>& garbage = a.collector.unreachable;
+  const RootLevels levels = RankRoots(s, garbage, &a.root_of_node);
 
-  // Roots by priority: 0 the capture's, 1 immortal and frozen, 2 held from outside.
-  std::vector<std::vector<uint32_t>> levels(3);
-  a.root_of_node.assign(n, -1);
-  for (size_t r = 0; r < s.roots.size(); ++r) {
-    const uint32_t v = s.roots[r].node.value();
-    if (garbage[v] || a.root_of_node[v] >= 0) continue;
-    const RootKind k = s.roots[r].kind;
-    const int level = r < s.captured_roots ? 0 : (k == RootKind::kExternal ? 2 : 1);
-    levels[level].push_back(v);
-    a.root_of_node[v] = static_cast<int32_t>(r);
-  }
-
-  // Retainer paths: BFS level by level, so a path from sys.modules wins over one from C.
   progress("paths", 0.1);
-  a.parent_edge.assign(n, Analysis::kNoParent);
-  std::vector<uint32_t> queue;
-  queue.reserve(n);
-  auto bfs = [&](const std::vector<uint32_t>& sources) {
-    size_t head = queue.size();
-    for (uint32_t v : sources) {
-      if (a.parent_edge[v] != Analysis::kNoParent) continue;
-      a.parent_edge[v] = Analysis::kIsRoot;
-      queue.push_back(v);
-    }
-    for (; head < queue.size(); ++head) {
-      const uint32_t v = queue[head];
-      for (uint64_t e = s.edge_begin[v]; e < s.edge_begin[v + 1]; ++e) {
-        const uint32_t t = s.edge_target[e];
-        if (a.parent_edge[t] == Analysis::kNoParent && Retains(s.edge_kind[e]) && !garbage[t]) {
-          a.parent_edge[t] = static_cast<uint32_t>(e);
-          queue.push_back(t);
-        }
-      }
-    }
-  };
-  for (const auto& level : levels) bfs(level);
-  // Garbage and what only garbage holds are reached from the garbage entry points below;
-  // anything else still unreached is unexplained and becomes a root of its own.
-  std::vector<uint8_t> held_by_garbage(n, 0);
+  RetainerPathSearch paths(s, garbage, &a.parent_edge);
+  for (const auto& level : levels) paths.ReachFrom(level);
 
-  // Garbage components.
   progress("garbage", 0.3);
-  std::vector<uint32_t> garbage_members;
-  std::vector<uint32_t> local(n, UINT32_MAX);
-  for (uint32_t i = 0; i < n; ++i) {
-    if (garbage[i]) {
-      local[i] = static_cast<uint32_t>(garbage_members.size());
-      garbage_members.push_back(i);
-    }
-  }
-  std::vector<uint32_t> entries;  // G's successors
-  std::vector<uint32_t> component;
-  uint32_t components = 0;
-  if (!garbage_members.empty()) {
-    component = GarbageComponents(s, garbage_members, local, &components);
-    std::vector<uint32_t> size(components, 0);
-    std::vector<uint8_t> has_self_edge(components, 0);
-    std::vector<uint8_t> entered(components, 0);  // another component points at it
-    for (uint32_t li = 0; li < garbage_members.size(); ++li) {
-      ++size[component[li]];
-      const uint32_t v = garbage_members[li];
-      for (uint64_t e = s.edge_begin[v]; e < s.edge_begin[v + 1]; ++e) {
-        const uint32_t t = s.edge_target[e];
-        if (!Retains(s.edge_kind[e]) || local[t] == UINT32_MAX) continue;
-        if (t == v) has_self_edge[component[li]] = 1;
-        if (component[local[t]] != component[li]) entered[component[local[t]]] = 1;
-      }
-    }
-    for (uint32_t c = 0; c < components; ++c) {
-      if (size[c] > 1 || has_self_edge[c]) ++a.garbage_cycles;
-    }
-    std::vector<int32_t> group_of(components, -1);
-    for (uint32_t li = 0; li < garbage_members.size(); ++li) {
-      const uint32_t c = component[li];
-      if (entered[c]) continue;
-      if (group_of[c] < 0) {
-        group_of[c] = static_cast<int32_t>(a.garbage_groups.size());
-        a.garbage_groups.emplace_back();
-        a.garbage_groups.back().cycle = size[c] > 1 || has_self_edge[c];
-      }
-      a.garbage_groups[static_cast<size_t>(group_of[c])].members.push_back(garbage_members[li]);
-      entries.push_back(garbage_members[li]);
-    }
-  }
-  // What the garbage holds (BFS from the entries over retaining edges, into objects no root
-  // reached), and what nothing holds.
-  {
-    std::vector<uint32_t> stack(entries.begin(), entries.end());
-    for (uint32_t v : entries) held_by_garbage[v] = 1;
-    while (!stack.empty()) {
-      const uint32_t v = stack.back();
-      stack.pop_back();
-      for (uint64_t e = s.edge_begin[v]; e < s.edge_begin[v + 1]; ++e) {
-        const uint32_t t = s.edge_target[e];
-        if (Retains(s.edge_kind[e]) && !held_by_garbage[t] &&
-            a.parent_edge[t] == Analysis::kNoParent) {
-          held_by_garbage[t] = 1;
-          stack.push_back(t);
-        }
-      }
-    }
-  }
-  std::vector<uint32_t> unexplained;
-  for (uint32_t i = 0; i < n; ++i) {
-    if (a.parent_edge[i] == Analysis::kNoParent && !held_by_garbage[i]) unexplained.push_back(i);
-  }
+  const std::vector<uint32_t> entries = GroupGarbage(s, garbage, &a);
+  // Garbage and what only garbage holds hang under the garbage root; anything else still
+  // unreached is unexplained and becomes a root of its own, with paths from itself.
+  const std::vector<uint32_t> unexplained = FindUnexplained(s, entries, a.parent_edge);
   a.unexplained_objects = unexplained.size();
-  bfs(unexplained);
+  paths.ReachFrom(unexplained);
 
-  // The retention graph: the snapshot's own edge arrays, filtered to retaining kinds, plus the
-  // pseudo-vertices' successors (R -> roots, unexplained and G; G -> garbage entry points).
-  // Predecessors in CSR: the objects' part was built on the second core meanwhile.
   progress("graph", 0.4);
-  std::vector<uint64_t> extra_begin(3, 0);
-  std::vector<uint32_t> extra_target;
-  for (const auto& level : levels)
-    extra_target.insert(extra_target.end(), level.begin(), level.end());
-  extra_target.insert(extra_target.end(), unexplained.begin(), unexplained.end());
-  extra_target.push_back(G);
-  extra_begin[1] = extra_target.size();
-  extra_target.insert(extra_target.end(), entries.begin(), entries.end());
-  extra_begin[2] = extra_target.size();
-  ObjectPredecessors preds = pred_future.get();
-  // The pseudo-edges as one extra predecessor per vertex: R for roots and unexplained objects,
-  // G for garbage entry points, R for G. No copy of the object predecessors is needed.
-  std::vector<uint8_t> extra_pred(vertices, 0);
-  const uint32_t pseudo[2] = {R, G};
-  for (uint64_t e = extra_begin[0]; e < extra_begin[1]; ++e) extra_pred[extra_target[e]] = 1;
-  for (uint64_t e = extra_begin[1]; e < extra_begin[2]; ++e) extra_pred[extra_target[e]] = 2;
+  PseudoEdges pseudo =
+      BuildPseudoEdges(a.garbage_root() + 1, levels, unexplained, entries, a.garbage_root());
 
   progress("dominators", 0.55);
-  CsrGraph graph;
-  graph.vertices = vertices;
-  graph.csr_vertices = n;
-  graph.succ_begin = s.edge_begin.data();
-  graph.succ_target = s.edge_target.data();
-  graph.succ_kind = reinterpret_cast<const uint8_t*>(s.edge_kind.data());
-  graph.kind_mask = (1u << static_cast<uint32_t>(EdgeKind::kTraverse)) |
-                    (1u << static_cast<uint32_t>(EdgeKind::kStrong));
-  graph.extra_begin = extra_begin.data();
-  graph.extra_target = extra_target.data();
-  graph.pred_begin = preds.begin.data();
-  graph.pred_source = preds.source.data();
-  graph.extra_pred = extra_pred.data();
-  graph.extra_pred_vertex = pseudo;
   std::vector<uint32_t> preorder;
-  a.idom = ComputeDominators(graph, R, &preorder);
-  preds = ObjectPredecessors();
-  std::vector<uint8_t>().swap(extra_pred);
+  {
+    const ObjectPredecessors preds = predecessors.get();
+    a.idom = ComputeDominatorTree(s, pseudo, preds, a.super_root(), &preorder);
+  }
+  std::vector<uint8_t>().swap(pseudo.pred);
 
   progress("retained sizes", 0.8);
-  a.retained.assign(vertices, 0);
-  std::vector<uint32_t>& retained_count = a.retained_count;
-  retained_count.assign(vertices, 0);
-  for (uint32_t i = 0; i < n; ++i) {
-    a.retained[i] = s.size[i];
-    retained_count[i] = 1;
-  }
-  for (size_t k = preorder.size(); k-- > 1;) {
-    const uint32_t v = preorder[k];
-    a.retained[a.idom[v]] += a.retained[v];
-    retained_count[a.idom[v]] += retained_count[v];
-  }
-  a.garbage_retained_bytes = a.retained[G];
-  a.garbage_retained_objects = retained_count[G];
-  for (GarbageGroup& g : a.garbage_groups) {
-    for (uint32_t v : g.members) {
-      g.self_bytes += s.size[v];
-      g.retained_bytes += a.retained[v];
-      g.retained_objects += retained_count[v];
-    }
-  }
-  std::sort(a.garbage_groups.begin(), a.garbage_groups.end(),
-            [](const GarbageGroup& x, const GarbageGroup& y) {
-              return x.retained_bytes != y.retained_bytes ? x.retained_bytes > y.retained_bytes
-                                                          : x.members < y.members;
-            });
+  ComputeRetainedSizes(s, preorder, &a);
 
-  // Retained size per type: walk the dominator tree keeping, per type, how many instances
-  // are on the current path; an instance counts only when it is the topmost one.
   progress("types", 0.9);
-  a.types.assign(s.types.size(), TypeRetained());
-  for (size_t t = 0; t < s.types.size(); ++t) a.types[t].type = TypeId(static_cast<uint32_t>(t));
-  for (uint32_t i = 0; i < n; ++i) {
-    TypeRetained& t = a.types[s.type[i].value()];
-    ++t.count;
-    t.self_bytes += s.size[i];
-  }
-  {
-    std::vector<uint64_t>& child_begin = a.dom_child_begin;
-    child_begin.assign(vertices + 1, 0);
-    for (uint32_t v : preorder) {
-      if (v != R) ++child_begin[a.idom[v] + 1];
-    }
-    for (uint32_t v = 0; v < vertices; ++v) child_begin[v + 1] += child_begin[v];
-    std::vector<uint32_t>& children = a.dom_children;
-    children.assign(child_begin[vertices], 0);
-    std::vector<uint64_t> fill(child_begin.begin(), child_begin.end() - 1);
-    for (uint32_t v : preorder) {
-      if (v != R) children[fill[a.idom[v]]++] = v;
-    }
-    std::vector<uint32_t> active(s.types.size(), 0);
-    std::vector<std::pair<uint32_t, uint64_t>> stack;  // vertex, next child
-    stack.emplace_back(R, child_begin[R]);
-    while (!stack.empty()) {
-      auto& [v, next] = stack.back();
-      if (next == child_begin[v + 1]) {
-        if (v < n) --active[s.type[v].value()];
-        stack.pop_back();
-        continue;
-      }
-      const uint32_t c = children[next++];
-      if (c < n) {
-        const uint32_t t = s.type[c].value();
-        if (active[t]++ == 0) a.types[t].retained_bytes += a.retained[c];
-      }
-      stack.emplace_back(c, child_begin[c]);
-    }
-  }
+  BuildDominatorChildren(preorder, &a);
+  ComputeTypeRetained(s, &a);
   progress("done", 1);
   return a;
 }

@@ -11,24 +11,28 @@
 // TRAVERSE or STRONG. Weak and borrowed edges never retain, never dominate, and are never part
 // of a retainer path.
 //
-// 1. Collector (ReproduceCollector): CPython's deduce_unreachable on the snapshot. The
-//    candidates are the gc-tracked objects that are neither frozen nor immortal; gc_refs starts
-//    at the refcount and loses one for every TRAVERSE edge between two candidates; everything
-//    reachable along TRAVERSE edges from a candidate with gc_refs > 0 survives; the rest is what
-//    a full gc.collect() at capture time would find unreachable. O(n + m).
-// 2. Roots, by priority: the capture's roots (sys.modules, sys, builtins, running frames,
-//    thread state, gc.garbage), then immortal and frozen objects, then objects with references
-//    from outside the graph (C code), and last anything still unexplained.
-// 3. Garbage: strongly connected components (Boost.Graph strong_components) of the retaining
-//    edges among unreachable objects; components no other garbage points at are the entry
-//    points, hung under a pseudo-vertex "unreachable garbage", so garbage is reported as such
-//    and never merged into the live heap.
-// 4. Dominators (dominators.h, Lengauer-Tarjan) from a super-root over the retaining edges plus the
-//    pseudo-edges above; retained size of every vertex in one reverse-preorder pass; retained
-//    size per type without double counting (only the topmost instance of a type on each
+// 1. Collector (ReproduceCollector, in collector.cc): CPython's deduce_unreachable on the
+//    snapshot. The candidates are the gc-tracked objects that are neither frozen nor immortal;
+//    gc_refs starts at the refcount and loses one for every TRAVERSE edge between two
+//    candidates; everything reachable along TRAVERSE edges from a candidate with gc_refs > 0
+//    survives; the rest is what a full gc.collect() at capture time would find unreachable.
+//    O(n + m).
+// 2. Roots (RankRoots), by priority: the capture's roots (sys.modules, sys, builtins, running
+//    frames, thread state, gc.garbage), then immortal and frozen objects, then objects with
+//    references from outside the graph (C code), and last anything still unexplained
+//    (FindUnexplained).
+// 3. Garbage (GroupGarbage): strongly connected components (Boost.Graph strong_components) of
+//    the retaining edges among unreachable objects; components no other garbage points at are
+//    the entry points, hung under a pseudo-vertex "unreachable garbage", so garbage is reported
+//    as such and never merged into the live heap.
+// 4. Dominators (ComputeDominatorTree; dominators.h, Lengauer-Tarjan) from a super-root over
+//    the retaining edges plus the pseudo-edges above (BuildPseudoEdges); retained size of every
+//    vertex in one reverse-preorder pass (ComputeRetainedSizes); retained size per type
+//    (ComputeTypeRetained) without double counting (only the topmost instance of a type on each
 //    dominator-tree path counts, as in Chrome DevTools).
-// 5. Retainer paths: one multi-source BFS per root priority level over retaining edges from
-//    live roots, a parent edge per object: shortest paths, preferring the capture's roots.
+// 5. Retainer paths (RetainerPathSearch): one multi-source BFS per root priority level over
+//    retaining edges from live roots, a parent edge per object: shortest paths, preferring the
+//    capture's roots.
 //
 // Memory: about 45 bytes per object and 10 per edge on top of the Snapshot.
 #ifndef HEAPSNAP_ANALYZE_ANALYSIS_H_
@@ -106,8 +110,8 @@ class Analysis {
   uint64_t garbage_cycles = 0;  // components with a cycle, entry or not
   uint64_t garbage_retained_objects = 0;
   uint64_t garbage_retained_bytes = 0;  // all that would be freed with the garbage
-  uint64_t unexplained_objects =
-      0;  // reached from no root and not garbage (attached to the super-root)
+  // Reached from no root and not garbage (attached to the super-root).
+  uint64_t unexplained_objects = 0;
 
   // Dominators.
   std::vector<uint32_t> idom;       // per vertex; kUnreachable never happens after attachment
