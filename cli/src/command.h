@@ -1,9 +1,14 @@
 // One class per subcommand. Each owns its options, registers them with CLI11 and runs.
-// Run() returns the exit code on success (0, 1 for a failed check, or a captured program's
-// own code); an error Status becomes exit code 2 in main(), the one place exit codes are made.
+// Run() returns the exit code on success (0, or a captured program's own code); an error Status
+// becomes exit code 2 in main(), the one place exit codes are made.
+//
+// The commands that read a snapshot derive from SnapshotCommand<Result>: it loads (and
+// analyses) the file, then the command computes its Result with the analyze library and prints
+// it as text or as JSON. A command's own code is its options, Compute and the two printers.
 #ifndef HEAPSNAP_CLI_COMMAND_H_
 #define HEAPSNAP_CLI_COMMAND_H_
 
+#include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,6 +17,7 @@
 #include "heapsnap/analyze/text.h"
 #include "heapsnap/base/hex.h"  // FormatAddress
 #include "heapsnap/base/status.h"
+#include "load.h"
 
 namespace heapsnap::cli {
 
@@ -22,6 +28,50 @@ class Command {
   virtual StatusOr<int> Run() = 0;
 };
 
+template <typename Result>
+class SnapshotCommand : public Command {
+ public:
+  StatusOr<int> Run() final {
+    HEAPSNAP_RETURN_IF_ERROR(CheckOptions());
+    HEAPSNAP_ASSIGN_OR_RETURN(const std::unique_ptr<Loaded> loaded,
+                              LoadSnapshotFile(path_, analyse_));
+    HEAPSNAP_ASSIGN_OR_RETURN(const Result result, Compute(*loaded));
+    if (json_) {
+      PrintJson(result, std::cout);
+      std::cout << "\n";
+    } else {
+      PrintText(result, std::cout);
+    }
+    return 0;
+  }
+
+ protected:
+  explicit SnapshotCommand(Analyse analyse = Analyse::kYes) : analyse_(analyse) {}
+
+  // Adds the subcommand with its snapshot argument.
+  CLI::App* AddSubcommand(CLI::App& app, const std::string& name, const std::string& description) {
+    CLI::App* sub = app.add_subcommand(name, description);
+    sub->add_option("snapshot", path_, "Snapshot file")->required();
+    return sub;
+  }
+  // Adds --json (last, so that help lists it after the command's own options).
+  void AddJsonFlag(CLI::App* sub, const std::string& help) { sub->add_flag("--json", json_, help); }
+
+  // Options that CLI11 cannot check alone (one of two required, say).
+  virtual Status CheckOptions() { return Status::Ok(); }
+  virtual StatusOr<Result> Compute(const Loaded& loaded) = 0;
+  virtual void PrintText(const Result& result, std::ostream& out) const = 0;
+  virtual void PrintJson(const Result& result, std::ostream& out) const = 0;
+
+  const std::string& path() const { return path_; }
+  bool json() const { return json_; }
+
+ private:
+  const Analyse analyse_;
+  std::string path_;
+  bool json_ = false;
+};
+
 std::unique_ptr<Command> MakeCaptureCommand();
 std::unique_ptr<Command> MakeSummaryCommand();
 std::unique_ptr<Command> MakeObjectsCommand();
@@ -29,10 +79,8 @@ std::unique_ptr<Command> MakePathCommand();
 std::unique_ptr<Command> MakeTopCommand();
 std::unique_ptr<Command> MakeLeaksCommand();
 
-// Shared formatting.
-using heapsnap::FormatBytes;                          // "1.2 MiB"
-using heapsnap::FormatCount;                          // "12,345"
-std::string ShortPythonVersion(uint32_t hexversion);  // "3.12.1"
+// "3.12.1" from sys.hexversion.
+std::string ShortPythonVersion(uint32_t hexversion);
 
 }  // namespace heapsnap::cli
 

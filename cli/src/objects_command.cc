@@ -1,14 +1,13 @@
 // heapsnap objects SNAP (--id ADDR... | --type NAME) [--limit N] [--json]: the objects
 // themselves, with their references out, their referrers and the roots that name them.
 #include <algorithm>
-#include <iostream>
 #include <unordered_map>
 
 #include "command.h"
 #include "heapsnap/analyze/paths.h"
+#include "heapsnap/analyze/queries.h"
 #include "heapsnap/analyze/snapshot.h"
 #include "json.h"
-#include "loaded.h"
 
 namespace heapsnap::cli {
 namespace {
@@ -37,165 +36,180 @@ std::vector<std::string> FlagNames(uint32_t flags) {
   return out;
 }
 
-class ObjectsCommand : public Command {
+struct ObjectsResult {
+  const Snapshot* snapshot = nullptr;
+  std::vector<NodeIndex> selected;
+  std::unordered_map<uint32_t, std::vector<Referrer>> referrers;
+  // References from outside the graph, which the loader derived as EXTERNAL roots.
+  std::unordered_map<uint32_t, uint64_t> external;
+  uint64_t not_shown = 0;  // objects of --type that --limit left out
+
+  uint64_t ExternalRefs(NodeIndex n) const {
+    auto it = external.find(n.value());
+    return it == external.end() ? uint64_t{0} : it->second;
+  }
+  const std::vector<Referrer>& ReferrersOf(NodeIndex n) const {
+    static const std::vector<Referrer> kNone;
+    auto it = referrers.find(n.value());
+    return it == referrers.end() ? kNone : it->second;
+  }
+};
+
+// A reference in text: its kind is said unless it is the usual (traversed) one.
+std::string KindSuffix(const Snapshot& s, uint64_t e) {
+  if (s.edge_kind[e] == EdgeKind::kTraverse) return "";
+  return std::string("  (") + EdgeKindName(s.edge_kind[e]) + ")";
+}
+
+class ObjectsCommand : public SnapshotCommand<ObjectsResult> {
  public:
+  ObjectsCommand() : SnapshotCommand(Analyse::kNo) {}
+
   CLI::App* Register(CLI::App& app) override {
-    CLI::App* sub = app.add_subcommand(
-        "objects", "Show objects: their fields, references, referrers and roots");
-    sub->add_option("snapshot", path_, "Snapshot file")->required();
+    CLI::App* sub = AddSubcommand(app, "objects",
+                                  "Show objects: their fields, references, referrers and roots");
     sub->add_option("--id", ids_, "Object id (id() in Python; hex with 0x, or decimal)");
     sub->add_option("--type", type_, "All objects of a type: its name (Node) or qualified name");
     sub->add_option("--limit", limit_, "At most N objects (default 50, 0: all)");
-    sub->add_flag("--json", json_, "Machine-readable output");
+    AddJsonFlag(sub, "Machine-readable output");
     return sub;
   }
 
-  StatusOr<int> Run() override {
+ private:
+  Status CheckOptions() override {
     if (ids_.empty() && type_.empty()) return InvalidArgument("objects: give --id or --type");
-    StatusOr<Snapshot> loaded = LoadSnapshot(path_);
-    if (!loaded.ok()) return loaded.status();
-    const Snapshot& s = *loaded;
-    std::vector<uint32_t> selected;
-    for (const std::string& text : ids_) {
-      auto address = ParseAddress(text);
-      if (!address.ok()) return address.status();
-      auto node = s.FindAddress(*address);
-      if (!node) return NotFound(path_ + ": no object with id " + text);
-      selected.push_back(node->value());
-    }
-    uint64_t of_type_total = 0;  // all objects of --type, shown or not
-    uint64_t of_type_shown = 0;
-    if (!type_.empty()) {
-      auto of_type = ObjectsOfType(s, type_, limit_);
-      if (!of_type.ok()) return of_type.status();
-      for (NodeIndex n : *of_type) selected.push_back(n.value());
-      of_type_shown = of_type->size();
-      const std::vector<uint8_t> match = std::move(MatchTypes(s, type_)).value();
-      for (uint32_t i = 0; i < s.object_count(); ++i) of_type_total += match[s.type[i].value()];
-    }
-    const uint64_t not_shown = of_type_total - std::min(of_type_total, of_type_shown);
-    auto referrers = FindReferrers(s, selected);
-    // The loader derived the references from outside the graph as EXTERNAL roots.
-    std::unordered_map<uint32_t, uint64_t> external;
-    for (size_t r = s.captured_roots; r < s.roots.size(); ++r) {
-      if (s.roots[r].kind == RootKind::kExternal)
-        external[s.roots[r].node.value()] = s.roots[r].count;
-    }
-    auto external_refs = [&](uint32_t n) {
-      auto it = external.find(n);
-      return it == external.end() ? uint64_t{0} : it->second;
-    };
-    if (json_) {
-      JsonWriter j(std::cout);
-      j.BeginObject().Key("objects").BeginArray();
-      for (uint32_t n : selected) {
-        NodeIndex node(n);
-        j.BeginObject();
-        j.Key("id").String(FormatAddress(s.address[n]));
-        j.Key("type").String(s.TypeName(node));
-        j.Key("qualtype").String(s.TypeQualname(node));
-        j.Key("size").Uint(s.size[n]);
-        j.Key("refcount").Uint(s.refcount[n]);
-        j.Key("external_refs").Uint(external_refs(n));
-        j.Key("generation").Uint(s.generation[n]);
-        j.Key("flags").BeginArray();
-        for (const auto& f : FlagNames(s.flags[n])) j.String(f);
-        j.EndArray();
-        if (const ValueRecord* v = s.Value(node)) {
-          j.Key("value").String(ValueText(s, node, *v));
-          j.Key("length").Uint(v->length);
-        }
-        if (const NameRecord* nm = s.Name(node)) {
-          j.Key("name").String(s.String(nm->name));
-          j.Key("file").String(s.String(nm->file));
-          j.Key("line").Uint(nm->line);
-        }
-        j.Key("edges").BeginArray();
-        for (uint64_t e = s.edge_begin[n]; e < s.edge_begin[n + 1]; ++e) {
-          NodeIndex t(s.edge_target[e]);
-          j.BeginObject();
-          j.Key("label").String(CutLabel(s.EdgeLabel(e)));
-          j.Key("kind").String(EdgeKindName(s.edge_kind[e]));
-          j.Key("target").String(FormatAddress(s.address[t.value()]));
-          j.Key("target_type").String(s.TypeName(t));
-          j.EndObject();
-        }
-        j.EndArray();
-        j.Key("referrers").BeginArray();
-        for (const auto& [e, src] : referrers[n]) {
-          j.BeginObject();
-          j.Key("label").String(CutLabel(s.EdgeLabel(e)));
-          j.Key("kind").String(EdgeKindName(s.edge_kind[e]));
-          j.Key("source").String(FormatAddress(s.address[src.value()]));
-          j.Key("source_type").String(s.TypeName(src));
-          j.EndObject();
-        }
-        j.EndArray();
-        j.Key("roots").BeginArray();
-        for (const SnapshotRoot& r : s.roots) {
-          if (r.node.value() != n) continue;
-          j.BeginObject();
-          j.Key("kind").String(RootKindName(r.kind));
-          j.Key("label").String(RootDescription(s, r));
-          j.Key("depth").Uint(r.depth);
-          if (r.kind == RootKind::kExternal) j.Key("count").Uint(r.count);
-          j.EndObject();
-        }
-        j.EndArray();
-        j.EndObject();
-      }
-      j.EndArray().EndObject();
-      std::cout << "\n";
-      return 0;
-    }
-    for (uint32_t n : selected) {
-      NodeIndex node(n);
-      std::cout << FormatAddress(s.address[n]) << "  " << s.TypeQualname(node) << "  "
-                << FormatBytes(s.size[n]) << "  refcount " << s.refcount[n];
-      if (external_refs(n) > 0) std::cout << " (" << external_refs(n) << " from outside the graph)";
-      for (const auto& f : FlagNames(s.flags[n])) std::cout << "  " << f;
-      std::cout << "\n";
-      if (const NameRecord* nm = s.Name(node)) {
-        std::cout << "    " << s.String(nm->name);
-        if (nm->file.valid()) std::cout << " (" << s.String(nm->file) << ":" << nm->line << ")";
-        std::cout << "\n";
-      }
-      if (const ValueRecord* v = s.Value(node)) {
-        std::cout << "    value: " << ValueText(s, node, *v)
-                  << (v->text.size() < v->length ? "..." : "") << "\n";
-      }
-      for (const SnapshotRoot& r : s.roots) {
-        if (r.node.value() == n) std::cout << "    root: " << RootDescription(s, r) << "\n";
-      }
-      for (uint64_t e = s.edge_begin[n]; e < s.edge_begin[n + 1]; ++e) {
-        NodeIndex t(s.edge_target[e]);
-        std::cout << "    -> " << CutLabel(s.EdgeLabel(e)) << "  " << s.TypeName(t) << " "
-                  << FormatAddress(s.address[t.value()]);
-        if (s.edge_kind[e] != EdgeKind::kTraverse)
-          std::cout << "  (" << EdgeKindName(s.edge_kind[e]) << ")";
-        std::cout << "\n";
-      }
-      for (const auto& [e, src] : referrers[n]) {
-        std::cout << "    <- " << s.TypeName(src) << " " << FormatAddress(s.address[src.value()])
-                  << " " << CutLabel(s.EdgeLabel(e));
-        if (s.edge_kind[e] != EdgeKind::kTraverse)
-          std::cout << "  (" << EdgeKindName(s.edge_kind[e]) << ")";
-        std::cout << "\n";
-      }
-    }
-    if (not_shown > 0) {
-      std::cout << "... " << FormatCount(not_shown) << " more objects of type " << type_
-                << " (--limit 0 shows all)\n";
-    }
-    return 0;
+    return Status::Ok();
   }
 
- private:
-  std::string path_;
+  StatusOr<ObjectsResult> Compute(const Loaded& loaded) override {
+    const Snapshot& s = loaded.snapshot;
+    ObjectsResult r;
+    r.snapshot = &s;
+    HEAPSNAP_ASSIGN_OR_RETURN(r.selected, FindObjects(s, ids_));
+    if (!type_.empty()) {
+      HEAPSNAP_ASSIGN_OR_RETURN(const std::vector<NodeIndex> of_type,
+                                ObjectsOfType(s, type_, limit_));
+      r.selected.insert(r.selected.end(), of_type.begin(), of_type.end());
+      HEAPSNAP_ASSIGN_OR_RETURN(const std::vector<uint8_t> match, MatchTypes(s, type_));
+      const uint64_t total = CountOfTypes(s, match);
+      r.not_shown = total - std::min<uint64_t>(total, of_type.size());
+    }
+    std::vector<uint32_t> nodes;
+    for (NodeIndex n : r.selected) nodes.push_back(n.value());
+    r.referrers = FindReferrers(s, nodes);
+    for (size_t i = s.captured_roots; i < s.roots.size(); ++i) {
+      if (s.roots[i].kind == RootKind::kExternal) {
+        r.external[s.roots[i].node.value()] = s.roots[i].count;
+      }
+    }
+    return r;
+  }
+
+  void PrintJson(const ObjectsResult& r, std::ostream& out) const override {
+    JsonWriter j(out);
+    j.BeginObject().Key("objects").BeginArray();
+    for (NodeIndex n : r.selected) PrintJsonObject(r, n, j);
+    j.EndArray().EndObject();
+  }
+
+  static void PrintJsonObject(const ObjectsResult& r, NodeIndex node, JsonWriter& j) {
+    const Snapshot& s = *r.snapshot;
+    const uint32_t n = node.value();
+    j.BeginObject();
+    j.Key("id").String(FormatAddress(s.address[n]));
+    j.Key("type").String(s.TypeName(node));
+    j.Key("qualtype").String(s.TypeQualname(node));
+    j.Key("size").Uint(s.size[n]);
+    j.Key("refcount").Uint(s.refcount[n]);
+    j.Key("external_refs").Uint(r.ExternalRefs(node));
+    j.Key("generation").Uint(s.generation[n]);
+    j.Key("flags").BeginArray();
+    for (const auto& f : FlagNames(s.flags[n])) j.String(f);
+    j.EndArray();
+    if (const ValueRecord* v = s.Value(node)) {
+      j.Key("value").String(ValueText(s, node, *v));
+      j.Key("length").Uint(v->length);
+    }
+    if (const NameRecord* nm = s.Name(node)) {
+      j.Key("name").String(s.String(nm->name));
+      j.Key("file").String(s.String(nm->file));
+      j.Key("line").Uint(nm->line);
+    }
+    j.Key("edges").BeginArray();
+    for (uint64_t e = s.edge_begin[n]; e < s.edge_begin[n + 1]; ++e) {
+      PrintJsonReference(s, e, "target", NodeIndex(s.edge_target[e]), j);
+    }
+    j.EndArray();
+    j.Key("referrers").BeginArray();
+    for (const auto& [e, src] : r.ReferrersOf(node)) PrintJsonReference(s, e, "source", src, j);
+    j.EndArray();
+    j.Key("roots").BeginArray();
+    for (const SnapshotRoot& root : s.roots) {
+      if (root.node != node) continue;
+      j.BeginObject();
+      j.Key("kind").String(RootKindName(root.kind));
+      j.Key("label").String(RootDescription(s, root));
+      j.Key("depth").Uint(root.depth);
+      if (root.kind == RootKind::kExternal) j.Key("count").Uint(root.count);
+      j.EndObject();
+    }
+    j.EndArray();
+    j.EndObject();
+  }
+
+  // An edge or a referrer: the other end is its "target" or its "source".
+  static void PrintJsonReference(const Snapshot& s, uint64_t e, const char* end, NodeIndex other,
+                                 JsonWriter& j) {
+    j.BeginObject();
+    j.Key("label").String(CutLabel(s.EdgeLabel(e)));
+    j.Key("kind").String(EdgeKindName(s.edge_kind[e]));
+    j.Key(end).String(FormatAddress(s.address[other.value()]));
+    j.Key(std::string(end) + "_type").String(s.TypeName(other));
+    j.EndObject();
+  }
+
+  void PrintText(const ObjectsResult& r, std::ostream& out) const override {
+    for (NodeIndex n : r.selected) PrintTextObject(r, n, out);
+    if (r.not_shown > 0) {
+      out << "... " << FormatCount(r.not_shown) << " more objects of type " << type_
+          << " (--limit 0 shows all)\n";
+    }
+  }
+
+  static void PrintTextObject(const ObjectsResult& r, NodeIndex node, std::ostream& out) {
+    const Snapshot& s = *r.snapshot;
+    const uint32_t n = node.value();
+    out << FormatAddress(s.address[n]) << "  " << s.TypeQualname(node) << "  "
+        << FormatBytes(s.size[n]) << "  refcount " << s.refcount[n];
+    if (r.ExternalRefs(node) > 0) out << " (" << r.ExternalRefs(node) << " from outside the graph)";
+    for (const auto& f : FlagNames(s.flags[n])) out << "  " << f;
+    out << "\n";
+    if (const NameRecord* nm = s.Name(node)) {
+      out << "    " << s.String(nm->name);
+      if (nm->file.valid()) out << " (" << s.String(nm->file) << ":" << nm->line << ")";
+      out << "\n";
+    }
+    if (const ValueRecord* v = s.Value(node)) {
+      out << "    value: " << ValueText(s, node, *v) << (v->text.size() < v->length ? "..." : "")
+          << "\n";
+    }
+    for (const SnapshotRoot& root : s.roots) {
+      if (root.node == node) out << "    root: " << RootDescription(s, root) << "\n";
+    }
+    for (uint64_t e = s.edge_begin[n]; e < s.edge_begin[n + 1]; ++e) {
+      const NodeIndex t(s.edge_target[e]);
+      out << "    -> " << CutLabel(s.EdgeLabel(e)) << "  " << s.TypeName(t) << " "
+          << FormatAddress(s.address[t.value()]) << KindSuffix(s, e) << "\n";
+    }
+    for (const auto& [e, src] : r.ReferrersOf(node)) {
+      out << "    <- " << s.TypeName(src) << " " << FormatAddress(s.address[src.value()]) << " "
+          << CutLabel(s.EdgeLabel(e)) << KindSuffix(s, e) << "\n";
+    }
+  }
+
   std::vector<std::string> ids_;
   std::string type_;
   size_t limit_ = 50;
-  bool json_ = false;
 };
 
 }  // namespace
