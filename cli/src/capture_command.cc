@@ -90,6 +90,125 @@ BootReport ReadBootReport(int fd) {
   return report;
 }
 
+// What the program is started with: the capture's start-up first on PYTHONPATH, and what it
+// must know (where to write, whether values are recorded, where to report that it started).
+struct CaptureEnvironment {
+  std::string pythonpath;
+  const char* old_pythonpath = nullptr;  // the start-up puts it back (unset if it was)
+  std::string output;
+  bool values = true;
+  std::string status;  // HEAPSNAP_STATUS: the status pipe's write end and inode
+};
+
+// In the forked child: the environment, then the program. Never returns.
+[[noreturn]] void ExecProgram(const std::vector<std::string>& command,
+                              const CaptureEnvironment& env, int status_fd) {
+  (void)::fcntl(status_fd, F_SETFD, 0);  // the program inherits the write end
+  if (env.old_pythonpath != nullptr) {
+    ::setenv("HEAPSNAP_PYTHONPATH", env.old_pythonpath, 1);
+  } else {
+    ::unsetenv("HEAPSNAP_PYTHONPATH");
+  }
+  ::setenv("PYTHONPATH", env.pythonpath.c_str(), 1);
+  ::setenv("HEAPSNAP_OUTPUT", env.output.c_str(), 1);
+  ::setenv("HEAPSNAP_VALUES", env.values ? "1" : "0", 1);
+  ::setenv("HEAPSNAP_STATUS", env.status.c_str(), 1);
+  std::vector<char*> argv;
+  for (const auto& a : command) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  ::execvp(argv[0], argv.data());
+  std::string message = "heapsnap: cannot run '" + command[0] + "': " + std::strerror(errno) + "\n";
+  (void)!::write(2, message.data(), message.size());
+  ::_exit(127);
+}
+
+struct ProgramExit {
+  int wstatus = 0;
+  BootReport boot;
+  int code() const { return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus); }
+};
+
+// Runs the program to its end and reads what the start-up reported. The start-up says
+// through a pipe whether the capture started (see ReadBootReport); HEAPSNAP_STATUS names its
+// write end and inode, so that the start-up never writes to an fd that a wrapper script reused.
+// While the program runs, a Ctrl-C in the terminal goes to it; heapsnap waits for it.
+StatusOr<ProgramExit> RunProgram(const std::vector<std::string>& command, CaptureEnvironment env) {
+  int status_pipe[2];
+  if (::pipe2(status_pipe, O_CLOEXEC) != 0) {
+    return IoError(std::string("pipe failed: ") + std::strerror(errno));
+  }
+  struct stat pipe_stat {};
+  (void)::fstat(status_pipe[1], &pipe_stat);
+  env.status = std::to_string(status_pipe[1]) + ":" +
+               std::to_string(static_cast<uint64_t>(pipe_stat.st_ino));
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  struct sigaction old_int {};
+  struct sigaction old_quit {};
+  sigaction(SIGINT, &ignore, &old_int);
+  sigaction(SIGQUIT, &ignore, &old_quit);
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    const int error = errno;
+    ::close(status_pipe[0]);
+    ::close(status_pipe[1]);
+    return IoError(std::string("fork failed: ") + std::strerror(error));
+  }
+  if (pid == 0) {
+    sigaction(SIGINT, &old_int, nullptr);
+    sigaction(SIGQUIT, &old_quit, nullptr);
+    ::close(status_pipe[0]);
+    ExecProgram(command, env, status_pipe[1]);
+  }
+  ::close(status_pipe[1]);
+  ProgramExit exit;
+  while (::waitpid(pid, &exit.wstatus, 0) < 0) {
+    if (errno != EINTR) {
+      ::close(status_pipe[0]);
+      return IoError(std::string("waitpid failed: ") + std::strerror(errno));
+    }
+  }
+  exit.boot = ReadBootReport(status_pipe[0]);
+  ::close(status_pipe[0]);
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGQUIT, &old_quit, nullptr);
+  return exit;
+}
+
+// Whether the file at path is new since `before` (or there was none).
+bool Rewritten(const std::string& path, bool existed, const struct stat& before,
+               struct stat* after) {
+  return ::stat(path.c_str(), after) == 0 && (!existed || after->st_ino != before.st_ino ||
+                                              after->st_mtim.tv_sec != before.st_mtim.tv_sec ||
+                                              after->st_mtim.tv_nsec != before.st_mtim.tv_nsec);
+}
+
+// The exit code when no snapshot was written, after saying why: the program's own, or 2.
+int ReportNoSnapshot(const std::string& output, const ProgramExit& exit) {
+  const int code = exit.code();
+  const bool exited = WIFEXITED(exit.wstatus);
+  if (exit.boot.unavailable && !exit.boot.started) {
+    // The start-up said, first, that the capture could not start and why; nothing ran.
+    return 2;
+  }
+  if (!exit.boot.started) {
+    std::cerr << "heapsnap: no snapshot was written to " << output
+              << ": the capture was never loaded (the command started no Python, a Python "
+                 "older than 3.8 (heapsnap supports CPython 3.8-3.13), or ran it with -I, -E "
+                 "or -S, which ignore PYTHONPATH or site; it exited with "
+              << (exited ? "code " + std::to_string(code)
+                         : "signal " + std::to_string(WTERMSIG(exit.wstatus)))
+              << ")\n";
+    return code != 0 ? code : 2;
+  }
+  std::cerr << "heapsnap: no snapshot was written to " << output << " (the program "
+            << (exited ? "exited with code " + std::to_string(code)
+                       : "was killed by signal " + std::to_string(WTERMSIG(exit.wstatus)))
+            << "; a snapshot is written when Python exits normally, not on os._exit or a "
+               "signal)\n";
+  return code != 0 ? code : 2;
+}
+
 class CaptureCommand : public Command {
  public:
   CLI::App* Register(CLI::App& app) override {
@@ -106,118 +225,30 @@ class CaptureCommand : public Command {
   }
 
   StatusOr<int> Run() override {
-    auto lib = FindLibDir();
-    if (!lib.ok()) return lib.status();
-    if (output_.empty()) output_ = DefaultOutput();
-    auto output = Absolute(output_);
-    if (!output.ok()) return output.status();
-    if (!IsDirectory(Dirname(*output))) {
-      return NotFound(*output + ": the directory does not exist");
-    }
+    HEAPSNAP_ASSIGN_OR_RETURN(const std::string lib, FindLibDir());
+    HEAPSNAP_ASSIGN_OR_RETURN(const std::string output,
+                              Absolute(output_.empty() ? DefaultOutput() : output_));
+    if (!IsDirectory(Dirname(output))) return NotFound(output + ": the directory does not exist");
     // Before the program runs, not when it has finished.
-    HEAPSNAP_RETURN_IF_ERROR(SnapshotWriter::CheckTarget(*output));
+    HEAPSNAP_RETURN_IF_ERROR(SnapshotWriter::CheckTarget(output));
     struct stat before {};
-    const bool existed = ::stat(output->c_str(), &before) == 0;
+    const bool existed = ::stat(output.c_str(), &before) == 0;
 
-    std::string pythonpath = *lib + "/boot:" + *lib + "/python";
-    // The start-up puts PYTHONPATH back as it was (HEAPSNAP_PYTHONPATH, unset if it was).
-    const char* old_pythonpath = std::getenv("PYTHONPATH");
-    if (old_pythonpath != nullptr && *old_pythonpath != '\0') {
-      pythonpath += ":" + std::string(old_pythonpath);
+    CaptureEnvironment env;
+    env.pythonpath = lib + "/boot:" + lib + "/python";
+    env.old_pythonpath = std::getenv("PYTHONPATH");
+    if (env.old_pythonpath != nullptr && *env.old_pythonpath != '\0') {
+      env.pythonpath += ":" + std::string(env.old_pythonpath);
     }
-    // The start-up says through this pipe whether the capture started (see ReadBootReport).
-    // HEAPSNAP_STATUS names its write end and inode, so that the start-up never writes to an
-    // fd that a wrapper script reused.
-    int status_pipe[2];
-    if (::pipe2(status_pipe, O_CLOEXEC) != 0) {
-      return IoError(std::string("pipe failed: ") + std::strerror(errno));
-    }
-    struct stat pipe_stat {};
-    (void)::fstat(status_pipe[1], &pipe_stat);
-    const std::string status_env = std::to_string(status_pipe[1]) + ":" +
-                                   std::to_string(static_cast<uint64_t>(pipe_stat.st_ino));
-    // While the program runs, a Ctrl-C in the terminal goes to it; heapsnap waits for it.
-    struct sigaction ignore {};
-    ignore.sa_handler = SIG_IGN;
-    struct sigaction old_int {};
-    struct sigaction old_quit {};
-    sigaction(SIGINT, &ignore, &old_int);
-    sigaction(SIGQUIT, &ignore, &old_quit);
-    pid_t pid = ::fork();
-    if (pid < 0) {
-      const int error = errno;
-      ::close(status_pipe[0]);
-      ::close(status_pipe[1]);
-      return IoError(std::string("fork failed: ") + std::strerror(error));
-    }
-    if (pid == 0) {
-      sigaction(SIGINT, &old_int, nullptr);
-      sigaction(SIGQUIT, &old_quit, nullptr);
-      ::close(status_pipe[0]);
-      (void)::fcntl(status_pipe[1], F_SETFD, 0);  // the program inherits the write end
-      if (old_pythonpath != nullptr) {
-        ::setenv("HEAPSNAP_PYTHONPATH", old_pythonpath, 1);
-      } else {
-        ::unsetenv("HEAPSNAP_PYTHONPATH");
-      }
-      ::setenv("PYTHONPATH", pythonpath.c_str(), 1);
-      ::setenv("HEAPSNAP_OUTPUT", output->c_str(), 1);
-      ::setenv("HEAPSNAP_VALUES", no_values_ ? "0" : "1", 1);
-      ::setenv("HEAPSNAP_STATUS", status_env.c_str(), 1);
-      std::vector<char*> argv;
-      for (auto& a : command_) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execvp(argv[0], argv.data());
-      std::string message =
-          "heapsnap: cannot run '" + command_[0] + "': " + std::strerror(errno) + "\n";
-      (void)!::write(2, message.data(), message.size());
-      ::_exit(127);
-    }
-    ::close(status_pipe[1]);
-    int wstatus = 0;
-    while (::waitpid(pid, &wstatus, 0) < 0) {
-      if (errno != EINTR) {
-        ::close(status_pipe[0]);
-        return IoError(std::string("waitpid failed: ") + std::strerror(errno));
-      }
-    }
-    const BootReport boot = ReadBootReport(status_pipe[0]);
-    ::close(status_pipe[0]);
-    sigaction(SIGINT, &old_int, nullptr);
-    sigaction(SIGQUIT, &old_quit, nullptr);
-    int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+    env.output = output;
+    env.values = !no_values_;
+    HEAPSNAP_ASSIGN_OR_RETURN(const ProgramExit exit, RunProgram(command_, env));
 
     struct stat after {};
-    const bool written =
-        ::stat(output->c_str(), &after) == 0 && (!existed || after.st_ino != before.st_ino ||
-                                                 after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
-                                                 after.st_mtim.tv_nsec != before.st_mtim.tv_nsec);
-    if (!written && boot.unavailable && !boot.started) {
-      // The start-up said, first, that the capture could not start and why; nothing ran.
-      return 2;
-    }
-    if (!written && !boot.started) {
-      std::cerr << "heapsnap: no snapshot was written to " << *output
-                << ": the capture was never loaded (the command started no Python, a Python "
-                   "older than 3.8 (heapsnap supports CPython 3.8-3.13), or ran it with -I, -E "
-                   "or -S, which ignore PYTHONPATH or site; it exited with "
-                << (WIFEXITED(wstatus) ? "code " + std::to_string(code)
-                                       : "signal " + std::to_string(WTERMSIG(wstatus)))
-                << ")\n";
-      return code != 0 ? code : 2;
-    }
-    if (!written) {
-      std::cerr << "heapsnap: no snapshot was written to " << *output << " (the program "
-                << (WIFEXITED(wstatus)
-                        ? "exited with code " + std::to_string(code)
-                        : "was killed by signal " + std::to_string(WTERMSIG(wstatus)))
-                << "; a snapshot is written when Python exits normally, not on os._exit or a "
-                   "signal)\n";
-      return code != 0 ? code : 2;
-    }
-    std::cerr << "heapsnap: snapshot written to " << *output << " ("
+    if (!Rewritten(output, existed, before, &after)) return ReportNoSnapshot(output, exit);
+    std::cerr << "heapsnap: snapshot written to " << output << " ("
               << FormatBytes(static_cast<uint64_t>(after.st_size)) << ")\n";
-    return code;
+    return exit.code();
   }
 
  private:
