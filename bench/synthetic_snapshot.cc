@@ -68,72 +68,58 @@ struct Builder {
   }
 };
 
-}  // namespace
+enum Type : uint32_t { kModuleDict = 1, kNode, kDict, kRecord, kInt, kTree, kCycle, kClass, kStr };
 
-int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::cerr << "usage: synthetic_snapshot OUT [--objects N] "
-                 "[--shape mixed|chain|chain-shared|deep-tree|garbage|wide|tiny]\n";
-    return 2;
-  }
-  std::string out = argv[1];
-  uint64_t n = 1000000;
-  std::string shape = "mixed";
-  for (int i = 2; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--objects") == 0) n = std::stoull(argv[i + 1]);
-    if (std::strcmp(argv[i], "--shape") == 0) shape = argv[i + 1];
-  }
-  enum Type : uint32_t {
-    kModuleDict = 1,
-    kNode,
-    kDict,
-    kRecord,
-    kInt,
-    kTree,
-    kCycle,
-    kClass,
-    kStr
-  };
-  Heap h;
-  h.objects.reserve(n + 16);
-  Builder b{h, {}};
-  b.pending.reserve(n + 16);
-  std::mt19937 rng(1);
-  const uint32_t root = h.Add(kModuleDict, 1200, true);
-  h.refcount[root] = 1;  // sys.modules, from C
+// The parts every shape shares: a module dict held from C (the root), a class per type, and
+// the leaves real heaps share (None and the small ints every container points at).
+struct Shape {
+  Heap& h;
+  Builder& b;
+  uint64_t n;
+  std::mt19937 rng{1};
+  uint32_t root = 0;
   std::vector<uint32_t> classes;
-  for (uint32_t t = kNode; t <= kCycle; ++t) {
-    classes.push_back(h.Add(kClass, 900, true));
-    b.Edge(root, classes.back(), t);
-  }
-  auto cls = [&](uint32_t type) { return classes[type - kNode]; };
-  // Shared leaves, as real heaps have: None and the small ints every container points at.
-  const uint32_t none = h.Add(kInt, 16, false);
-  h.refcount[none] = 1;
+  uint32_t none = 0;
   std::vector<uint32_t> small_ints;
-  for (int i = 0; i < 256; ++i) {
-    small_ints.push_back(h.Add(kInt, 28, false));
-    h.refcount[small_ints.back()] = 1;
+
+  Shape(Heap& heap, Builder& builder, uint64_t objects) : h(heap), b(builder), n(objects) {
+    root = h.Add(kModuleDict, 1200, true);
+    h.refcount[root] = 1;  // sys.modules, from C
+    for (uint32_t t = kNode; t <= kCycle; ++t) {
+      classes.push_back(h.Add(kClass, 900, true));
+      b.Edge(root, classes.back(), t);
+    }
+    none = h.Add(kInt, 16, false);
+    h.refcount[none] = 1;
+    for (int i = 0; i < 256; ++i) {
+      small_ints.push_back(h.Add(kInt, 28, false));
+      h.refcount[small_ints.back()] = 1;
+    }
   }
-  auto shared = [&](uint32_t from) {
+  uint32_t Class(uint32_t type) const { return classes[type - kNode]; }
+  void Shared(uint32_t from) {
     b.Edge(from, none, 7);
     b.Edge(from, small_ints[rng() % 256], 8);
-  };
-  if (shape == "chain") {
+  }
+  size_t size() const { return h.objects.size(); }
+
+  void Chain() {
     uint32_t prev = h.Add(kNode, 48, true);
     b.Edge(root, prev, 100);
-    while (h.objects.size() < n) {
+    while (size() < n) {
       uint32_t v = h.Add(kNode, 48, true);
       b.Edge(prev, v, 0);
       prev = v;
     }
-  } else if (shape == "chain-shared") {
+  }
+
+  void ChainShared() {
     const uint32_t list = h.Add(kDict, 8000000, true);  // added after the chain's head
     uint32_t prev = h.Add(kNode, 48, true);
     b.Edge(root, prev, 100);
     b.Edge(root, list, 101);
     uint32_t k = 0;
-    while (h.objects.size() + 2 <= n) {
+    while (size() + 2 <= n) {
       const uint32_t payload = h.Add(kRecord, 56, true);
       b.Edge(prev, payload, 1);
       b.Edge(list, payload, 10 + k++);
@@ -141,67 +127,85 @@ int main(int argc, char** argv) {
       b.Edge(prev, v, 0);
       prev = v;
     }
-  } else if (shape == "deep-tree") {
+  }
+
+  void DeepTree() {
     std::vector<uint32_t> recent{h.Add(kTree, 64, true)};
     b.Edge(root, recent[0], 103);
-    while (h.objects.size() < n) {
+    while (size() < n) {
       const uint32_t parent = recent[rng() % recent.size()];
       const uint32_t child = h.Add(kTree, 64, true);
       b.Edge(parent, child, 5 + static_cast<uint32_t>(rng() % 2));
-      b.Edge(child, cls(kTree), 2);
-      shared(child);
+      b.Edge(child, Class(kTree), 2);
+      Shared(child);
       recent.push_back(child);
       if (recent.size() > 8) recent.erase(recent.begin());
     }
-  } else if (shape == "garbage") {
+  }
+
+  void Garbage() {
     const uint32_t live = h.Add(kDict, 1000, true);  // a little live data
     b.Edge(root, live, 101);
     for (int k = 0; k < 1000; ++k) b.Edge(live, h.Add(kRecord, 56, true), 10 + k);
     const uint32_t first = h.Add(kNode, 48, true);
     uint32_t prev = first;
-    while (h.objects.size() < n / 2) {
+    while (size() < n / 2) {
       const uint32_t v = h.Add(kNode, 48, true);
       b.Edge(prev, v, 0);
-      b.Edge(v, cls(kNode), 2);
+      b.Edge(v, Class(kNode), 2);
       prev = v;
     }
     b.Edge(prev, first, 0);  // one big unreachable cycle
-    while (h.objects.size() + 2 <= n) {
+    while (size() + 2 <= n) {
       const uint32_t x = h.Add(kCycle, 48, true);
       const uint32_t y = h.Add(kCycle, 48, true);
       b.Edge(x, y, 4);
       b.Edge(y, x, 4);
-      b.Edge(x, cls(kCycle), 2);
+      b.Edge(x, Class(kCycle), 2);
     }
-  } else if (shape == "tiny") {
-    while (h.objects.size() < n) h.Add(kInt, 28, false);
-  } else if (shape == "wide") {
+  }
+
+  void Tiny() {
+    while (size() < n) h.Add(kInt, 28, false);
+  }
+
+  void Wide() {
     const uint32_t d = h.Add(kDict, 40 * static_cast<uint32_t>(n), true);
     b.Edge(root, d, 101);
     uint32_t k = 0;
-    while (h.objects.size() + 2 <= n) {
+    while (size() + 2 <= n) {
       const uint32_t r = h.Add(kRecord, 56, true);
       const uint32_t str = h.Add(kStr, 60, false);
       b.Edge(d, r, 10 + k++);
       b.Edge(r, str, 3);
-      b.Edge(r, cls(kRecord), 2);
+      b.Edge(r, Class(kRecord), 2);
     }
-  } else {
+  }
+
+  // A quarter each: a chain with an int per node, wide dicts of records, small cycles, deep
+  // binary trees.
+  void Mixed() {
     const uint64_t quarter = n / 4;
-    // Chain with an int per node.
+    MixedChain(quarter);
+    MixedDicts(2 * quarter);
+    MixedCycles(3 * quarter);
+    MixedTrees();
+  }
+  void MixedChain(uint64_t until) {
     uint32_t prev = h.Add(kNode, 48, true);
     b.Edge(root, prev, 100);
-    while (h.objects.size() < quarter) {
+    while (size() < until) {
       uint32_t v = h.Add(kNode, 48, true);
       uint32_t value = h.Add(kInt, 28, false);
       b.Edge(prev, v, 0);
       b.Edge(v, value, 1);
-      b.Edge(v, cls(kNode), 2);
-      shared(v);
+      b.Edge(v, Class(kNode), 2);
+      Shared(v);
       prev = v;
     }
-    // Wide dicts of records.
-    while (h.objects.size() < 2 * quarter) {
+  }
+  void MixedDicts(uint64_t until) {
+    while (size() < until) {
       uint32_t d = h.Add(kDict, 36000, true);
       b.Edge(root, d, 101);
       for (int k = 0; k < 1000; ++k) {
@@ -209,38 +213,41 @@ int main(int argc, char** argv) {
         uint32_t s = h.Add(kStr, 60, false);
         b.Edge(d, r, 10 + k);
         b.Edge(r, s, 3);
-        b.Edge(r, cls(kRecord), 2);
-        shared(r);
+        b.Edge(r, Class(kRecord), 2);
+        Shared(r);
       }
     }
-    // Small cycles: pairs, one in four unreachable.
+  }
+  // Pairs, one in four unreachable.
+  void MixedCycles(uint64_t until) {
     uint32_t holder = h.Add(kDict, 100000, true);
     b.Edge(root, holder, 102);
     uint32_t k = 0;
-    while (h.objects.size() < 3 * quarter) {
+    while (size() < until) {
       uint32_t x = h.Add(kCycle, 48, true);
       uint32_t y = h.Add(kCycle, 48, true);
       b.Edge(x, y, 4);
       b.Edge(y, x, 4);
-      b.Edge(x, cls(kCycle), 2);
-      b.Edge(y, cls(kCycle), 2);
-      shared(x);
-      shared(y);
+      b.Edge(x, Class(kCycle), 2);
+      b.Edge(y, Class(kCycle), 2);
+      Shared(x);
+      Shared(y);
       if (rng() % 4 != 0) b.Edge(holder, x, k++);
     }
-    // Deep binary trees.
-    while (h.objects.size() < n) {
+  }
+  void MixedTrees() {
+    while (size() < n) {
       uint32_t top = h.Add(kTree, 64, true);
       b.Edge(root, top, 103);
       std::vector<uint32_t> level{top};
-      for (int depth = 0; depth < 16 && h.objects.size() < n; ++depth) {
+      for (int depth = 0; depth < 16 && size() < n; ++depth) {
         std::vector<uint32_t> next;
         for (uint32_t p : level) {
-          for (int c = 0; c < 2 && h.objects.size() < n; ++c) {
+          for (int c = 0; c < 2 && size() < n; ++c) {
             uint32_t child = h.Add(kTree, 64, true);
             b.Edge(p, child, 5 + c);
-            b.Edge(child, cls(kTree), 2);
-            shared(child);
+            b.Edge(child, Class(kTree), 2);
+            Shared(child);
             next.push_back(child);
           }
         }
@@ -248,8 +255,10 @@ int main(int argc, char** argv) {
       }
     }
   }
-  b.pending.resize(h.objects.size());
+};
 
+// Writes the heap: objects in order, each with its edges (labels < 9 are attribute names).
+int WriteSnapshot(const std::string& out, const Heap& h, Builder& b, uint32_t root) {
   heapsnap::HeaderInfo header;
   header.python_version = "synthetic";
   header.python_implementation = "cpython";
@@ -293,7 +302,45 @@ int main(int argc, char** argv) {
     std::cerr << out << ": write failed\n";
     return 2;
   }
-  uint64_t edges = wr.edge_count();
-  std::cout << "{\"objects\": " << h.objects.size() << ", \"edges\": " << edges << "}\n";
+  std::cout << "{\"objects\": " << h.objects.size() << ", \"edges\": " << wr.edge_count() << "}\n";
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << "usage: synthetic_snapshot OUT [--objects N] "
+                 "[--shape mixed|chain|chain-shared|deep-tree|garbage|wide|tiny]\n";
+    return 2;
+  }
+  std::string out = argv[1];
+  uint64_t n = 1000000;
+  std::string shape = "mixed";
+  for (int i = 2; i + 1 < argc; i += 2) {
+    if (std::strcmp(argv[i], "--objects") == 0) n = std::stoull(argv[i + 1]);
+    if (std::strcmp(argv[i], "--shape") == 0) shape = argv[i + 1];
+  }
+  Heap h;
+  h.objects.reserve(n + 16);
+  Builder b{h, {}};
+  b.pending.reserve(n + 16);
+  Shape heap(h, b, n);
+  if (shape == "chain") {
+    heap.Chain();
+  } else if (shape == "chain-shared") {
+    heap.ChainShared();
+  } else if (shape == "deep-tree") {
+    heap.DeepTree();
+  } else if (shape == "garbage") {
+    heap.Garbage();
+  } else if (shape == "tiny") {
+    heap.Tiny();
+  } else if (shape == "wide") {
+    heap.Wide();
+  } else {
+    heap.Mixed();
+  }
+  b.pending.resize(h.objects.size());
+  return WriteSnapshot(out, h, b, heap.root);
 }
