@@ -153,7 +153,7 @@ TEST(Analysis, RetainedSizesMatchBruteForce) {
         ++objects[i].refcount;
       }
     }
-    for (uint32_t k = 0; k < rng() % (2 * n); ++k) {
+    for (uint32_t k = 0; k < rng() % (uint64_t{2} * n); ++k) {
       uint32_t a = rng() % n;
       uint32_t b = rng() % n;
       EdgeKind kind = rng() % 4 == 0 ? EdgeKind::kWeak : EdgeKind::kStrong;

@@ -35,7 +35,7 @@ class Heap {
     objects_[from].edges.push_back({to, LabelKind::kIndex, "", i});
   }
   std::string Write(const std::string& name) const {
-    const std::string path = testing::TempSnapshotPath(name);
+    std::string path = testing::TempSnapshotPath(name);
     auto w = testing::CreateTestWriter(path);
     std::map<std::string, TypeId> types;
     std::vector<uint64_t> refcount(objects_.size(), 0);

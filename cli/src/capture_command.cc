@@ -114,6 +114,7 @@ struct CaptureEnvironment {
   ::setenv("HEAPSNAP_VALUES", env.values ? "1" : "0", 1);
   ::setenv("HEAPSNAP_STATUS", env.status.c_str(), 1);
   std::vector<char*> argv;
+  argv.reserve(command.size() + 1);
   for (const auto& a : command) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   ::execvp(argv[0], argv.data());

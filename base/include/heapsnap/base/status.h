@@ -86,10 +86,13 @@ class [[nodiscard]] StatusOr {
 #define HEAPSNAP_STATUS_CONCAT_(a, b) HEAPSNAP_STATUS_CONCAT_INNER_(a, b)
 #define HEAPSNAP_ASSIGN_OR_RETURN(lhs, expr) \
   HEAPSNAP_ASSIGN_OR_RETURN_IMPL_(HEAPSNAP_STATUS_CONCAT_(_status_or_, __LINE__), lhs, expr)
+// tmp and lhs name variables (lhs may declare one), so they cannot be parenthesized.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define HEAPSNAP_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
   auto tmp = (expr);                                    \
   if (!tmp.ok()) return tmp.status();                   \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)
 
 }  // namespace heapsnap
 
