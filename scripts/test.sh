@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
-# Builds heapsnap and runs every test: clang-format and clang-tidy on our code, the unit tests
-# under AddressSanitizer and
-# UndefinedBehaviorSanitizer (the reader and loader take untrusted input), then all tests of
-# the regular build: unit tests (GoogleTest) and the end-to-end tests that capture fixture
-# programs under every interpreter the capture was built for.
+# Builds heapsnap and runs every test: clang-format and clang-tidy on our code; the unit tests
+# under AddressSanitizer and UndefinedBehaviorSanitizer (the reader and loader take untrusted
+# input); then all tests of the regular build: unit tests (GoogleTest) and the end-to-end tests
+# that capture fixture programs under every interpreter the capture was built for.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${BUILD_DIR:-$root/build}"
