@@ -1,4 +1,4 @@
-# heapsnap_find_pythons(<out-var>)
+# heapsnap_find_pythons(<out-var>) (included by capture/CMakeLists.txt; not a find_package module)
 # Finds every CPython 3.8–3.13 interpreter on the machine (pyenv versions, the system ones and
 # any listed in HEAPSNAP_PYTHONS) and, for each distinct exact version, sets
 #   HEAPSNAP_PY_<hex>_EXE, _VERSION, _INCLUDE, _SUFFIX
