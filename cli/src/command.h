@@ -79,9 +79,6 @@ std::unique_ptr<Command> MakePathCommand();
 std::unique_ptr<Command> MakeTopCommand();
 std::unique_ptr<Command> MakeLeaksCommand();
 
-// "3.12.1" from sys.hexversion.
-std::string ShortPythonVersion(uint32_t hexversion);
-
 }  // namespace heapsnap::cli
 
 #endif  // HEAPSNAP_CLI_COMMAND_H_

@@ -19,6 +19,12 @@ std::string FormatTime(int64_t unix_ns) {
   return buf;
 }
 
+// "3.12.1" from sys.hexversion.
+std::string ShortPythonVersion(uint32_t hex) {
+  return std::to_string(hex >> 24) + "." + std::to_string((hex >> 16) & 0xff) + "." +
+         std::to_string((hex >> 8) & 0xff);
+}
+
 struct SummaryResult {
   Summary summary;
   size_t types_shown = 0;
