@@ -8,6 +8,7 @@
 // owner declares a limit it is within is a note.
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "detector_util.h"
@@ -158,6 +159,18 @@ std::set<uint32_t> AccumulationPoints(const Analysis& a, uint64_t threshold) {
   return points;
 }
 
+// A finding about the container (or chain) at `node`, of `length` entries, with its path.
+Finding FindingAt(const Analysis& a, NodeIndex node, uint64_t length) {
+  Finding f;
+  f.container = a.snapshot().TypeQualname(node);
+  f.length = length;
+  f.retained_bytes = a.retained[node.value()];
+  f.objects = a.retained_count[node.value()];
+  f.examples.push_back(node);
+  detect::SetPath(a, node, &f);
+  return f;
+}
+
 // Down a chain from its head: each step to the dominated child of the head's type that
 // retains the most. Returns the chain's length; *tail gets its last node.
 uint64_t ChainFrom(const Analysis& a, uint32_t head, uint32_t* tail) {
@@ -197,13 +210,7 @@ void FindChains(const DetectorInput& input, std::vector<Finding>* findings) {
     const uint64_t length = ChainFrom(a, v, &tail);
     if (length < kMinItems) continue;
     const NodeIndex head(v);
-    Finding f;
-    f.container = s.TypeQualname(head);
-    f.length = length;
-    f.retained_bytes = a.retained[v];
-    f.objects = a.retained_count[v];
-    f.examples.push_back(head);
-    detect::SetPath(a, head, &f);
+    Finding f = FindingAt(a, head, length);
     if (f.path.empty()) continue;  // garbage: the cycle detectors' business
     const uint32_t tail_shape = input.shapes.Of(NodeIndex(tail));
     const std::string chain = tail_shape != kNoShape ? input.shapes.Text(tail_shape) : f.path_text;
@@ -257,21 +264,17 @@ std::string ContainerTitle(const DetectorInput& input, const Finding& f, uint32_
 
 // The finding for the accumulation point p, if it is a container that grows: not a root or a
 // namespace, which are where globals live.
-bool DescribeContainer(const DetectorInput& input, uint32_t p, Finding* out) {
+std::optional<Finding> ContainerFinding(const DetectorInput& input, uint32_t p) {
   const Analysis& a = input.analysis;
   const Snapshot& s = a.snapshot();
   const NodeIndex node(p);
-  Finding& f = *out;
-  f.container = s.TypeQualname(node);
-  f.length = detect::ContainerLength(s, node);
-  f.retained_bytes = a.retained[p];
-  f.objects = a.retained_count[p];
-  f.examples.push_back(node);
-  detect::SetPath(a, node, &f);
+  Finding f = FindingAt(a, node, detect::ContainerLength(s, node));
   // Roots (sys.modules) and namespaces (a module's or class's __dict__, a function's
   // __globals__) are where globals live, not containers that grow.
-  if (f.path.size() <= 1) return false;
-  if (EndsWith(f.path_text, ".__dict__") || EndsWith(f.path_text, ".__globals__")) return false;
+  if (f.path.size() <= 1) return std::nullopt;
+  if (EndsWith(f.path_text, ".__dict__") || EndsWith(f.path_text, ".__globals__")) {
+    return std::nullopt;
+  }
   detect::CountRetainedTypes(a, {node}, &f);
   const auto [entry_type, alike] = CommonEntryType(s, p);
   if (f.length == 0) f.length = TraversedEntries(s, p);
@@ -292,7 +295,7 @@ bool DescribeContainer(const DetectorInput& input, uint32_t p, Finding* out) {
         "a cache at its declared limit is at its size, not leaking; lower the limit if the "
         "memory matters";
   }
-  return true;
+  return f;
 }
 
 class AccumulationDetector : public Detector {
@@ -314,8 +317,7 @@ class AccumulationDetector : public Detector {
       // A module's namespace is where globals live, not a container that grows; but a module
       // whose C state holds many objects (atexit's callbacks before 3.10) is one.
       if (s.TypeName(NodeIndex(p)) == "module" && TraversedEntries(s, p) < kMinItems) continue;
-      Finding f;
-      if (DescribeContainer(input, p, &f)) findings->push_back(std::move(f));
+      if (auto f = ContainerFinding(input, p)) findings->push_back(std::move(*f));
     }
   }
 };

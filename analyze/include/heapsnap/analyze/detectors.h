@@ -11,7 +11,8 @@
 // Adding a detector is adding a file (a class derived from Detector: its kind's name, its
 // kind's fields, Run; and a function that makes one) and one line in HEAPSNAP_DETECTORS. The
 // JSON writer needs nothing new: it writes FindingKindName and KindFields, which ask the
-// detector. A field with a new meaning is a new member of Finding, documented there.
+// detector. A field with a new meaning is a new member of Finding, documented there; the
+// README's JSON contract lists each kind's fields.
 #ifndef HEAPSNAP_ANALYZE_DETECTORS_H_
 #define HEAPSNAP_ANALYZE_DETECTORS_H_
 
