@@ -2,11 +2,16 @@
 // of the heap, follow the largest dominated child while it keeps at least 70% of its parent's
 // retained size; where that stops is the container that grows. Where each walk stops is kept,
 // so walks that meet (the nodes of a long chain) go down once: O(n) in all.
+//
+// Fields: container (the qualified type of the container; of a linked chain's first node),
+// length (its entries: a dict's key and value are one; of a chain, its nodes). A cache whose
+// owner declares a limit it is within is a note.
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
-#include "heapsnap/analyze/detectors.h"
+#include "detector_util.h"
 #include "heapsnap/analyze/paths.h"
 #include "heapsnap/analyze/text.h"
 
@@ -34,9 +39,6 @@ std::pair<std::string, uint64_t> CommonEntryType(const Snapshot& s, uint32_t con
   return best;
 }
 
-// Entries of a C container that labels nothing: the references its tp_traverse reports to
-// objects of its most common referent type (atexit's state reports a callback and its
-// arguments per entry).
 // The bound a cache object declares for itself: an int attribute named like a limit
 // (`self.maxsize = 256`), on the object or in its __dict__. 0 when there is none.
 uint64_t DeclaredBound(const Snapshot& s, uint32_t holder) {
@@ -47,7 +49,7 @@ uint64_t DeclaredBound(const Snapshot& s, uint32_t holder) {
       const LabelKind k = s.edge_label_kind[e];
       std::string name;
       if (k == LabelKind::kAttribute) {
-        name = s.String(StringId(static_cast<uint32_t>(s.LabelValue(e))));
+        name = detect::LabelText(s, e);
       } else if (Snapshot::IsDictValueLabel(k)) {
         const std::string repr = s.DictKeyRepr(e);
         if (repr.size() > 2) name = repr.substr(1, repr.size() - 2);
@@ -68,6 +70,9 @@ uint64_t DeclaredBound(const Snapshot& s, uint32_t holder) {
   return ns >= 0 ? bound_in(static_cast<uint32_t>(ns)) : 0;
 }
 
+// Entries of a C container that labels nothing: the references its tp_traverse reports to
+// objects of its most common referent type (atexit's state reports a callback and its
+// arguments per entry).
 uint64_t TraversedEntries(const Snapshot& s, uint32_t v) {
   std::map<uint32_t, uint64_t> per_type;
   uint64_t most = 0;
@@ -123,155 +128,196 @@ std::string FixFor(const Finding& f, const std::string& entry_type, const std::s
          "filled once, this is its size (one snapshot cannot tell the two apart)";
 }
 
+// Where the walks from the objects that retain `threshold` or more stop: from each, down the
+// largest dominated child while it keeps kFollowRatio of its parent's retained size.
+std::set<uint32_t> AccumulationPoints(const Analysis& a, uint64_t threshold) {
+  const auto n = static_cast<uint32_t>(a.snapshot().object_count());
+  std::vector<uint32_t> end(n, UINT32_MAX);  // where the walk from each object stops
+  std::vector<uint32_t> walked;
+  std::set<uint32_t> points;
+  for (uint32_t v = 0; v < n; ++v) {
+    if (a.retained[v] < threshold) continue;
+    uint32_t cur = v;
+    while (end[cur] == UINT32_MAX) {
+      uint32_t best = UINT32_MAX;
+      for (uint64_t c = a.dom_child_begin[cur]; c < a.dom_child_begin[cur + 1]; ++c) {
+        const uint32_t w = a.dom_children[c];
+        if (best == UINT32_MAX || a.retained[w] > a.retained[best]) best = w;
+      }
+      if (best == UINT32_MAX || static_cast<double>(a.retained[best]) <
+                                    kFollowRatio * static_cast<double>(a.retained[cur])) {
+        end[cur] = cur;
+        break;
+      }
+      walked.push_back(cur);
+      cur = best;
+    }
+    for (uint32_t w : walked) end[w] = end[cur];
+    walked.clear();
+    points.insert(end[cur]);
+  }
+  return points;
+}
+
+// A finding about the container (or chain) at `node`, of `length` entries, with its path.
+Finding FindingAt(const Analysis& a, NodeIndex node, uint64_t length) {
+  Finding f;
+  f.container = a.snapshot().TypeQualname(node);
+  f.length = length;
+  f.retained_bytes = a.retained[node.value()];
+  f.objects = a.retained_count[node.value()];
+  f.examples.push_back(node);
+  detect::SetPath(a, node, &f);
+  return f;
+}
+
+// Down a chain from its head: each step to the dominated child of the head's type that
+// retains the most. Returns the chain's length; *tail gets its last node.
+uint64_t ChainFrom(const Analysis& a, uint32_t head, uint32_t* tail) {
+  const Snapshot& s = a.snapshot();
+  uint64_t length = 1;
+  uint32_t cur = head;
+  for (;;) {
+    uint32_t next = UINT32_MAX;
+    for (uint64_t c = a.dom_child_begin[cur]; c < a.dom_child_begin[cur + 1]; ++c) {
+      const uint32_t w = a.dom_children[c];
+      if (s.type[w] == s.type[head] && (next == UINT32_MAX || a.retained[w] > a.retained[next]))
+        next = w;
+    }
+    if (next == UINT32_MAX) break;
+    ++length;
+    cur = next;
+  }
+  *tail = cur;
+  return length;
+}
+
+// Linked chains keep their memory in no container: each node dominates the next, so the walk
+// above goes down to the chain's end, where little is left. A chain is found at its head
+// (the first node of its type on the dominator path) when kMinItems or more nodes of one
+// type follow each other, each dominating the next (down the largest such child: a balanced
+// tree's path is log n long). Each node is walked at most once (only heads start a walk):
+// O(n).
+void FindChains(const DetectorInput& input, std::vector<Finding>* findings) {
+  const Analysis& a = input.analysis;
+  const Snapshot& s = a.snapshot();
+  const auto n = static_cast<uint32_t>(s.object_count());
+  for (uint32_t v = 0; v < n; ++v) {
+    if (a.retained[v] < input.share_bytes) continue;
+    const uint32_t up = a.idom[v];
+    if (up < n && s.type[up] == s.type[v]) continue;  // inside a chain, not its head
+    uint32_t tail = v;
+    const uint64_t length = ChainFrom(a, v, &tail);
+    if (length < kMinItems) continue;
+    const NodeIndex head(v);
+    Finding f = FindingAt(a, head, length);
+    if (f.path.empty()) continue;  // garbage: the cycle detectors' business
+    const uint32_t tail_shape = input.shapes.Of(NodeIndex(tail));
+    const std::string chain = tail_shape != kNoShape ? input.shapes.Text(tail_shape) : f.path_text;
+    detect::CountRetainedTypes(a, {head}, &f);
+    f.title = "linked chain " + chain + " of " + FormatCount(length) + " " + f.container +
+              " keeps " + FormatBytes(f.retained_bytes) + " alive that nothing else holds: " +
+              detect::Percent(f.retained_bytes, input.live_bytes) + " of the live heap";
+    f.details.push_back("each " + f.container +
+                        " keeps the next one alive; the chain is held at its head, " + f.path_text);
+    f.fix =
+        "a linked structure that only grows: unlink nodes once they are used (move the head "
+        "on), bound its length, or keep the items in a collections.deque(maxlen=...)";
+    findings->push_back(std::move(f));
+  }
+}
+
+bool EndsWith(const std::string& text, const std::string& suffix) {
+  return text.size() >= suffix.size() &&
+         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// The object whose attribute or namespace holds the container at `p` (an instance, not its
+// __dict__); UINT32_MAX for a root.
+uint32_t OwnerOf(const Analysis& a, uint32_t p) {
+  const Snapshot& s = a.snapshot();
+  const uint64_t into = a.parent_edge[p];
+  if (into == Analysis::kIsRoot || into == Analysis::kNoParent) return UINT32_MAX;
+  auto owner = static_cast<uint32_t>(a.EdgeSource(into));
+  const uint64_t up = a.parent_edge[owner];
+  if (s.TypeName(NodeIndex(owner)) == "dict" && up != Analysis::kIsRoot &&
+      up != Analysis::kNoParent && s.edge_label_kind[up] == LabelKind::kField &&
+      detect::LabelText(s, up) == "__dict__") {
+    owner = static_cast<uint32_t>(a.EdgeSource(up));
+  }
+  return owner;
+}
+
+// The title: what the container holds, and its share of the heap.
+std::string ContainerTitle(const DetectorInput& input, const Finding& f, uint32_t p,
+                           const std::string& entry_type, uint64_t alike) {
+  const Analysis& a = input.analysis;
+  const uint64_t children = a.dom_child_begin[p + 1] - a.dom_child_begin[p];
+  std::string held = f.length > 0 ? FormatCount(f.length) + (f.length == 1 ? " entry" : " entries")
+                                  : FormatCount(children) + " objects";
+  if (f.length > 0 && alike * 2 > f.length) held += " (mostly " + entry_type + ")";
+  return f.container + " " + f.path_text + " holds " + held + " and keeps " +
+         FormatBytes(f.retained_bytes) +
+         " alive that nothing else holds: " + detect::Percent(f.retained_bytes, input.live_bytes) +
+         " of the live heap";
+}
+
+// The finding for the accumulation point p, if it is a container that grows: not a root or a
+// namespace, which are where globals live.
+std::optional<Finding> ContainerFinding(const DetectorInput& input, uint32_t p) {
+  const Analysis& a = input.analysis;
+  const Snapshot& s = a.snapshot();
+  const NodeIndex node(p);
+  Finding f = FindingAt(a, node, detect::ContainerLength(s, node));
+  // Roots (sys.modules) and namespaces (a module's or class's __dict__, a function's
+  // __globals__) are where globals live, not containers that grow.
+  if (f.path.size() <= 1) return std::nullopt;
+  if (EndsWith(f.path_text, ".__dict__") || EndsWith(f.path_text, ".__globals__")) {
+    return std::nullopt;
+  }
+  detect::CountRetainedTypes(a, {node}, &f);
+  const auto [entry_type, alike] = CommonEntryType(s, p);
+  if (f.length == 0) f.length = TraversedEntries(s, p);
+  f.title = ContainerTitle(input, f, p, entry_type, alike);
+  const uint32_t owner = OwnerOf(a, p);
+  const uint64_t into = a.parent_edge[p];
+  const std::string holder =
+      owner == UINT32_MAX ? ""
+                          : s.TypeQualname(NodeIndex(static_cast<uint32_t>(a.EdgeSource(into))));
+  f.fix = FixFor(f, entry_type, holder);
+  // A cache that says how big it may grow, and is within that, is at its size, not leaking:
+  // a note.
+  const uint64_t bound = owner == UINT32_MAX || f.length == 0 ? 0 : DeclaredBound(s, owner);
+  if (bound > 0 && f.length <= bound) {
+    f.severity = Severity::kLow;
+    f.title += " (bounded: its owner declares a limit of " + FormatCount(bound) + ")";
+    f.fix =
+        "a cache at its declared limit is at its size, not leaking; lower the limit if the "
+        "memory matters";
+  }
+  return f;
+}
+
 class AccumulationDetector : public Detector {
  public:
   const char* name() const override { return "accumulation"; }
 
-  // Linked chains keep their memory in no container: each node dominates the next, so the walk
-  // above goes down to the chain's end, where little is left. A chain is found at its head
-  // (the first node of its type on the dominator path) when kMinItems or more nodes of one
-  // type follow each other, each dominating the next (down the largest such child: a balanced
-  // tree's path is log n long). Each node is walked at most once (only heads start a walk):
-  // O(n).
-  static void FindChains(const DetectorInput& input, std::vector<Finding>* findings) {
-    const Analysis& a = input.analysis;
-    const Snapshot& s = a.snapshot();
-    const auto n = static_cast<uint32_t>(s.object_count());
-    for (uint32_t v = 0; v < n; ++v) {
-      if (a.retained[v] < input.share_bytes) continue;
-      const uint32_t up = a.idom[v];
-      if (up < n && s.type[up] == s.type[v]) continue;  // inside a chain, not its head
-      uint64_t length = 1;
-      uint32_t cur = v;
-      for (;;) {
-        uint32_t next = UINT32_MAX;
-        for (uint64_t c = a.dom_child_begin[cur]; c < a.dom_child_begin[cur + 1]; ++c) {
-          const uint32_t w = a.dom_children[c];
-          if (s.type[w] == s.type[v] && (next == UINT32_MAX || a.retained[w] > a.retained[next]))
-            next = w;
-        }
-        if (next == UINT32_MAX) break;
-        ++length;
-        cur = next;
-      }
-      if (length < kMinItems) continue;
-      const NodeIndex head(v);
-      Finding f;
-      f.kind = FindingKind::kAccumulation;
-      f.container = s.TypeQualname(head);
-      f.length = length;
-      f.retained_bytes = a.retained[v];
-      f.objects = a.retained_count[v];
-      f.examples.push_back(head);
-      detect::SetPath(a, head, &f);
-      if (f.path.empty()) continue;  // garbage: the cycle detectors' business
-      const uint32_t tail_shape = input.shapes.Of(NodeIndex(cur));
-      const std::string chain =
-          tail_shape != kNoShape ? input.shapes.Text(tail_shape) : f.path_text;
-      detect::CountRetainedTypes(a, {head}, &f);
-      f.title = "linked chain " + chain + " of " + FormatCount(length) + " " + f.container +
-                " keeps " + FormatBytes(f.retained_bytes) + " alive that nothing else holds: " +
-                detect::Percent(f.retained_bytes, input.live_bytes) + " of the live heap";
-      f.details.push_back("each " + f.container +
-                          " keeps the next one alive; the chain is held at its head, " +
-                          f.path_text);
-      f.fix =
-          "a linked structure that only grows: unlink nodes once they are used (move the head "
-          "on), bound its length, or keep the items in a collections.deque(maxlen=...)";
-      findings->push_back(std::move(f));
-    }
+  std::vector<KindField> Fields(const Finding& f) const override {
+    return {KindField::Text("container", f.container), KindField::Number("length", f.length)};
   }
 
   void Run(const DetectorInput& input, std::vector<Finding>* findings) const override {
     const Analysis& a = input.analysis;
     const Snapshot& s = a.snapshot();
-    const auto n = static_cast<uint32_t>(s.object_count());
-    const uint64_t threshold = input.share_bytes;
-    std::vector<uint32_t> end(n, UINT32_MAX);  // where the walk from each object stops
-    std::vector<uint32_t> walked;
-    std::set<uint32_t> points;
-    for (uint32_t v = 0; v < n; ++v) {
-      if (a.retained[v] < threshold) continue;
-      uint32_t cur = v;
-      while (end[cur] == UINT32_MAX) {
-        uint32_t best = UINT32_MAX;
-        for (uint64_t c = a.dom_child_begin[cur]; c < a.dom_child_begin[cur + 1]; ++c) {
-          const uint32_t w = a.dom_children[c];
-          if (best == UINT32_MAX || a.retained[w] > a.retained[best]) best = w;
-        }
-        if (best == UINT32_MAX || static_cast<double>(a.retained[best]) <
-                                      kFollowRatio * static_cast<double>(a.retained[cur])) {
-          end[cur] = cur;
-          break;
-        }
-        walked.push_back(cur);
-        cur = best;
-      }
-      for (uint32_t w : walked) end[w] = end[cur];
-      walked.clear();
-      points.insert(end[cur]);
-    }
+    const std::set<uint32_t> points = AccumulationPoints(a, input.share_bytes);
     FindChains(input, findings);
     for (uint32_t p : points) {
-      const NodeIndex node(p);
       const uint64_t children = a.dom_child_begin[p + 1] - a.dom_child_begin[p];
-      if (a.retained[p] < threshold || children < kMinItems) continue;
+      if (a.retained[p] < input.share_bytes || children < kMinItems) continue;
       // A module's namespace is where globals live, not a container that grows; but a module
       // whose C state holds many objects (atexit's callbacks before 3.10) is one.
-      if (s.TypeName(node) == "module" && TraversedEntries(s, p) < kMinItems) continue;
-      Finding f;
-      f.kind = FindingKind::kAccumulation;
-      f.container = s.TypeQualname(node);
-      f.length = detect::ContainerLength(s, node);
-      f.retained_bytes = a.retained[p];
-      f.objects = a.retained_count[p];
-      f.examples.push_back(node);
-      detect::SetPath(a, node, &f);
-      // Roots (sys.modules) and namespaces (a module's or class's __dict__, a function's
-      // __globals__) are where globals live, not containers that grow.
-      if (f.path.size() <= 1) continue;
-      auto ends_with = [&](const std::string& suffix) {
-        return f.path_text.size() >= suffix.size() &&
-               f.path_text.compare(f.path_text.size() - suffix.size(), suffix.size(), suffix) == 0;
-      };
-      if (ends_with(".__dict__") || ends_with(".__globals__")) continue;
-      detect::CountRetainedTypes(a, {node}, &f);
-      const std::string share = detect::Percent(f.retained_bytes, input.live_bytes);
-      const auto [entry_type, alike] = CommonEntryType(s, p);
-      if (f.length == 0) f.length = TraversedEntries(s, p);
-      std::string held = f.length > 0
-                             ? FormatCount(f.length) + (f.length == 1 ? " entry" : " entries")
-                             : FormatCount(children) + " objects";
-      if (f.length > 0 && alike * 2 > f.length) held += " (mostly " + entry_type + ")";
-      f.title = f.container + " " + f.path_text + " holds " + held + " and keeps " +
-                FormatBytes(f.retained_bytes) + " alive that nothing else holds: " + share +
-                " of the live heap";
-      const uint64_t into = a.parent_edge[p];
-      const std::string holder =
-          into == Analysis::kIsRoot || into == Analysis::kNoParent
-              ? ""
-              : s.TypeQualname(NodeIndex(static_cast<uint32_t>(a.EdgeSource(into))));
-      f.fix = FixFor(f, entry_type, holder);
-      // A cache that says how big it may grow, and is within that, is at its size, not
-      // leaking: a note. (The holder: the object whose attribute or namespace holds it.)
-      if (into != Analysis::kIsRoot && into != Analysis::kNoParent && f.length > 0) {
-        uint32_t owner = static_cast<uint32_t>(a.EdgeSource(into));
-        const uint64_t up = a.parent_edge[owner];
-        if (s.TypeName(NodeIndex(owner)) == "dict" && up != Analysis::kIsRoot &&
-            up != Analysis::kNoParent && s.edge_label_kind[up] == LabelKind::kField &&
-            s.String(StringId(static_cast<uint32_t>(s.LabelValue(up)))) == "__dict__") {
-          owner = static_cast<uint32_t>(a.EdgeSource(up));
-        }
-        const uint64_t bound = DeclaredBound(s, owner);
-        if (bound > 0 && f.length <= bound) {
-          f.severity = Severity::kLow;
-          f.title += " (bounded: its owner declares a limit of " + FormatCount(bound) + ")";
-          f.fix =
-              "a cache at its declared limit is at its size, not leaking; lower the limit "
-              "if the memory matters";
-        }
-      }
-      findings->push_back(std::move(f));
+      if (s.TypeName(NodeIndex(p)) == "module" && TraversedEntries(s, p) < kMinItems) continue;
+      if (auto f = ContainerFinding(input, p)) findings->push_back(std::move(*f));
     }
   }
 };

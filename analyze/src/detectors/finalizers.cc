@@ -1,51 +1,87 @@
 // Finalizer-blocked garbage: objects a __del__ resurrected (finalized, yet alive), unreachable
 // cycles holding objects with finalizers, and objects in gc.garbage (uncollectable).
+//
+// Fields: reason ("resurrected", "cycle_with_finalizer", "uncollectable") and type (the
+// qualified type of the object with __del__ or tp_del; "gc.garbage" for one finding about all
+// of gc.garbage, whose types list says what is in it). Always reported, whatever it retains.
 #include <map>
 
-#include "heapsnap/analyze/detectors.h"
+#include "detector_util.h"
 #include "heapsnap/analyze/text.h"
 
 namespace heapsnap {
 namespace {
 
+constexpr char kResurrected[] = "resurrected";
+constexpr char kCycleWithFinalizer[] = "cycle_with_finalizer";
+constexpr char kUncollectable[] = "uncollectable";
+constexpr char kGcGarbage[] = "gc.garbage";
+
+// The title and the fix, by reason (and type, for gc.garbage as a whole).
+void Describe(Finding* f) {
+  const std::string n_objects = FormatCount(f->count) + " " + f->type;
+  const std::string n_cycles =
+      FormatCount(f->count) + " unreachable " + (f->count == 1 ? "cycle holds " : "cycles hold ");
+  if (f->reason == kResurrected) {
+    f->title = n_objects + (f->count == 1 ? " object was" : " objects were") +
+               " resurrected by __del__ (finalized, yet alive; __del__ will not run again)";
+    f->fix =
+        "do not store self (or anything that reaches it) from __del__; use "
+        "weakref.finalize or a context manager for cleanup";
+  } else if (f->reason == kCycleWithFinalizer) {
+    f->title = n_cycles + f->type +
+               " objects with __del__: freed only by the cyclic collector, after running "
+               "their finalizers";
+    f->fix =
+        "break the cycle (weakref for back references) so refcounting frees it, and "
+        "prefer weakref.finalize or a context manager to __del__";
+  } else if (f->type == kGcGarbage) {
+    f->title = FormatCount(f->count) + (f->count == 1 ? " object is" : " objects are") +
+               " kept in gc.garbage (uncollectable, or saved by gc.DEBUG_SAVEALL)";
+    f->fix =
+        "empty gc.garbage after inspecting it (del gc.garbage[:]), turn off "
+        "gc.DEBUG_SAVEALL, and break cycles through objects with a legacy tp_del";
+  } else {
+    f->title =
+        n_cycles + f->type + " objects with a legacy tp_del: the collector can never free them";
+    f->fix =
+        "empty gc.garbage after inspecting it (del gc.garbage[:]), turn off "
+        "gc.DEBUG_SAVEALL, and break cycles through objects with tp_del";
+  }
+}
+
 class FinalizerDetector : public Detector {
  public:
   const char* name() const override { return "finalizer"; }
 
+  std::vector<KindField> Fields(const Finding& f) const override {
+    return {KindField::Text("reason", f.reason), KindField::Text("type", f.type)};
+  }
+
   void Run(const DetectorInput& input, std::vector<Finding>* findings) const override {
     const Analysis& a = input.analysis;
     const Snapshot& s = a.snapshot();
-    struct Group {
-      Finding f;
-      std::vector<NodeIndex> nodes;
-    };
-    std::map<std::pair<std::string, std::string>, Group> groups;  // (reason, type)
-    auto add = [&](const std::string& reason, NodeIndex example, const std::vector<uint32_t>& nodes,
-                   const std::string& type) {
-      Group& g = groups[{reason, type}];
-      Finding& f = g.f;
-      if (f.kind == FindingKind::kNone) {
-        f.kind = FindingKind::kFinalizer;
-        f.reason = reason;
-        f.container = type;
-        f.count = 0;
+    std::map<std::pair<std::string, std::string>, detect::FindingGroup> groups;  // reason, type
+    auto add = [&](const char* reason, const std::string& type, NodeIndex example,
+                   const std::vector<uint32_t>& nodes) {
+      detect::FindingGroup& g = groups[{reason, type}];
+      if (g.empty()) {
+        g.finding.reason = reason;
+        g.finding.type = type;
       }
-      ++f.count;
+      g.AddInstance(example, 0, 0);
       for (uint32_t v : nodes) {
-        f.retained_bytes += a.retained[v];
-        f.objects += a.retained_count[v];
-        if (g.nodes.size() < 200000) g.nodes.push_back(NodeIndex(v));
+        g.AddRetained(a.retained[v], a.retained_count[v]);
+        g.AddMember(NodeIndex(v));
       }
-      if (f.examples.size() < 10) f.examples.push_back(example);
     };
     const auto n = static_cast<uint32_t>(s.object_count());
     for (uint32_t i = 0; i < n; ++i) {
       const uint32_t flags = s.flags[i];
       if (flags & object_flags::kInGcGarbage) {
-        // One finding for all of gc.garbage; its types list says what is in it.
-        add("uncollectable", NodeIndex(i), {i}, "gc.garbage");
+        add(kUncollectable, kGcGarbage, NodeIndex(i), {i});
       } else if ((flags & object_flags::kFinalized) && !a.collector.unreachable[i]) {
-        add("resurrected", NodeIndex(i), {i}, s.TypeQualname(NodeIndex(i)));
+        add(kResurrected, s.TypeQualname(NodeIndex(i)), NodeIndex(i), {i});
       }
     }
     for (const GarbageGroup& g : a.garbage_groups) {
@@ -58,43 +94,13 @@ class FinalizerDetector : public Detector {
         }
       }
       if (with_finalizer == UINT32_MAX || !g.cycle) continue;
-      add(legacy ? "uncollectable" : "cycle_with_finalizer", NodeIndex(with_finalizer), g.members,
-          s.TypeQualname(NodeIndex(with_finalizer)));
+      add(legacy ? kUncollectable : kCycleWithFinalizer, s.TypeQualname(NodeIndex(with_finalizer)),
+          NodeIndex(with_finalizer), g.members);
     }
     for (auto& [key, g] : groups) {
-      Finding& f = g.f;
-      const std::string& reason = key.first;
+      Finding f = g.Take(a);
       detect::SetPath(a, f.examples.front(), &f);
-      detect::CountRetainedTypes(a, g.nodes, &f);
-      const std::string n_objects = FormatCount(f.count) + " " + f.container;
-      if (reason == "resurrected") {
-        f.title = n_objects + (f.count == 1 ? " object was" : " objects were") +
-                  " resurrected by __del__ (finalized, yet alive; __del__ will not run again)";
-        f.fix =
-            "do not store self (or anything that reaches it) from __del__; use "
-            "weakref.finalize or a context manager for cleanup";
-      } else if (reason == "cycle_with_finalizer") {
-        f.title = FormatCount(f.count) + " unreachable " +
-                  (f.count == 1 ? "cycle holds " : "cycles hold ") + f.container +
-                  " objects with __del__: freed only by the cyclic collector, after running "
-                  "their finalizers";
-        f.fix =
-            "break the cycle (weakref for back references) so refcounting frees it, and "
-            "prefer weakref.finalize or a context manager to __del__";
-      } else if (f.container == "gc.garbage") {
-        f.title = FormatCount(f.count) + (f.count == 1 ? " object is" : " objects are") +
-                  " kept in gc.garbage (uncollectable, or saved by gc.DEBUG_SAVEALL)";
-        f.fix =
-            "empty gc.garbage after inspecting it (del gc.garbage[:]), turn off "
-            "gc.DEBUG_SAVEALL, and break cycles through objects with a legacy tp_del";
-      } else {
-        f.title = FormatCount(f.count) + " unreachable " +
-                  (f.count == 1 ? "cycle holds " : "cycles hold ") + f.container +
-                  " objects with a legacy tp_del: the collector can never free them";
-        f.fix =
-            "empty gc.garbage after inspecting it (del gc.garbage[:]), turn off "
-            "gc.DEBUG_SAVEALL, and break cycles through objects with tp_del";
-      }
+      Describe(&f);
       findings->push_back(std::move(f));
     }
   }

@@ -1,10 +1,14 @@
 // Mutable-default accumulation: list, dict, set (and other container) defaults in __defaults__
 // or __kwdefaults__ that hold items, and that nothing but the defaults refers to. Empty ones are
 // low-severity notes; None (or any non-container) defaults are never reported.
+//
+// Fields: function (the function whose default it is; of the one whose default holds the
+// most), location (its file:line), parameter, container (the default's type: list, dict, ...),
+// length (entries in all the group's defaults).
 #include <map>
 #include <set>
 
-#include "heapsnap/analyze/detectors.h"
+#include "detector_util.h"
 #include "heapsnap/analyze/text.h"
 
 namespace heapsnap {
@@ -16,21 +20,26 @@ bool IsContainer(const std::string& type) {
   return kContainers.count(type) > 0;
 }
 
+struct DefaultGroup {
+  detect::FindingGroup group;
+  uint64_t best = 0;
+  NodeIndex best_function;  // the function whose default keeps the most
+};
+
 class MutableDefaultDetector : public Detector {
  public:
   const char* name() const override { return "mutable_default"; }
 
+  std::vector<KindField> Fields(const Finding& f) const override {
+    return {KindField::Text("function", f.function), KindField::Text("location", f.location),
+            KindField::Text("parameter", f.parameter), KindField::Text("container", f.container),
+            KindField::Number("length", f.length)};
+  }
+
   void Run(const DetectorInput& input, std::vector<Finding>* findings) const override {
     const Analysis& a = input.analysis;
-    const DetectorOptions& options = input.options;
     const Snapshot& s = a.snapshot();
-    struct Group {
-      Finding f;
-      std::vector<NodeIndex> containers;
-      uint64_t best = 0;
-      NodeIndex best_function;
-    };
-    std::map<std::pair<uint32_t, std::string>, Group> groups;  // (code, parameter)
+    std::map<std::pair<uint32_t, std::string>, DefaultGroup> groups;  // (code, parameter)
     for (uint32_t i = 0; i < s.object_count(); ++i) {
       const NodeIndex fn(i);
       if (s.TypeName(fn) != "function") continue;
@@ -42,58 +51,64 @@ class MutableDefaultDetector : public Detector {
         const auto h = static_cast<uint32_t>(holder);
         for (uint64_t e = s.edge_begin[h]; e < s.edge_begin[h + 1]; ++e) {
           if (s.edge_label_kind[e] != LabelKind::kParameterDefault) continue;
-          const uint32_t value = s.edge_target[e];
-          const std::string type = s.TypeName(NodeIndex(value));
-          if (!IsContainer(type)) continue;
+          const NodeIndex value(s.edge_target[e]);
+          if (!IsContainer(s.TypeName(value))) continue;
           // Shared with something else (a module-level cache passed as default): not this bug.
-          if (s.refcount[value] != 1) continue;
-          const std::string parameter = s.String(StringId(static_cast<uint32_t>(s.LabelValue(e))));
-          Group& g = groups[{static_cast<uint32_t>(code), parameter}];
-          Finding& f = g.f;
-          if (f.kind == FindingKind::kNone) {
-            f.kind = FindingKind::kMutableDefault;
-            f.count = 0;
-            f.parameter = parameter;
-            f.container = type;
-          }
-          ++f.count;
-          f.length += detect::ContainerLength(s, NodeIndex(value));
-          f.retained_bytes += a.retained[value];
-          f.objects += a.retained_count[value];
-          g.containers.push_back(NodeIndex(value));
-          if (f.examples.size() < 10) f.examples.push_back(NodeIndex(value));
-          if (a.retained[value] >= g.best) {
-            g.best = a.retained[value];
-            g.best_function = fn;
-          }
+          if (s.refcount[value.value()] != 1) continue;
+          const std::string& parameter = detect::LabelText(s, e);
+          AddDefault(a, fn, value, parameter, &groups[{static_cast<uint32_t>(code), parameter}]);
         }
       }
     }
     for (auto& [key, g] : groups) {
-      Finding& f = g.f;
-      f.function = detect::QualifiedName(s, g.best_function);
-      f.location = detect::Location(s, g.best_function);
-      detect::SetPath(a, g.containers.front(), &f);
-      detect::CountRetainedTypes(a, g.containers, &f);
+      Finding f = Describe(a, &g);
       // The standard library keeps a few small constant-like defaults (functools' fasttypes):
       // report its functions only when they hold real memory.
       const bool stdlib =
           detect::InLibrary(f.location) && f.location.find("-packages/") == std::string::npos;
-      if (stdlib && f.retained_bytes < options.min_bytes) continue;
-      const std::string where = f.function + (f.location.empty() ? "" : " (" + f.location + ")");
-      if (f.length == 0) {
-        f.severity = Severity::kLow;
-        f.title = "empty mutable default " + f.parameter + "=" + f.container + "() in " + where;
-      } else {
-        f.title = "mutable default " + f.parameter + "=" + f.container + " of " + where +
-                  " has accumulated " + FormatCount(f.length) +
-                  (f.length == 1 ? " item" : " items");
-      }
-      f.fix = "default to None and create the " + f.container + " inside the function (" +
-              f.parameter + "=None; if " + f.parameter + " is None: " + f.parameter + " = " +
-              f.container + "()), or keep the state in an explicit object";
+      if (stdlib && f.retained_bytes < input.options.min_bytes) continue;
       findings->push_back(std::move(f));
     }
+  }
+
+ private:
+  static void AddDefault(const Analysis& a, NodeIndex fn, NodeIndex value,
+                         const std::string& parameter, DefaultGroup* g) {
+    const Snapshot& s = a.snapshot();
+    Finding& f = g->group.finding;
+    if (g->group.empty()) {
+      f.parameter = parameter;
+      f.container = s.TypeName(value);
+    }
+    const uint32_t v = value.value();
+    g->group.AddInstance(value, a.retained[v], a.retained_count[v]);
+    g->group.AddMember(value);
+    f.length += detect::ContainerLength(s, value);
+    if (a.retained[v] >= g->best) {
+      g->best = a.retained[v];
+      g->best_function = fn;
+    }
+  }
+
+  static Finding Describe(const Analysis& a, DefaultGroup* g) {
+    const Snapshot& s = a.snapshot();
+    const NodeIndex first = g->group.members.front();
+    Finding f = g->group.Take(a);
+    f.function = detect::QualifiedName(s, g->best_function);
+    f.location = detect::Location(s, g->best_function);
+    detect::SetPath(a, first, &f);
+    const std::string where = f.function + (f.location.empty() ? "" : " (" + f.location + ")");
+    if (f.length == 0) {
+      f.severity = Severity::kLow;
+      f.title = "empty mutable default " + f.parameter + "=" + f.container + "() in " + where;
+    } else {
+      f.title = "mutable default " + f.parameter + "=" + f.container + " of " + where +
+                " has accumulated " + FormatCount(f.length) + (f.length == 1 ? " item" : " items");
+    }
+    f.fix = "default to None and create the " + f.container + " inside the function (" +
+            f.parameter + "=None; if " + f.parameter + " is None: " + f.parameter + " = " +
+            f.container + "()), or keep the state in an explicit object";
+    return f;
   }
 };
 

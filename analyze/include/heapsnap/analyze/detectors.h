@@ -1,12 +1,18 @@
 // Leak detectors: one interface, one file per detector (analyze/src/detectors/). Each takes the
-// analysed snapshot and appends findings; DetectLeaks runs them all and ranks the findings by
-// retained bytes.
+// analysed snapshot and appends findings; DetectLeaks runs them all, gives each finding its
+// detector's kind, keeps one finding per cause and ranks them by retained bytes.
 //
-//   std::vector<Finding> findings = DetectLeaks(analysis, {.min_bytes = 10240});
-//   for (const Finding& f : findings) std::cout << f.title << "\n  fix: " << f.fix << "\n";
+//   DetectorOptions options;
+//   options.min_bytes = 10240;
+//   for (const Finding& f : DetectLeaks(analysis, options)) {
+//     std::cout << FindingKindName(f.kind) << ": " << f.title << "\n  fix: " << f.fix << "\n";
+//   }
 //
-// Adding a detector is adding a file with a class derived from Detector and one line in
-// AllDetectors() (detectors.cc).
+// Adding a detector is adding a file (a class derived from Detector: its kind's name, its
+// kind's fields, Run; and a function that makes one) and one line in HEAPSNAP_DETECTORS. The
+// JSON writer needs nothing new: it writes FindingKindName and KindFields, which ask the
+// detector. A field with a new meaning is a new member of Finding, documented there; the
+// README's JSON contract lists each kind's fields.
 #ifndef HEAPSNAP_ANALYZE_DETECTORS_H_
 #define HEAPSNAP_ANALYZE_DETECTORS_H_
 
@@ -14,25 +20,35 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "heapsnap/analyze/analysis.h"
 #include "heapsnap/analyze/path_shapes.h"
 
+// Every detector, one line each: the kind of its findings (a FindingKind enumerator) and the
+// function, defined in the detector's own file, that makes it. DetectLeaks runs them in this
+// order, and findings that retain as much keep it in the ranking. (An X-macro, as Perfetto lists
+// its stats, so that the enumerator and the registration are one line.)
+#define HEAPSNAP_DETECTORS(X)                        \
+  X(kUnreachableCycle, MakeUnreachableCycleDetector) \
+  X(kClosure, MakeClosureDetector)                   \
+  X(kMutableDefault, MakeMutableDefaultDetector)     \
+  X(kFinalizer, MakeFinalizerDetector)               \
+  X(kTraceback, MakeTracebackDetector)               \
+  X(kAccumulation, MakeAccumulationDetector)         \
+  X(kExternal, MakeExternalDetector)
+
 namespace heapsnap {
 
-// What a finding is about; FindingKindName gives the name the JSON contract uses.
+// What a finding is about: one value per detector. FindingKindName gives the name the JSON
+// contract uses ("unreachable_cycle", "closure", ...), which is the detector's name().
 enum class FindingKind : uint8_t {
-  kNone = 0,  // not set yet (a detector's group that has no instance)
-  kUnreachableCycle,
-  kClosure,
-  kMutableDefault,
-  kFinalizer,
-  kTraceback,
-  kAccumulation,
-  kExternal,
+  kNone = 0,  // not set yet (a finding no detector has handed over)
+#define HEAPSNAP_FINDING_KIND(kind, make) kind,
+  HEAPSNAP_DETECTORS(HEAPSNAP_FINDING_KIND)
+#undef HEAPSNAP_FINDING_KIND
 };
-const char* FindingKindName(FindingKind kind);  // "unreachable_cycle", "closure", ...
 
 enum class Severity : uint8_t {
   kHigh = 0,
@@ -41,7 +57,7 @@ enum class Severity : uint8_t {
 const char* SeverityName(Severity severity);  // "high", "low"
 
 struct Finding {
-  FindingKind kind = FindingKind::kNone;
+  FindingKind kind = FindingKind::kNone;  // set by the registry from the detector's line
   Severity severity = Severity::kHigh;
   std::string title;     // one line, for people
   std::string fix;       // one line: what a Python expert would change
@@ -52,30 +68,48 @@ struct Finding {
   std::vector<std::string> path;          // labels from the root to the example, empty for garbage
   std::string path_text;                  // the same as one string
   std::vector<NodeIndex> examples;        // the example first
-  // Kind-specific (empty when not applicable).
-  std::string function;              // closure, mutable_default: qualified name
-  std::string location;              // closure, mutable_default: file:line
-  std::string variable;              // closure
-  std::string parameter;             // mutable_default
-  std::string container;             // mutable_default, accumulation, external: its type
-  uint64_t length = 0;               // mutable_default, accumulation: entries in the container
-  uint64_t references = 0;           // external: references nobody in the heap accounts for
-  std::string reason;                // finalizer: resurrected, cycle_with_finalizer, uncollectable
-  std::vector<std::string> details;  // extra lines (frames and locals of a traceback, ...)
+  std::vector<std::string> details;       // extra lines (frames and locals of a traceback, ...)
+
+  // Fields of some kinds only (empty or 0 for the others), one meaning each; the detectors
+  // that set a field are named after it. The JSON names are those of each detector's Fields().
+  //
+  // The function at fault, qualified (module.Class.method): closure (the function whose
+  // closure holds the variable), mutable_default (the function whose default it is), external
+  // (what a bound method or a function held from C runs; empty for other types).
+  std::string function;
+  // Where that function is defined, file:line: closure, mutable_default. The leaks report
+  // hides notes on library code by it.
+  std::string location;
+  std::string variable;   // closure: the closure variable (a cell) that holds the memory
+  std::string parameter;  // mutable_default: the parameter whose default it is
+  // The qualified type of the container that holds the items: mutable_default (list, dict,
+  // ...), accumulation (the container that grows, or the first node of a linked chain).
+  std::string container;
+  uint64_t length = 0;  // mutable_default, accumulation: entries in it (a key and value are one)
+  // The qualified type of the objects the finding is about: finalizer (the type with __del__
+  // or tp_del; "gc.garbage" for all of gc.garbage), external (the type held from C code).
+  std::string type;
+  // finalizer: why the collector cannot simply free them: "resurrected",
+  // "cycle_with_finalizer" or "uncollectable".
+  std::string reason;
+  std::string exception;    // traceback: the qualified type of the stored exception
+  std::string shape;        // unreachable_cycle: member types and counts, "app.Node x2 + dict"
+  uint64_t references = 0;  // external: references nobody in the heap accounts for
 };
 
-// A finding's fields of its own kind, named as the JSON contract names them (README: closure
-// function, location, variable; mutable_default function, location, parameter, container,
-// length; finalizer reason, type; traceback exception; accumulation container, length;
-// external type, references, function; unreachable_cycle shape). Written once here, so that the
-// CLI writes every kind the same way.
+// One field of a finding's own kind, named as the JSON contract names it; Detector::Fields
+// lists them and the CLI writes every kind the same way.
 struct KindField {
   const char* name;
   std::string text;     // when !is_number
   uint64_t number = 0;  // when is_number
   bool is_number = false;
+
+  static KindField Text(const char* name, std::string text) {
+    return {name, std::move(text), 0, false};
+  }
+  static KindField Number(const char* name, uint64_t number) { return {name, "", number, true}; }
 };
-std::vector<KindField> KindFields(const Finding& finding);
 
 struct DetectorOptions {
   // Findings retaining less are not reported (garbage cycles, finalizers and notes excepted).
@@ -105,32 +139,45 @@ struct DetectorInput {
 class Detector {
  public:
   virtual ~Detector() = default;
+  // The name of its findings' kind, as the JSON contract spells it: "closure".
   virtual const char* name() const = 0;
+  // Its kind's own fields of a finding it made, named and ordered as the JSON contract has them.
+  virtual std::vector<KindField> Fields(const Finding& finding) const = 0;
+  // Appends its findings (of its own kind; the registry sets Finding::kind).
   virtual void Run(const DetectorInput& input, std::vector<Finding>* findings) const = 0;
 };
 
-std::vector<std::unique_ptr<Detector>> AllDetectors();
+// The detectors, each with the kind of its findings. BuiltIn() holds HEAPSNAP_DETECTORS; a test
+// copies it and adds one of its own, under a kind value past the enumerators (FindingKind{100}).
+class DetectorRegistry {
+ public:
+  static const DetectorRegistry& BuiltIn();
 
-// All detectors, findings sorted by retained bytes (largest first; notes last).
+  // Checks (asserts) that the kind is new.
+  void Add(FindingKind kind, std::shared_ptr<const Detector> detector);
+  const Detector* Find(FindingKind kind) const;  // nullptr for a kind nobody registered
+  const char* KindName(FindingKind kind) const;  // the detector's name(); "none" if none
+  std::vector<KindField> Fields(const Finding& finding) const;  // empty if no detector
+
+  // One detector's findings, with their kind set.
+  void Run(FindingKind kind, const DetectorInput& input, std::vector<Finding>* findings) const;
+  // All detectors in order; then one finding per cause, sorted by retained bytes (largest
+  // first; notes last).
+  std::vector<Finding> Detect(const Analysis& analysis, const DetectorOptions& options) const;
+
+ private:
+  std::vector<std::pair<FindingKind, std::shared_ptr<const Detector>>> detectors_;
+};
+
+// The built-in registry's answers, for the report writers.
+const char* FindingKindName(FindingKind kind);  // "unreachable_cycle", "closure", ...
+std::vector<KindField> KindFields(const Finding& finding);
 std::vector<Finding> DetectLeaks(const Analysis& analysis, const DetectorOptions& options = {});
 
-// Helpers shared by the detectors.
 namespace detect {
-// The target of `node`'s first edge with this label kind and string (e.g. kField "__closure__").
-int64_t EdgeTo(const Snapshot& s, NodeIndex node, LabelKind kind, const std::string& label);
-// Fills path/path_text from the node's retainer path (or marks garbage).
-void SetPath(const Analysis& a, NodeIndex node, Finding* f);
-// Entries a container holds: its indexed, keyed and member references (a dict's key and value
-// are one entry).
-uint64_t ContainerLength(const Snapshot& s, NodeIndex node);
-// Counts the types of the objects in node's dominator subtree into f->types.
-void CountRetainedTypes(const Analysis& a, const std::vector<NodeIndex>& nodes, Finding* f);
-std::string Location(const Snapshot& s, NodeIndex function_or_code);
-// `part` as a share of `whole`, for titles: "7%".
-std::string Percent(uint64_t part, uint64_t whole);
-// True for code of the standard library or an installed package (a Location's file).
+// True for code of the standard library or an installed package (a Finding's location). The
+// detectors' other helpers are in detectors/detector_util.h.
 bool InLibrary(const std::string& location);
-std::string QualifiedName(const Snapshot& s, NodeIndex node);
 }  // namespace detect
 
 }  // namespace heapsnap
