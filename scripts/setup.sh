@@ -7,6 +7,8 @@ packages=(
   build-essential cmake pkg-config
   libcli11-dev libprotobuf-dev protobuf-compiler libboost-graph-dev
   libgtest-dev libgmock-dev
+  # clang and its runtimes (libFuzzer, sanitizers) for the fuzz target that scripts/test.sh runs
+  clang libclang-rt-dev
   python3-dev python3-pytest
   # numpy and pandas for /usr/bin/python3: the tests of what numpy arrays keep alive
   python3-numpy python3-pandas
