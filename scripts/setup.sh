@@ -9,6 +9,8 @@ packages=(
   libgtest-dev libgmock-dev
   # scripts/lint.sh
   clang-format clang-tidy
+  # clang and its runtimes (libFuzzer, sanitizers) for the fuzz target that scripts/test.sh runs
+  clang libclang-rt-dev
   python3-dev python3-pytest
   # numpy and pandas for /usr/bin/python3: the tests of what numpy arrays keep alive
   python3-numpy python3-pandas

@@ -1,12 +1,12 @@
 #include "heapsnap/analyze/snapshot.h"
 
 #include <algorithm>
-#include <condition_variable>
-#include <deque>
 #include <memory>
-#include <mutex>
+#include <optional>
 #include <thread>
+#include <utility>
 
+#include "heapsnap/base/bounded_queue.h"
 #include "heapsnap/base/hash.h"
 #include "heapsnap/base/hex.h"
 #include "heapsnap/base/huge_pages.h"
@@ -14,14 +14,118 @@
 
 namespace heapsnap {
 
+namespace {
+
+constexpr uint32_t kNoObject = UINT32_MAX;
+
+// The index behind Snapshot::FindAddress: object indices (kNoObject = empty) in
+// Snapshot::address_slots, at the slot found by hashing the address and probing linearly, at
+// load factor at most 1/2.
+class AddressIndex {
+ public:
+  explicit AddressIndex(const Snapshot& s)
+      : address_(s.address.data()),
+        slots_(s.address_slots.data()),
+        mask_(s.address_slots.size() - 1) {}
+
+  // Fills s->address_slots. Two objects with one address make the file corrupt: returns them.
+  static std::optional<std::pair<uint32_t, uint32_t>> Build(Snapshot* s);
+
+  uint32_t Find(uint64_t a) const {
+    for (size_t i = HashAddress(a) & mask_;; i = (i + 1) & mask_) {
+      const uint32_t idx = slots_[i];
+      if (idx == kNoObject || address_[idx] == a) return idx;
+    }
+  }
+
+  // Finds targets[from, to) and stores their object indices in out[from, to); returns the
+  // first edge whose target is not in the index, or SIZE_MAX.
+  size_t Resolve(const std::vector<uint64_t>& targets, size_t from, size_t to, uint32_t* out) const;
+
+ private:
+  const uint64_t* address_;
+  const uint32_t* slots_;
+  size_t mask_;
+};
+
+std::optional<std::pair<uint32_t, uint32_t>> AddressIndex::Build(Snapshot* s) {
+  size_t slots = 16;
+  while (slots < 2 * s->address.size()) slots *= 2;
+  AssignHuge(s->address_slots, slots, kNoObject);
+  const size_t mask = slots - 1;
+  const std::vector<uint64_t>& address = s->address;
+  std::vector<uint32_t>& slot = s->address_slots;
+  const auto count = static_cast<uint32_t>(address.size());
+  for (uint32_t i = 0; i < count; ++i) {
+    if (i + 16 < count) __builtin_prefetch(&slot[HashAddress(address[i + 16]) & mask]);
+    for (size_t k = HashAddress(address[i]) & mask;; k = (k + 1) & mask) {
+      const uint32_t other = slot[k];
+      if (other == kNoObject) {
+        slot[k] = i;
+        break;
+      }
+      if (address[other] == address[i]) return std::make_pair(other, i);
+    }
+  }
+  return std::nullopt;
+}
+
+// In batches, prefetching the index slots and then the objects' addresses, so that the cache
+// misses of a batch overlap.
+size_t AddressIndex::Resolve(const std::vector<uint64_t>& targets, size_t from, size_t to,
+                             uint32_t* out) const {
+  constexpr size_t kBatch = 32;
+  size_t slot[kBatch];
+  bool cached[kBatch];
+  // Most edges lead to a few popular objects (classes, None, small ints, interned names):
+  // a small direct-mapped cache answers those without touching the big index.
+  constexpr size_t kCache = 4096;
+  std::vector<std::pair<uint64_t, uint32_t>> cache(kCache, {0, kNoObject});
+  for (size_t base = from; base < to; base += kBatch) {
+    const size_t end = std::min(to, base + kBatch);
+    for (size_t e = base; e < end; ++e) {
+      const uint64_t target = targets[e];
+      const auto& c = cache[(target >> 4) & (kCache - 1)];
+      cached[e - base] = c.first == target && c.second != kNoObject;
+      if (cached[e - base]) {
+        out[e] = c.second;
+        continue;
+      }
+      slot[e - base] = HashAddress(target) & mask_;
+      __builtin_prefetch(&slots_[slot[e - base]]);
+    }
+    for (size_t e = base; e < end; ++e) {
+      if (cached[e - base]) continue;
+      const uint32_t idx = slots_[slot[e - base]];
+      if (idx != kNoObject) __builtin_prefetch(&address_[idx]);
+    }
+    for (size_t e = base; e < end; ++e) {
+      if (cached[e - base]) continue;
+      const uint64_t target = targets[e];
+      uint32_t found = kNoObject;
+      for (size_t k = slot[e - base];; k = (k + 1) & mask_) {
+        const uint32_t idx = slots_[k];
+        if (idx == kNoObject) break;
+        if (address_[idx] == target) {
+          found = idx;
+          break;
+        }
+      }
+      if (found == kNoObject) return e;
+      out[e] = found;
+      cache[(target >> 4) & (kCache - 1)] = {target, found};
+    }
+  }
+  return SIZE_MAX;
+}
+
+}  // namespace
+
 std::optional<NodeIndex> Snapshot::FindAddress(uint64_t a) const {
   if (address_slots.empty()) return std::nullopt;
-  const size_t mask = address_slots.size() - 1;
-  for (size_t i = HashAddress(a) & mask;; i = (i + 1) & mask) {
-    const uint32_t idx = address_slots[i];
-    if (idx == UINT32_MAX) return std::nullopt;
-    if (address[idx] == a) return NodeIndex(idx);
-  }
+  const uint32_t found = AddressIndex(*this).Find(a);
+  if (found == kNoObject) return std::nullopt;
+  return NodeIndex(found);
 }
 
 const ValueRecord* Snapshot::Value(NodeIndex n) const {
@@ -64,303 +168,271 @@ std::string Snapshot::DictKeyRepr(uint64_t edge) const {
   return v != nullptr ? QuoteKeyPreview(v->text, v->length) : "<str>";
 }
 
-StatusOr<Snapshot> LoadSnapshot(const std::string& path, const LoadOptions& options) {
-  auto opened = SnapshotReader::Open(path);
-  if (!opened.ok()) return opened.status();
-  SnapshotReader& reader = **opened;
-  Snapshot s;
-  s.path = path;
-  s.header = reader.header();
-  std::vector<uint64_t> target_address;
-  std::vector<uint64_t> key_refs;  // edges labelled kDictKeyRef, checked once all are loaded
+// ---- loading: the steps of LoadSnapshot, in order -------------------------------------------
+
+namespace {
+
+// What loading holds besides the snapshot until the whole file is read.
+struct PendingLoad {
+  std::vector<uint64_t> target_address;  // per edge, until resolved to an object index
+  std::vector<uint64_t> key_refs;        // edges labelled kDictKeyRef, checked at the end
   std::vector<RootRecord> roots;
   std::vector<SizeFixup> fixups;
-  s.edge_begin.push_back(0);
-  // Size the arrays once from the trailer's totals (bounded by the file size, since the file is
-  // untrusted); growing them by doubling costs copies and page faults on big snapshots.
-  if (auto totals = SnapshotReader::PeekTrailer(path); totals.ok()) {
-    FILE* f = std::fopen(path.c_str(), "rb");
-    uint64_t file_size = 0;
-    if (f != nullptr && std::fseek(f, 0, SEEK_END) == 0)
-      file_size = static_cast<uint64_t>(std::ftell(f));
-    if (f != nullptr) std::fclose(f);
-    const uint64_t objects = std::min(totals->objects, file_size);
-    const uint64_t edges = std::min(totals->edges, file_size);
-    ReserveHuge(s.address, objects);
-    ReserveHuge(s.type, objects);
-    ReserveHuge(s.size, objects);
-    ReserveHuge(s.refcount, objects);
-    ReserveHuge(s.flags, objects);
-    ReserveHuge(s.generation, objects);
-    ReserveHuge(s.edge_begin, objects + 1);
-    ReserveHuge(target_address, edges);
-    ReserveHuge(s.edge_kind, edges);
-    ReserveHuge(s.edge_label_kind, edges);
-    ReserveHuge(s.edge_label_value, edges);
-  }
-  // Decoding runs on a second thread, one batch ahead of the appending below.
-  struct Decoded {
-    SnapshotReader::Item item;
-    ObjectBatch batch;
-    std::vector<RootRecord> roots;
-    std::vector<SizeFixup> fixups;
-    Status status;
-  };
-  std::mutex mutex;
-  std::condition_variable cv;
-  std::deque<Decoded> ready;
-  bool stop = false;
-  std::thread decoder([&] {
-    for (;;) {
-      Decoded d;
-      auto item = reader.Next();
-      if (!item.ok()) {
-        d.status = item.status();
-        d.item = SnapshotReader::Item::kEnd;
-      } else {
-        d.item = *item;
-        if (d.item == SnapshotReader::Item::kObjects) d.batch = reader.TakeObjects();
-        if (d.item == SnapshotReader::Item::kRoots) d.roots = reader.TakeRoots();
-        if (d.item == SnapshotReader::Item::kSizeFixups) d.fixups = reader.TakeSizeFixups();
-      }
-      const bool last = !item.ok() || d.item == SnapshotReader::Item::kEnd;
-      std::unique_lock<std::mutex> lock(mutex);
-      cv.wait(lock, [&] { return ready.size() < 3 || stop; });
-      if (stop) return;
-      ready.push_back(std::move(d));
-      cv.notify_all();
-      if (last) return;
-    }
-  });
-  struct JoinOnExit {
-    std::thread& t;
-    std::mutex& m;
-    std::condition_variable& cv;
-    bool& stop;
-    ~JoinOnExit() {
-      {
-        std::lock_guard<std::mutex> lock(m);
-        stop = true;
-      }
-      cv.notify_all();
-      t.join();
-    }
-  } join_on_exit{decoder, mutex, cv, stop};
+};
 
+// Sizes the arrays once from the trailer's totals (bounded by the file size, since the file is
+// untrusted); growing them by doubling costs copies and page faults on big snapshots.
+void PresizeFromTrailer(SnapshotReader& reader, Snapshot* s, PendingLoad* p) {
+  auto totals = reader.PeekTrailer();
+  if (!totals.ok()) return;  // the full read reports what is wrong
+  const uint64_t objects = std::min(totals->objects, reader.source_size());
+  const uint64_t edges = std::min(totals->edges, reader.source_size());
+  ReserveHuge(s->address, objects);
+  ReserveHuge(s->type, objects);
+  ReserveHuge(s->size, objects);
+  ReserveHuge(s->refcount, objects);
+  ReserveHuge(s->flags, objects);
+  ReserveHuge(s->generation, objects);
+  ReserveHuge(s->edge_begin, objects + 1);
+  ReserveHuge(p->target_address, edges);
+  ReserveHuge(s->edge_kind, edges);
+  ReserveHuge(s->edge_label_kind, edges);
+  ReserveHuge(s->edge_label_value, edges);
+}
+
+void AppendEdges(const ObjectBatch& b, uint32_t from, uint32_t to, Snapshot* s, PendingLoad* p) {
+  for (uint32_t e = from; e < to; ++e) {
+    const EdgeRecord& r = b.edges[e];
+    p->target_address.push_back(r.target);
+    s->edge_kind.push_back(r.kind);
+    if (r.label_kind == LabelKind::kDictKeyRef) p->key_refs.push_back(s->edge_kind.size() - 1);
+    s->edge_label_kind.push_back(r.label_kind);
+    if (r.label_value >= UINT32_MAX) {
+      s->edge_label_overflow[s->edge_label_value.size()] = r.label_value;
+      s->edge_label_value.push_back(UINT32_MAX);
+    } else {
+      s->edge_label_value.push_back(static_cast<uint32_t>(r.label_value));
+    }
+  }
+}
+
+// Continued edges belong to the previous object: appending in order keeps CSR intact.
+void AppendObjects(const ObjectBatch& b, Snapshot* s, PendingLoad* p) {
+  if (b.continued_edges > 0) {
+    AppendEdges(b, 0, b.continued_edges, s, p);
+    s->edge_begin.back() = p->target_address.size();
+  }
+  for (size_t i = 0; i < b.objects.size(); ++i) {
+    const ObjectRecord& o = b.objects[i];
+    s->address.push_back(o.address);
+    s->type.push_back(o.type);
+    s->size.push_back(o.size);
+    s->refcount.push_back(o.refcount);
+    s->flags.push_back(o.flags);
+    s->generation.push_back(static_cast<uint8_t>(o.generation));
+    AppendEdges(b, b.edge_begin[i], b.edge_begin[i + 1], s, p);
+    s->edge_begin.push_back(p->target_address.size());
+  }
+  s->values.insert(s->values.end(), b.values.begin(), b.values.end());
+  s->names.insert(s->names.end(), b.names.begin(), b.names.end());
+}
+
+// One record's worth of what the reader hands out, passed from the decoder thread.
+struct Decoded {
+  SnapshotReader::Item item = SnapshotReader::Item::kEnd;
+  ObjectBatch batch;
+  std::vector<RootRecord> roots;
+  std::vector<SizeFixup> fixups;
+  Status status;
+};
+
+void DecodeAll(SnapshotReader& reader, BoundedQueue<Decoded>& out) {
   for (;;) {
     Decoded d;
-    {
-      std::unique_lock<std::mutex> lock(mutex);
-      cv.wait(lock, [&] { return !ready.empty(); });
-      d = std::move(ready.front());
-      ready.pop_front();
+    StatusOr<SnapshotReader::Item> item = reader.Next();
+    if (!item.ok()) {
+      d.status = item.status();
+    } else {
+      d.item = *item;
+      if (d.item == SnapshotReader::Item::kObjects) d.batch = reader.TakeObjects();
+      if (d.item == SnapshotReader::Item::kRoots) d.roots = reader.TakeRoots();
+      if (d.item == SnapshotReader::Item::kSizeFixups) d.fixups = reader.TakeSizeFixups();
     }
-    cv.notify_all();
-    if (!d.status.ok()) return d.status;
-    if (d.item == SnapshotReader::Item::kEnd) break;
-    switch (d.item) {
-      case SnapshotReader::Item::kObjects: {
-        const ObjectBatch& b = d.batch;
-        // Continued edges belong to the previous object: appending in order keeps CSR intact.
-        auto add_edges = [&](uint32_t from, uint32_t to) {
-          for (uint32_t e = from; e < to; ++e) {
-            const EdgeRecord& r = b.edges[e];
-            target_address.push_back(r.target);
-            s.edge_kind.push_back(r.kind);
-            if (r.label_kind == LabelKind::kDictKeyRef) key_refs.push_back(s.edge_kind.size() - 1);
-            s.edge_label_kind.push_back(r.label_kind);
-            if (r.label_value >= UINT32_MAX) {
-              s.edge_label_overflow[s.edge_label_value.size()] = r.label_value;
-              s.edge_label_value.push_back(UINT32_MAX);
-            } else {
-              s.edge_label_value.push_back(static_cast<uint32_t>(r.label_value));
-            }
-          }
-        };
-        if (b.continued_edges > 0) {
-          add_edges(0, b.continued_edges);
-          s.edge_begin.back() = target_address.size();
-        }
-        for (size_t i = 0; i < b.objects.size(); ++i) {
-          const ObjectRecord& o = b.objects[i];
-          s.address.push_back(o.address);
-          s.type.push_back(o.type);
-          s.size.push_back(o.size);
-          s.refcount.push_back(o.refcount);
-          s.flags.push_back(o.flags);
-          s.generation.push_back(static_cast<uint8_t>(o.generation));
-          add_edges(b.edge_begin[i], b.edge_begin[i + 1]);
-          s.edge_begin.push_back(target_address.size());
-        }
-        s.values.insert(s.values.end(), b.values.begin(), b.values.end());
-        s.names.insert(s.names.end(), b.names.begin(), b.names.end());
-        if (options.progress) options.progress(s.address.size());
+    const bool last = !item.ok() || d.item == SnapshotReader::Item::kEnd;
+    if (!out.Push(std::move(d)) || last) return;
+  }
+}
+
+// Reads every record into the snapshot's columns. Decoding runs on a second thread, a few
+// records ahead of the appending here.
+Status ReadColumns(SnapshotReader& reader, const LoadOptions& options, Snapshot* s,
+                   PendingLoad* p) {
+  BoundedQueue<Decoded> decoded(3);
+  std::thread decoder([&] { DecodeAll(reader, decoded); });
+  struct StopDecoder {
+    BoundedQueue<Decoded>& queue;
+    std::thread& thread;
+    ~StopDecoder() {
+      queue.Cancel();
+      thread.join();
+    }
+  } stop_decoder{decoded, decoder};
+  s->edge_begin.push_back(0);
+  while (std::optional<Decoded> d = decoded.Pop()) {
+    decoded.Done();  // the decoder may start on the next record while this one is appended
+    HEAPSNAP_RETURN_IF_ERROR(d->status);
+    switch (d->item) {
+      case SnapshotReader::Item::kObjects:
+        AppendObjects(d->batch, s, p);
+        if (options.progress) options.progress(s->address.size());
         break;
-      }
       case SnapshotReader::Item::kRoots:
-        roots.insert(roots.end(), d.roots.begin(), d.roots.end());
+        p->roots.insert(p->roots.end(), d->roots.begin(), d->roots.end());
         break;
       case SnapshotReader::Item::kSizeFixups:
-        fixups.insert(fixups.end(), d.fixups.begin(), d.fixups.end());
+        p->fixups.insert(p->fixups.end(), d->fixups.begin(), d->fixups.end());
         break;
       case SnapshotReader::Item::kEnd:
-        break;
+        return Status::Ok();
     }
   }
-  if (s.address.size() > UINT32_MAX - 1) {
-    return DataLoss(path + ": more objects than heapsnap can index (" +
-                    std::to_string(s.address.size()) + ")");
-  }
-  s.strings = reader.TakeStrings();
-  s.types = reader.TakeTypes();
-  for (const SizeFixup& f : fixups) s.size[f.object_index] = f.size;
-  // Every sum the analysis makes of sizes (retained sizes, totals per type) is a sum over some
-  // of the objects, so a bounded total keeps them all exact; and gc_refs starts at a refcount,
-  // which CPython keeps in a Py_ssize_t. A file that says otherwise lies.
-  {
-    constexpr uint64_t kMaxTotalBytes = uint64_t{1} << 56;  // 64 PiB: no process holds more
-    constexpr uint64_t kMaxRefcount = uint64_t{INT64_MAX};
-    uint64_t total = 0;
-    for (size_t i = 0; i < s.address.size(); ++i) {
-      if (s.refcount[i] > kMaxRefcount) {
-        return DataLoss(path + ": corrupt: object #" + std::to_string(i) + " (" +
-                        FormatAddress(s.address[i]) + ") has refcount " +
-                        std::to_string(s.refcount[i]) + ", more than a Py_ssize_t holds");
-      }
-      if (s.size[i] > kMaxTotalBytes - total) {
-        return DataLoss(path +
-                        ": corrupt: the objects' sizes add up to more than 2^56 bytes (object #" +
-                        std::to_string(i) + " at " + FormatAddress(s.address[i]) + " claims " +
-                        std::to_string(s.size[i]) + ")");
-      }
-      total += s.size[i];
-    }
-  }
+  return Internal(s->path + ": the decoder stopped before the end");
+}
 
-  {
-    size_t slots = 16;
-    while (slots < 2 * s.address.size()) slots *= 2;
-    AssignHuge(s.address_slots, slots, UINT32_MAX);
-    const size_t mask = slots - 1;
-    const auto count = static_cast<uint32_t>(s.address.size());
-    for (uint32_t i = 0; i < count; ++i) {
-      if (i + 16 < count)
-        __builtin_prefetch(&s.address_slots[HashAddress(s.address[i + 16]) & mask]);
-      for (size_t k = HashAddress(s.address[i]) & mask;; k = (k + 1) & mask) {
-        const uint32_t other = s.address_slots[k];
-        if (other == UINT32_MAX) {
-          s.address_slots[k] = i;
-          break;
-        }
-        if (s.address[other] == s.address[i]) {
-          return DataLoss(path + ": corrupt: two objects (#" + std::to_string(other) + " and #" +
-                          std::to_string(i) + ") have address " + FormatAddress(s.address[i]));
-        }
-      }
+// Every sum the analysis makes of sizes (retained sizes, totals per type) is a sum over some
+// of the objects, so a bounded total keeps them all exact; and gc_refs starts at a refcount,
+// which CPython keeps in a Py_ssize_t. A file that says otherwise lies.
+Status ApplySizeFixups(const std::vector<SizeFixup>& fixups, Snapshot* s) {
+  for (const SizeFixup& f : fixups) s->size[f.object_index] = f.size;
+  constexpr uint64_t kMaxTotalBytes = uint64_t{1} << 56;  // 64 PiB: no process holds more
+  constexpr uint64_t kMaxRefcount = uint64_t{INT64_MAX};
+  uint64_t total = 0;
+  for (size_t i = 0; i < s->address.size(); ++i) {
+    if (s->refcount[i] > kMaxRefcount) {
+      return DataLoss(s->path + ": corrupt: object #" + std::to_string(i) + " (" +
+                      FormatAddress(s->address[i]) + ") has refcount " +
+                      std::to_string(s->refcount[i]) + ", more than a Py_ssize_t holds");
     }
-  }
-  // Resolve targets in batches, prefetching the index slots and then the objects' addresses,
-  // so that the cache misses of a batch overlap; the two halves of the edges on two threads
-  // (the index is only read).
-  ReserveHuge(s.edge_target, target_address.size());
-  s.edge_target.resize(target_address.size());
-  {
-    auto resolve = [&s, &target_address](size_t from, size_t to) -> size_t {
-      const size_t mask = s.address_slots.size() - 1;
-      constexpr size_t kBatch = 32;
-      size_t slot[kBatch];
-      bool cached[kBatch];
-      // Most edges lead to a few popular objects (classes, None, small ints, interned names):
-      // a small direct-mapped cache answers those without touching the big index.
-      constexpr size_t kCache = 4096;
-      std::vector<std::pair<uint64_t, uint32_t>> cache(kCache, {0, UINT32_MAX});
-      for (size_t base = from; base < to; base += kBatch) {
-        const size_t end = std::min(to, base + kBatch);
-        for (size_t e = base; e < end; ++e) {
-          const uint64_t target = target_address[e];
-          const auto& c = cache[(target >> 4) & (kCache - 1)];
-          cached[e - base] = c.first == target && c.second != UINT32_MAX;
-          if (cached[e - base]) {
-            s.edge_target[e] = c.second;
-            continue;
-          }
-          slot[e - base] = HashAddress(target) & mask;
-          __builtin_prefetch(&s.address_slots[slot[e - base]]);
-        }
-        for (size_t e = base; e < end; ++e) {
-          if (cached[e - base]) continue;
-          const uint32_t idx = s.address_slots[slot[e - base]];
-          if (idx != UINT32_MAX) __builtin_prefetch(&s.address[idx]);
-        }
-        for (size_t e = base; e < end; ++e) {
-          if (cached[e - base]) continue;
-          const uint64_t target = target_address[e];
-          uint32_t found = UINT32_MAX;
-          for (size_t k = slot[e - base];; k = (k + 1) & mask) {
-            const uint32_t idx = s.address_slots[k];
-            if (idx == UINT32_MAX) break;
-            if (s.address[idx] == target) {
-              found = idx;
-              break;
-            }
-          }
-          if (found == UINT32_MAX) return e;  // the first edge whose target is missing
-          s.edge_target[e] = found;
-          cache[(target >> 4) & (kCache - 1)] = {target, found};
-        }
-      }
-      return SIZE_MAX;
-    };
-    const size_t m = target_address.size();
-    size_t bad_second = SIZE_MAX;
-    std::thread second([&] { bad_second = resolve(m / 2, m); });
-    const size_t bad_first = resolve(0, m / 2);
-    second.join();
-    const size_t bad = std::min(bad_first, bad_second);
-    if (bad != SIZE_MAX) {
-      uint32_t source = 0;
-      while (s.edge_begin[source + 1] <= bad) ++source;
-      return DataLoss(path + ": corrupt: object #" + std::to_string(source) + " at " +
-                      FormatAddress(s.address[source]) + " references " +
-                      FormatAddress(target_address[bad]) + ", which is not in the snapshot");
+    if (s->size[i] > kMaxTotalBytes - total) {
+      return DataLoss(s->path +
+                      ": corrupt: the objects' sizes add up to more than 2^56 bytes (object #" +
+                      std::to_string(i) + " at " + FormatAddress(s->address[i]) + " claims " +
+                      std::to_string(s->size[i]) + ")");
     }
+    total += s->size[i];
   }
-  std::vector<uint64_t>().swap(target_address);
+  return Status::Ok();
+}
+
+Status BuildAddressIndex(Snapshot* s) {
+  if (auto duplicate = AddressIndex::Build(s)) {
+    return DataLoss(s->path + ": corrupt: two objects (#" + std::to_string(duplicate->first) +
+                    " and #" + std::to_string(duplicate->second) + ") have address " +
+                    FormatAddress(s->address[duplicate->second]));
+  }
+  return Status::Ok();
+}
+
+// Edge targets from addresses to object indices: the two halves of the edges on two threads
+// (the index is only read).
+Status ResolveEdgeTargets(Snapshot* s, PendingLoad* p) {
+  const std::vector<uint64_t>& targets = p->target_address;
+  const size_t m = targets.size();
+  ReserveHuge(s->edge_target, m);
+  s->edge_target.resize(m);
+  const AddressIndex index(*s);
+  uint32_t* out = s->edge_target.data();
+  size_t bad_second = SIZE_MAX;
+  std::thread second([&] { bad_second = index.Resolve(targets, m / 2, m, out); });
+  const size_t bad_first = index.Resolve(targets, 0, m / 2, out);
+  second.join();
+  const size_t bad = std::min(bad_first, bad_second);
+  if (bad != SIZE_MAX) {
+    uint32_t source = 0;
+    while (s->edge_begin[source + 1] <= bad) ++source;
+    return DataLoss(s->path + ": corrupt: object #" + std::to_string(source) + " at " +
+                    FormatAddress(s->address[source]) + " references " +
+                    FormatAddress(targets[bad]) + ", which is not in the snapshot");
+  }
+  std::vector<uint64_t>().swap(p->target_address);
+  return Status::Ok();
+}
+
+// A kDictKeyRef edge names a kDictKeySelf edge of the same object: the key itself.
+Status CheckKeyReferences(const std::vector<uint64_t>& key_refs, const Snapshot& s) {
   for (uint64_t e : key_refs) {
-    // The key edge must belong to the same object and be the key itself.
     const auto source = static_cast<uint64_t>(
         std::upper_bound(s.edge_begin.begin(), s.edge_begin.end(), e) - s.edge_begin.begin() - 1);
     const int64_t d = ZigZagDecode(s.LabelValue(e));
     const uint64_t k = e + static_cast<uint64_t>(d);
     if (d == 0 || k < s.edge_begin[source] || k >= s.edge_begin[source + 1] ||
         s.edge_label_kind[k] != LabelKind::kDictKeySelf) {
-      return DataLoss(path + ": corrupt: object #" + std::to_string(source) + " at " +
+      return DataLoss(s.path + ": corrupt: object #" + std::to_string(source) + " at " +
                       FormatAddress(s.address[source]) + " has a dict key reference to edge " +
                       std::to_string(static_cast<long long>(k)) +
                       ", which is not one of its key edges");
     }
   }
+  return Status::Ok();
+}
+
+Status ResolveRoots(const std::vector<RootRecord>& roots, Snapshot* s) {
   for (const RootRecord& r : roots) {
-    auto found = s.FindAddress(r.address);
+    auto found = s->FindAddress(r.address);
     if (!found) {
-      return DataLoss(path + ": corrupt: root '" + s.strings[r.label.value()] + "' names " +
+      return DataLoss(s->path + ": corrupt: root '" + s->strings[r.label.value()] + "' names " +
                       FormatAddress(r.address) + ", which is not in the snapshot");
     }
-    s.roots.push_back({r.kind, *found, r.label, r.thread_id, r.depth, 0});
+    s->roots.push_back({r.kind, *found, r.label, r.thread_id, r.depth, 0});
   }
-  s.captured_roots = s.roots.size();
-  ExternalReferences external = ComputeExternalReferences(s);
-  for (uint32_t i = 0; i < s.object_count(); ++i) {
+  s->captured_roots = s->roots.size();
+  return Status::Ok();
+}
+
+// The roots FORMAT.md tells readers to derive: EXTERNAL, IMMORTAL and FROZEN.
+void AddDerivedRoots(Snapshot* s) {
+  const ExternalReferences external = ComputeExternalReferences(*s);
+  for (uint32_t i = 0; i < s->object_count(); ++i) {
     if (external.count[i] > 0) {
-      s.roots.push_back({RootKind::kExternal, NodeIndex(i), StringId(), 0, 0, external.count[i]});
+      s->roots.push_back({RootKind::kExternal, NodeIndex(i), StringId(), 0, 0, external.count[i]});
     }
-    if (s.flags[i] & object_flags::kImmortal) {
-      s.roots.push_back({RootKind::kImmortal, NodeIndex(i), StringId(), 0, 0, 0});
+    if (s->flags[i] & object_flags::kImmortal) {
+      s->roots.push_back({RootKind::kImmortal, NodeIndex(i), StringId(), 0, 0, 0});
     }
-    if (s.flags[i] & object_flags::kFrozen) {
-      s.roots.push_back({RootKind::kFrozen, NodeIndex(i), StringId(), 0, 0, 0});
+    if (s->flags[i] & object_flags::kFrozen) {
+      s->roots.push_back({RootKind::kFrozen, NodeIndex(i), StringId(), 0, 0, 0});
     }
   }
+}
+
+}  // namespace
+
+StatusOr<Snapshot> LoadSnapshot(const std::string& path, const LoadOptions& options) {
+  HEAPSNAP_ASSIGN_OR_RETURN(std::unique_ptr<ByteSource> source, OpenFileSource(path));
+  return LoadSnapshot(std::move(source), options);
+}
+
+StatusOr<Snapshot> LoadSnapshot(std::unique_ptr<ByteSource> source, const LoadOptions& options) {
+  HEAPSNAP_ASSIGN_OR_RETURN(std::unique_ptr<SnapshotReader> reader,
+                            SnapshotReader::Open(std::move(source)));
+  Snapshot s;
+  s.path = reader->path();
+  s.header = reader->header();
+  PendingLoad pending;
+  PresizeFromTrailer(*reader, &s, &pending);
+  HEAPSNAP_RETURN_IF_ERROR(ReadColumns(*reader, options, &s, &pending));
+  if (s.address.size() > UINT32_MAX - 1) {
+    return DataLoss(s.path + ": more objects than heapsnap can index (" +
+                    std::to_string(s.address.size()) + ")");
+  }
+  s.strings = reader->TakeStrings();
+  s.types = reader->TakeTypes();
+  HEAPSNAP_RETURN_IF_ERROR(ApplySizeFixups(pending.fixups, &s));
+  HEAPSNAP_RETURN_IF_ERROR(BuildAddressIndex(&s));
+  HEAPSNAP_RETURN_IF_ERROR(ResolveEdgeTargets(&s, &pending));
+  HEAPSNAP_RETURN_IF_ERROR(CheckKeyReferences(pending.key_refs, s));
+  HEAPSNAP_RETURN_IF_ERROR(ResolveRoots(pending.roots, &s));
+  AddDerivedRoots(&s);
   return s;
 }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <random>
+#include <string>
+#include <string_view>
 
 #include "gtest/gtest.h"
 #include "test_snapshots.h"
@@ -39,6 +41,38 @@ TEST(LoadSnapshot, ResolvesEdgesAndRoots) {
   EXPECT_EQ(s->TypeName(NodeIndex(1)), "B");
   EXPECT_EQ(s->TypeQualname(NodeIndex(1)), "app.B");
   EXPECT_EQ(s->EdgeLabel(0), "[0]");
+}
+
+TEST(LoadSnapshot, LoadsFromMemoryAsFromAFile) {
+  const std::string path = WriteTestSnapshot(
+      "memory",
+      {{0x300, "A", 10, 1, {{0x100, EdgeKind::kTraverse}, {0x200, EdgeKind::kWeak}}},
+       {0x100, "B", 20, 2, {{0x100, EdgeKind::kTraverse}}},
+       {0x200, "B", 30, 5, {}}},
+      {{RootKind::kModules, 0x300, StringId(), 0, 0}}, {{2, 33}});
+  std::string bytes;
+  {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    ASSERT_NE(f, nullptr);
+    char buffer[4096];
+    for (size_t n; (n = std::fread(buffer, 1, sizeof(buffer), f)) > 0;) bytes.append(buffer, n);
+    std::fclose(f);
+  }
+  auto from_file = LoadSnapshot(path);
+  auto from_memory = LoadSnapshot(MemorySource(bytes, "<memory>"));
+  ASSERT_TRUE(from_file.ok()) << from_file.status().message();
+  ASSERT_TRUE(from_memory.ok()) << from_memory.status().message();
+  EXPECT_EQ(from_memory->path, "<memory>");
+  EXPECT_EQ(from_memory->address, from_file->address);
+  EXPECT_EQ(from_memory->size, from_file->size);
+  EXPECT_EQ(from_memory->edge_begin, from_file->edge_begin);
+  EXPECT_EQ(from_memory->edge_target, from_file->edge_target);
+  EXPECT_EQ(from_memory->roots.size(), from_file->roots.size());
+  EXPECT_EQ(from_memory->strings, from_file->strings);
+  auto cut =
+      LoadSnapshot(MemorySource(std::string_view(bytes).substr(0, bytes.size() / 2), "<cut>"));
+  ASSERT_FALSE(cut.ok());
+  EXPECT_EQ(cut.status().message().rfind("<cut>: ", 0), 0u) << cut.status().message();
 }
 
 // Values every later sum depends on are checked once, at load: no total can wrap and the

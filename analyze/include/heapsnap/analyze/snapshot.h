@@ -13,12 +13,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "heapsnap/base/status.h"
+#include "heapsnap/format/byte_source.h"
 #include "heapsnap/format/types.h"
 
 namespace heapsnap {
@@ -92,16 +94,22 @@ struct Snapshot {
   }
 
   // Open-addressing index behind FindAddress: object indices (UINT32_MAX = empty) at slots
-  // found by hashing the address; 8 bytes per object at load factor 1/2.
+  // found by hashing the address; 8 bytes per object at load factor 1/2. Built by loading.
   std::vector<uint32_t> address_slots;
 };
 
 struct LoadOptions {
-  // Called now and then with (bytes processed so far, objects so far); may be empty.
+  // Called after each object chunk with the number of objects loaded so far; may be empty.
   std::function<void(uint64_t objects)> progress;
 };
 
+// Reads the file at path, or the bytes of source (memory, for the fuzz target and tests; the
+// snapshot's path is then the source's name). The steps: size the arrays from the trailer,
+// read the columns, apply the size fixups, index the addresses and resolve edge targets,
+// check the dict key references, resolve the roots, add the derived roots.
 StatusOr<Snapshot> LoadSnapshot(const std::string& path, const LoadOptions& options = {});
+StatusOr<Snapshot> LoadSnapshot(std::unique_ptr<ByteSource> source,
+                                const LoadOptions& options = {});
 
 // A readable description of a root: its label, or for derived roots what they mean.
 std::string RootDescription(const Snapshot& snapshot, const SnapshotRoot& root);

@@ -1,6 +1,7 @@
 // SnapshotReader: reads a snapshot record by record and validates everything before handing it
 // out. Snapshots are untrusted input: a corrupt, truncated, empty or foreign file gives a
-// Status naming the file and the problem, never a crash or an unchecked index.
+// Status naming the file and the problem, never a crash or an unchecked index. It reads from a
+// ByteSource: a file, or memory (the fuzz target, tests).
 //
 //   auto reader = SnapshotReader::Open("app.heapsnap");
 //   if (!reader.ok()) return reader.status();
@@ -17,15 +18,24 @@
 #ifndef HEAPSNAP_FORMAT_READER_H_
 #define HEAPSNAP_FORMAT_READER_H_
 
-#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "heapsnap/base/status.h"
+#include "heapsnap/format/byte_source.h"
 #include "heapsnap/format/types.h"
 
 namespace heapsnap {
+namespace proto {  // the generated classes, seen only by reader.cc
+class ObjectChunk;
+class Record;
+class RootChunk;
+class SizeFixupChunk;
+class StringChunk;
+class Trailer;
+class TypeChunk;
+}  // namespace proto
 
 struct ObjectBatch {
   uint64_t first_index = 0;
@@ -44,15 +54,21 @@ class SnapshotReader {
  public:
   enum class Item { kObjects, kRoots, kSizeFixups, kEnd };
 
+  // Checks the preamble and reads the header record.
   static StatusOr<std::unique_ptr<SnapshotReader>> Open(const std::string& path);
+  static StatusOr<std::unique_ptr<SnapshotReader>> Open(std::unique_ptr<ByteSource> source);
   // The trailer's totals, read through the footer without reading the records (to size arrays
   // before loading). Checked on its own; the full read checks them again against the records.
+  // The member form works on an open reader before the first Next() and leaves it where it was.
   static StatusOr<TrailerInfo> PeekTrailer(const std::string& path);
+  StatusOr<TrailerInfo> PeekTrailer();
   ~SnapshotReader();
   SnapshotReader(const SnapshotReader&) = delete;
   SnapshotReader& operator=(const SnapshotReader&) = delete;
 
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return source_->name(); }
+  // The size of what is read, 0 when unknown (a pipe).
+  uint64_t source_size() const { return source_->size(); }
   const HeaderInfo& header() const { return header_; }
 
   // Reads up to the next object, root or size-fixup record; string and type records are
@@ -80,16 +96,32 @@ class SnapshotReader {
   std::vector<TypeRecord> TakeTypes() { return std::move(types_); }
 
  private:
-  SnapshotReader(std::string path, FILE* file);
+  explicit SnapshotReader(std::unique_ptr<ByteSource> source);
   Status Error(const std::string& what) const;
+  // Error in the record read last: "record N: what".
+  Status RecordError(const std::string& what) const;
   Status ReadRecord(std::string* payload, bool* eof);
   Status ReadHeader();
 
-  std::string path_;
-  FILE* file_ = nullptr;
+  // One per record type; Next() dispatches.
+  void ReadStrings(const proto::StringChunk& chunk);
+  Status ReadTypes(const proto::TypeChunk& chunk);
+  Status ReadObjectChunk(const proto::ObjectChunk& chunk);
+  Status ReadRoots(const proto::RootChunk& chunk);
+  Status ReadSizeFixups(const proto::SizeFixupChunk& chunk);
+  Status ReadTrailer(const proto::Trailer& trailer);
+  // The steps of ReadObjectChunk.
+  Status ValidateColumns(const proto::ObjectChunk& chunk);
+  Status DecodeObjects(const proto::ObjectChunk& chunk);
+  Status DecodeEdges(const proto::ObjectChunk& chunk);
+  Status DecodeValues(const proto::ObjectChunk& chunk);
+  Status DecodeNames(const proto::ObjectChunk& chunk);
+
+  std::unique_ptr<ByteSource> source_;
   uint64_t offset_ = 0;
   uint64_t record_offset_ = 0;  // where the record read last began
   uint64_t records_ = 0;
+  uint64_t record_index_ = 0;  // index of the record read last
   bool done_ = false;
   HeaderInfo header_;
   std::vector<std::string> strings_{std::string()};
