@@ -6,6 +6,10 @@
 #include <cstdio>
 #include <cstring>
 
+#include "heapsnap/base/hex.h"
+#include "heapsnap/base/python_text.h"
+#include "object_address.h"
+
 namespace heapsnap::capture {
 namespace {
 
@@ -13,12 +17,6 @@ void AppendInt(long long v, std::string* out) {
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof(buf), v);
   out->append(buf, r.ptr);
-}
-
-void AppendHexEscape(unsigned c, std::string* out) {
-  char buf[8];
-  std::snprintf(buf, sizeof(buf), "\\x%02x", c);
-  out->append(buf);
 }
 
 }  // namespace
@@ -77,15 +75,11 @@ std::string Utf8(PyObject* s, size_t max_bytes) {
   return out;
 }
 
-bool IsIdentifier(const char* s, size_t n) {
-  if (n == 0 || n > 64) return false;
-  for (size_t i = 0; i < n; ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    bool ok = c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (i > 0 && c >= '0' && c <= '9');
-    if (!ok) return false;
-  }
-  return true;
+bool KeptWithoutValues(std::string_view text) {
+  return text.size() <= kMaxKeptNameBytes &&
+         std::none_of(text.begin(), text.end(),
+                      [](char c) { return static_cast<unsigned char>(c) >= 0x80; }) &&
+         IsIdentifier(text);
 }
 
 bool IsProgramName(PyObject* s) {
@@ -139,33 +133,19 @@ void AppendKeyRepr(PyObject* key, bool values, int depth, std::string* out) {
     out->push_back('\'');
     const size_t body = out->size();
     bool truncated = false;
-    if (!AppendUtf8(key, 80, out, &truncated)) {
+    // Cut while encoding (never inside a character or an escape): KeyPrefixBytes's rule.
+    if (!AppendUtf8(key, kMaxKeyBytes, out, &truncated)) {
       out->resize(quote);
       out->append("<str>");
       return;
     }
-    if (!values && (!IsProgramName(key) || !IsIdentifier(out->data() + body, out->size() - body))) {
+    if (!values &&
+        (!IsProgramName(key) || !KeptWithoutValues(std::string_view(*out).substr(body)))) {
       out->resize(quote);
       AppendRedactedStr(key, out);
       return;
     }
-    const bool plain = std::none_of(
-        out->begin() + static_cast<std::ptrdiff_t>(body), out->end(),
-        [](char c) { return c == '\'' || c == '\\' || static_cast<unsigned char>(c) < 0x20; });
-    if (!plain) {
-      std::string text = out->substr(body);
-      out->resize(body);
-      for (char c : text) {
-        if (c == '\'' || c == '\\') out->push_back('\\');
-        if (static_cast<unsigned char>(c) < 0x20) {
-          AppendHexEscape(static_cast<unsigned char>(c), out);
-        } else {
-          out->push_back(c);
-        }
-      }
-    }
-    if (truncated) out->append("...");
-    out->push_back('\'');
+    FinishQuotedKey(out, body, truncated);
     return;
   }
   if (PyLong_Check(key)) {
@@ -220,12 +200,11 @@ void AppendKeyRepr(PyObject* key, bool values, int depth, std::string* out) {
     out->push_back('>');
     return;
   }
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), " 0x%llx>",
-                static_cast<unsigned long long>(reinterpret_cast<uintptr_t>(key)));
   out->push_back('<');
   out->append(Py_TYPE(key)->tp_name);
-  out->append(buf);
+  out->push_back(' ');
+  out->append(FormatAddress(AddressOf(key)));
+  out->push_back('>');
 }
 
 bool AppendPreview(PyObject* op, Preview kind, size_t max_bytes, std::string* out,
