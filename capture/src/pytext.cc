@@ -119,6 +119,49 @@ void AppendDouble(double d, std::string* out) {
   if (std::find_first_of(buf, r.ptr, ".en", ".en" + 3) == r.ptr) out->append(".0");
 }
 
+namespace {
+
+// The key repr of a str: quoted, or redacted without values (KeptWithoutValues).
+void AppendStrKeyRepr(PyObject* key, bool values, std::string* out) {
+  const size_t quote = out->size();
+  out->push_back('\'');
+  const size_t body = out->size();
+  bool truncated = false;
+  // Cut while encoding (never inside a character or an escape): KeyPrefixBytes's rule.
+  if (!AppendUtf8(key, kMaxKeyBytes, out, &truncated)) {
+    out->resize(quote);
+    out->append("<str>");
+    return;
+  }
+  if (!values && (!IsProgramName(key) || !KeptWithoutValues(std::string_view(*out).substr(body)))) {
+    out->resize(quote);
+    AppendRedactedStr(key, out);
+    return;
+  }
+  FinishQuotedKey(out, body, truncated);
+}
+
+void AppendBytesKeyRepr(PyObject* key, bool values, std::string* out) {
+  if (!values) {
+    out->append("<bytes of " + std::to_string(PyBytes_GET_SIZE(key)) + ">");
+    return;
+  }
+  out->append("b'");
+  Py_ssize_t n = std::min<Py_ssize_t>(PyBytes_GET_SIZE(key), 60);
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    auto c = static_cast<unsigned char>(PyBytes_AS_STRING(key)[i]);
+    if (c >= 0x20 && c < 0x7f && c != '\'' && c != '\\') {
+      out->push_back(static_cast<char>(c));
+    } else {
+      AppendHexEscape(c, out);
+    }
+  }
+  if (n < PyBytes_GET_SIZE(key)) out->append("...");
+  out->push_back('\'');
+}
+
+}  // namespace
+
 void AppendKeyRepr(PyObject* key, bool values, int depth, std::string* out) {
   if (key == Py_None) {
     out->append("None");
@@ -129,23 +172,7 @@ void AppendKeyRepr(PyObject* key, bool values, int depth, std::string* out) {
     return;
   }
   if (PyUnicode_Check(key)) {
-    const size_t quote = out->size();
-    out->push_back('\'');
-    const size_t body = out->size();
-    bool truncated = false;
-    // Cut while encoding (never inside a character or an escape): KeyPrefixBytes's rule.
-    if (!AppendUtf8(key, kMaxKeyBytes, out, &truncated)) {
-      out->resize(quote);
-      out->append("<str>");
-      return;
-    }
-    if (!values &&
-        (!IsProgramName(key) || !KeptWithoutValues(std::string_view(*out).substr(body)))) {
-      out->resize(quote);
-      AppendRedactedStr(key, out);
-      return;
-    }
-    FinishQuotedKey(out, body, truncated);
+    AppendStrKeyRepr(key, values, out);
     return;
   }
   if (PyLong_Check(key)) {
@@ -166,22 +193,7 @@ void AppendKeyRepr(PyObject* key, bool values, int depth, std::string* out) {
     return;
   }
   if (PyBytes_Check(key)) {
-    if (!values) {
-      out->append("<bytes of " + std::to_string(PyBytes_GET_SIZE(key)) + ">");
-      return;
-    }
-    out->append("b'");
-    Py_ssize_t n = std::min<Py_ssize_t>(PyBytes_GET_SIZE(key), 60);
-    for (Py_ssize_t i = 0; i < n; ++i) {
-      auto c = static_cast<unsigned char>(PyBytes_AS_STRING(key)[i]);
-      if (c >= 0x20 && c < 0x7f && c != '\'' && c != '\\') {
-        out->push_back(static_cast<char>(c));
-      } else {
-        AppendHexEscape(c, out);
-      }
-    }
-    if (n < PyBytes_GET_SIZE(key)) out->append("...");
-    out->push_back('\'');
+    AppendBytesKeyRepr(key, values, out);
     return;
   }
   if (PyTuple_CheckExact(key) && depth < 2 && PyTuple_GET_SIZE(key) <= 8) {
