@@ -1,6 +1,6 @@
 // Edge placement: the one rule for the order and kinds of an object's edges, applied by the
-// emitter to every object it pairs (Emitter::EmitEdges) and by the walk to large objects whose
-// edges it writes itself (Walker::Prematch). The rule:
+// emitter to every object it pairs and by the walk to the large objects whose edges it writes
+// itself (capture/DESIGN.md). The rule:
 //  1. The references tp_traverse reported come first, in its order, each with the label that
 //     names it (LabelMatcher), or as tp_traverse#k when none does. Their kind is kTraverse: the
 //     collector subtracts exactly these.
