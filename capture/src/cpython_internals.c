@@ -1,6 +1,7 @@
 /* Version-specific access to CPython internals; see cpython_internals.h. Compiled once per
- * interpreter with that interpreter's internal headers. Line references are to the notes in
- * shared/notes/cpython-capture.md. Nothing here allocates Python objects or runs Python code. */
+ * interpreter with that interpreter's internal headers. capture/DESIGN.md ("CPython internals,
+ * version by version") explains what each part relies on and why. Nothing here allocates
+ * Python objects or runs Python code. */
 #define Py_BUILD_CORE 1
 #include "cpython_internals.h"
 
@@ -419,6 +420,30 @@ int hs_generator_frame_view(PyObject* gen, hs_frame_view* out) {
 #endif
 }
 
+int hs_generator_refs(PyObject* gen, hs_named_ref* out, int max) {
+  PyGenObject* g = (PyGenObject*)gen;
+  int n = 0;
+  HS_ADD("__name__", g->gi_name);
+  HS_ADD("__qualname__", g->gi_qualname);
+#if PY_VERSION_HEX >= 0x030B0000
+  HS_ADD("exc_value", g->gi_exc_state.exc_value);
+  if (g->gi_frame_state < FRAME_CLEARED) {
+    _PyInterpreterFrame* f = (_PyInterpreterFrame*)g->gi_iframe;
+    HS_ADD("f_code", iframe_code(f));
+    HS_ADD("f_func", iframe_function(f));
+    HS_ADD("f_locals", f->f_locals);
+    HS_ADD("frame_obj", f->frame_obj);
+  }
+#else
+  HS_ADD("gi_frame", g->gi_frame);
+  HS_ADD("gi_code", g->gi_code);
+  HS_ADD("exc_type", g->gi_exc_state.exc_type);
+  HS_ADD("exc_value", g->gi_exc_state.exc_value);
+  HS_ADD("exc_traceback", g->gi_exc_state.exc_traceback);
+#endif
+  return n;
+}
+
 /* ---- instance attributes --------------------------------------------------------------- */
 
 #if PY_VERSION_HEX >= 0x030B0000
@@ -561,30 +586,6 @@ void hs_gc_info(long long thresholds[3], long long counts[3]) {
 }
 
 PyObject* hs_gc_garbage(void) { return hs_gc_state()->garbage; }
-
-int hs_generator_refs(PyObject* gen, hs_named_ref* out, int max) {
-  PyGenObject* g = (PyGenObject*)gen;
-  int n = 0;
-  HS_ADD("__name__", g->gi_name);
-  HS_ADD("__qualname__", g->gi_qualname);
-#if PY_VERSION_HEX >= 0x030B0000
-  HS_ADD("exc_value", g->gi_exc_state.exc_value);
-  if (g->gi_frame_state < FRAME_CLEARED) {
-    _PyInterpreterFrame* f = (_PyInterpreterFrame*)g->gi_iframe;
-    HS_ADD("f_code", iframe_code(f));
-    HS_ADD("f_func", iframe_function(f));
-    HS_ADD("f_locals", f->f_locals);
-    HS_ADD("frame_obj", f->frame_obj);
-  }
-#else
-  HS_ADD("gi_frame", g->gi_frame);
-  HS_ADD("gi_code", g->gi_code);
-  HS_ADD("exc_type", g->gi_exc_state.exc_type);
-  HS_ADD("exc_value", g->gi_exc_state.exc_value);
-  HS_ADD("exc_traceback", g->gi_exc_state.exc_traceback);
-#endif
-  return n;
-}
 
 /* ---- sizes (mirrors of the builtin __sizeof__ implementations) -------------------------- */
 

@@ -1,8 +1,8 @@
 /* The capture's only window into CPython internals. Everything here depends on private struct
  * layouts that change between minor versions, so it is written in C (the internal headers do
  * not compile as C++) and compiled once per interpreter against that interpreter's headers.
- * The C++ walker (walker.cc) uses only these functions and the public C API.
- * cpython-capture.md in the team notes has the version-by-version background. */
+ * The C++ capture uses only these functions and the public C API. capture/DESIGN.md has the
+ * version-by-version background. */
 #ifndef HEAPSNAP_CAPTURE_CPYTHON_INTERNALS_H_
 #define HEAPSNAP_CAPTURE_CPYTHON_INTERNALS_H_
 
@@ -88,6 +88,9 @@ typedef struct {
 } hs_named_ref;
 int hs_code_refs(PyObject* code, hs_named_ref* out, int max);
 
+/* Strong references of a generator, coroutine or async generator other than its frame's. */
+int hs_generator_refs(PyObject* gen, hs_named_ref* out, int max);
+
 /* Instance attributes stored without a dict object: 3.11/3.12 managed-dict values and 3.13
  * inline values. Returns the number of slots (0 if none); name_out/value_out get slot i. */
 Py_ssize_t hs_inline_attribute_count(PyObject* obj);
@@ -104,9 +107,6 @@ int hs_dict_has_str_keys(PyObject* dict);
 int hs_gc_set_enabled(int enabled); /* returns the previous state */
 void hs_gc_info(long long thresholds[3], long long counts[3]);
 PyObject* hs_gc_garbage(void); /* gc.garbage, borrowed */
-
-/* Strong references of a generator, coroutine or async generator other than its frame's. */
-int hs_generator_refs(PyObject* gen, hs_named_ref* out, int max);
 
 /* sys.getsizeof(op) for the builtin types whose __sizeof__ heapsnap mirrors, without calling
  * it: kind is one of HS_SIZE_*. Returns -1 for an unknown kind. The pre-header is included. */

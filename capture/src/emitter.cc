@@ -1,13 +1,16 @@
 #include "emitter.h"
 
-#include <algorithm>
 #include <cstring>
 #include <utility>
+
+#include "edge_placement.h"
+#include "object_address.h"
+#include "pytext.h"
 
 namespace heapsnap::capture {
 
 Emitter::Emitter(SnapshotWriter* writer, bool values, bool key_refs, bool threaded)
-    : w_(writer), values_(values), key_refs_(key_refs) {
+    : writer_(writer), values_(values), key_refs_(key_refs), threaded_(threaded) {
   batches_.push_back(std::make_unique<Batch>());
   current_ = batches_.back().get();
   if (threaded) thread_ = std::thread([this] { Loop(); });
@@ -15,124 +18,95 @@ Emitter::Emitter(SnapshotWriter* writer, bool values, bool key_refs, bool thread
 
 Emitter::~Emitter() {
   if (thread_.joinable()) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stop_ = true;
-    }
-    cv_.notify_all();
+    queue_.Close();  // the thread writes what is queued, then leaves
     thread_.join();
   }
 }
 
 void Emitter::SubmitBatch() {
-  if (!thread_.joinable()) {
+  if (!threaded_) {
     Process(*current_);
     current_->Clear();
     return;
   }
-  {
-    std::unique_lock<std::mutex> lock(mutex_);
-    // A few batches in flight keep both threads busy; more would only hold memory.
-    // A batch that ends with a large object is a long job for the emitter: the walk goes on
-    // meanwhile, and only ordinary batches count against the limit.
-    cv_.wait(lock, [this] {
-      return queue_.size() - large_in_queue_ < kMaxInFlight &&
-             (!current_->large || large_in_queue_ < kMaxLargeInFlight);
-    });
-    if (current_->large) ++large_in_queue_;
-    queue_.push_back(current_);
-    backlog_.store(queue_.size(), std::memory_order_relaxed);
-    if (free_.empty()) {
-      batches_.push_back(std::make_unique<Batch>());
-      current_ = batches_.back().get();
-    } else {
-      current_ = free_.back();
-      free_.pop_back();
-    }
+  queue_.Push(current_, /*heavy=*/current_->large);
+  std::lock_guard<std::mutex> lock(free_mutex_);
+  if (free_.empty()) {
+    batches_.push_back(std::make_unique<Batch>());
+    current_ = batches_.back().get();
+  } else {
+    current_ = free_.back();
+    free_.pop_back();
   }
-  cv_.notify_all();
 }
 
 void Emitter::Loop() {
-  for (;;) {
-    Batch* batch = nullptr;
+  while (std::optional<Batch*> batch = queue_.Pop()) {
+    Process(**batch);
+    (*batch)->Clear();
     {
-      std::unique_lock<std::mutex> lock(mutex_);
-      cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopped, nothing left
-      batch = queue_.front();
+      std::lock_guard<std::mutex> lock(free_mutex_);
+      free_.push_back(*batch);
     }
-    Process(*batch);
-    const bool large = batch->large;
-    batch->Clear();
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      queue_.pop_front();
-      backlog_.store(queue_.size(), std::memory_order_relaxed);
-      if (large) --large_in_queue_;
-      free_.push_back(batch);
-    }
-    cv_.notify_all();
+    queue_.Done();  // after the batch is free: the walk, woken, finds it
   }
 }
 
 Status Emitter::Finish() {
   if (!current_->objects.empty() || !current_->types.empty()) SubmitBatch();
   if (thread_.joinable()) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stop_ = true;
-    }
-    cv_.notify_all();
+    queue_.Close();
     thread_.join();  // the thread leaves only once the queue is empty
   }
-  return w_->status();
+  return writer_->status();
+}
+
+void Emitter::WriteValue(const Batch& batch, const RawValue& v, uint32_t* text_begin) {
+  switch (v.kind) {
+    case RawValue::kText:
+      writer_->value_buffer()->append(batch.text, *text_begin, v.end - *text_begin);
+      writer_->CommitValue(v.payload);
+      *text_begin = v.end;
+      break;
+    case RawValue::kInt:
+      writer_->CommitValue(
+          AppendIntPreview(static_cast<long long>(v.payload), writer_->value_buffer()));
+      break;
+    case RawValue::kFloat: {
+      double d;
+      std::memcpy(&d, &v.payload, sizeof(d));
+      writer_->CommitValue(AppendFloatPreview(d, writer_->value_buffer()));
+      break;
+    }
+  }
 }
 
 void Emitter::Process(const Batch& batch) {
   for (const PendingType& t : batch.types) {
     TypeRecord record = t.record;
-    record.name = w_->InternString(t.name);
-    record.qualname = w_->InternString(t.qualname);
-    w_->AddType(record);
+    record.name = writer_->InternString(t.name);
+    record.qualname = writer_->InternString(t.qualname);
+    writer_->AddType(record);
   }
   size_t value = 0;
   uint32_t text_begin = 0;
   const RawLabel* labels = batch.labels.data();
-  PyObject* const* traversed = batch.traversed.data();
+  const void* const* traversed = batch.traversed.data();
   size_t name = 0;
   for (size_t i = 0; i < batch.objects.size(); ++i) {
     const RawObject& o = batch.objects[i];
-    if (o.mode != RawObject::kContinued) w_->BeginObject(o.record);
+    if (o.mode != RawObject::kContinued) writer_->BeginObject(o.record);
     if (value < batch.values.size() && batch.values[value].object == i) {
-      const RawValue& v = batch.values[value++];
-      switch (v.kind) {
-        case RawValue::kText:
-          w_->value_buffer()->append(batch.text, text_begin, v.end - text_begin);
-          w_->CommitValue(v.payload);
-          text_begin = v.end;
-          break;
-        case RawValue::kInt:
-          w_->CommitValue(AppendIntPreview(static_cast<long long>(v.payload), w_->value_buffer()));
-          break;
-        case RawValue::kFloat: {
-          double d;
-          std::memcpy(&d, &v.payload, sizeof(d));
-          w_->CommitValue(AppendFloatPreview(d, w_->value_buffer()));
-          break;
-        }
-      }
+      WriteValue(batch, batch.values[value++], &text_begin);
     }
     for (; name < batch.names.size() && batch.names[name].object == i; ++name) {
       const PendingName& n = batch.names[name];
-      w_->SetName(n.name != nullptr ? Name(n.name) : w_->InternString(n.text),
-                  n.file != nullptr ? Name(n.file) : StringId(), n.line);
+      writer_->SetName(n.name != nullptr ? Name(n.name) : writer_->InternString(n.text),
+                       n.file != nullptr ? Name(n.file) : StringId(), n.line);
     }
     if (o.mode == RawObject::kMatch || o.mode == RawObject::kInOrder) {
       if (o.labels != 0 || o.traversed != 0) {
-        // 3.11's static objects (deep-frozen code, constants) never counted their references.
-        const bool uncounted =
-            PY_VERSION_HEX < 0x030C0000 && (o.record.flags & object_flags::kImmortal) != 0;
+        const bool uncounted = IsUncounted(o.record.flags, PY_VERSION_HEX);
         if (o.mode == RawObject::kMatch) {
           matcher_.Match(labels, o.labels, traversed, o.traversed);
           EmitEdges(labels, o.labels, traversed, o.traversed, uncounted);
@@ -144,16 +118,16 @@ void Emitter::Process(const Batch& batch) {
       // Final edges, in order: kind_if_not_traversed is the edge's kind.
       for (size_t j = 0; j < o.labels; ++j) {
         EdgeRecord e;
-        e.target = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(labels[j].target));
+        e.target = AddressOf(labels[j].target);
         e.kind = labels[j].kind_if_not_traversed;
         Resolve(labels + j, 1, 0, &e.label_kind, &e.label_value);
-        w_->AddEdge(e);
+        writer_->AddEdge(e);
       }
     }
     labels += o.labels;
     traversed += o.traversed;
   }
-  if (!w_->status().ok()) failed_.store(true, std::memory_order_relaxed);
+  if (!writer_->status().ok()) failed_.store(true, std::memory_order_relaxed);
 }
 
 StringId Emitter::Literal(const char* s) {
@@ -163,7 +137,7 @@ StringId Emitter::Literal(const char* s) {
   if (uint32_t* found = literal_ids_.Find(s)) {
     id = StringId(*found);
   } else {
-    id = w_->InternString(s);
+    id = writer_->InternString(s);
     literal_ids_.Insert(s, id.value());
   }
   cached = {s, id};
@@ -184,7 +158,7 @@ StringId Emitter::Name(PyObject* str) {
     scratch_.clear();
     bool truncated = false;
     if (!AppendUtf8(str, 256, &scratch_, &truncated)) scratch_.clear();
-    id = w_->InternString(scratch_);
+    id = writer_->InternString(scratch_);
   }
   name_ids_.Insert(str, id.value());
   return id;
@@ -196,14 +170,14 @@ StringId Emitter::LabelName(PyObject* str) {
   if (values_ || str == nullptr || !PyUnicode_Check(str) || IsProgramName(str)) return Name(str);
   scratch_.clear();
   AppendRedactedStr(str, &scratch_);
-  return w_->InternString(scratch_);
+  return writer_->InternString(scratch_);
 }
 
 StringId Emitter::KeyRepr(PyObject* key) {
   if (uint32_t* id = key_ids_.Find(key)) return StringId(*id);
   scratch_.clear();
   AppendKeyRepr(key, values_, 0, &scratch_);
-  StringId id = w_->InternString(scratch_);
+  StringId id = writer_->InternString(scratch_);
   key_ids_.Insert(key, id.value());
   return id;
 }
@@ -213,84 +187,76 @@ void Emitter::Resolve(const RawLabel* labels, size_t n_labels, size_t i, LabelKi
   const RawLabel& label = labels[i];
   *kind = label.kind;
   switch (label.value_kind) {
-    case LabelValue::kPlain:
+    case LabelValueKind::kPlain:
       *value = label.value;
       return;
-    case LabelValue::kLiteral:
-      *value = Literal(reinterpret_cast<const char*>(static_cast<uintptr_t>(label.value))).value();
+    case LabelValueKind::kLiteral:
+      *value = Literal(PointerAt<const char>(label.value)).value();
       return;
-    case LabelValue::kName:
-      *value = LabelName(reinterpret_cast<PyObject*>(static_cast<uintptr_t>(label.value))).value();
+    case LabelValueKind::kName:
+      *value = LabelName(PointerAt<PyObject>(label.value)).value();
       return;
-    case LabelValue::kKeyStr:
+    case LabelValueKind::kKeyStr:
       if (matcher_.KeyReference(labels, n_labels, i, kind, value)) return;
       // A key without its pair (or seen alone): write its repr.
-      *value = KeyRepr(reinterpret_cast<PyObject*>(static_cast<uintptr_t>(label.value))).value();
+      *value = KeyRepr(PointerAt<PyObject>(label.value)).value();
       return;
-    case LabelValue::kKey:
-    case LabelValue::kKeyNext: {
-      auto* key = reinterpret_cast<PyObject*>(static_cast<uintptr_t>(label.value));
-      const bool keyed =
-          label.kind == LabelKind::kDictKey || label.kind == LabelKind::kDictKeyObject;
-      if (keyed && key_refs_ && PyUnicode_Check(key)) {
-        if (label.value_kind == LabelValue::kKeyNext) {
-          // The value's edge refers to the key's, the next one (LabelKind::kDictKeyRef).
-          *kind =
-              label.kind == LabelKind::kDictKey ? LabelKind::kDictKeyRef : LabelKind::kDictKeySelf;
-          *value = label.kind == LabelKind::kDictKey ? ZigZagEncode(1) : 0;
-          return;
-        }
-        if (matcher_.KeyReference(labels, n_labels, i, kind, value)) return;
-      }
-      long long v = 0;
-      if (values_ && keyed && PyLong_CheckExact(key) && hs_long_value(key, &v)) {
-        *kind = label.kind == LabelKind::kDictKey ? LabelKind::kDictKeyInt
-                                                  : LabelKind::kDictKeyIntObject;
-        *value = ZigZagEncode(v);
-        return;
-      }
-      if (!values_ && label.kind == LabelKind::kDictKey && PyUnicode_Check(key) &&
-          label.target != nullptr && PyModule_Check(label.target) && !IsProgramName(key)) {
-        // A module's name (sys.modules['__main__'] is not interned): structure, not data.
-        scratch_.clear();
-        AppendKeyRepr(key, /*values=*/true, 0, &scratch_);
-        *value = w_->InternString(scratch_).value();
-        return;
-      }
-      *value = KeyRepr(key).value();
+    case LabelValueKind::kKey:
+    case LabelValueKind::kKeyNext:
+      ResolveKey(labels, n_labels, i, kind, value);
       return;
-    }
   }
   *value = label.value;
 }
 
-void Emitter::EmitEdges(const RawLabel* labels, size_t n_labels, PyObject* const* traversed,
-                        size_t n_traversed, bool uncounted) {
-  for (size_t k = 0; k < n_traversed; ++k) {
-    EdgeRecord e;
-    const uint32_t label = matcher_.label_of(k);
-    // Without the references (kInOrder) every one is labelled.
-    PyObject* target = traversed != nullptr ? traversed[k] : labels[label].target;
-    e.target = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(target));
-    e.kind = uncounted ? EdgeKind::kBorrowed : EdgeKind::kTraverse;
-    if (label != LabelMatcher::kNone) {
-      Resolve(labels, n_labels, label, &e.label_kind, &e.label_value);
-    } else {
-      e.label_kind = LabelKind::kTraverseIndex;
-      e.label_value = k;
+void Emitter::ResolveKey(const RawLabel* labels, size_t n_labels, size_t i, LabelKind* kind,
+                         uint64_t* value) {
+  const RawLabel& label = labels[i];
+  auto* key = PointerAt<PyObject>(label.value);
+  const bool keyed = label.kind == LabelKind::kDictKey || label.kind == LabelKind::kDictKeyObject;
+  if (keyed && key_refs_ && PyUnicode_Check(key)) {
+    if (label.value_kind == LabelValueKind::kKeyNext) {
+      // The value's edge refers to the key's, the next one (LabelKind::kDictKeyRef).
+      *kind = label.kind == LabelKind::kDictKey ? LabelKind::kDictKeyRef : LabelKind::kDictKeySelf;
+      *value = label.kind == LabelKind::kDictKey ? DictKeyRefValue(1) : 0;
+      return;
     }
-    w_->AddEdge(e);
+    if (matcher_.KeyReference(labels, n_labels, i, kind, value)) return;
   }
-  for (size_t i = 0; i < n_labels; ++i) {
-    if (matcher_.matched(i)) continue;
-    const RawLabel& l = labels[i];
-    EdgeRecord e;
-    e.target = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(l.target));
-    e.kind = uncounted && l.kind_if_not_traversed == EdgeKind::kStrong ? EdgeKind::kBorrowed
-                                                                       : l.kind_if_not_traversed;
-    Resolve(labels, n_labels, i, &e.label_kind, &e.label_value);
-    w_->AddEdge(e);
+  long long v = 0;
+  if (values_ && keyed && PyLong_CheckExact(key) && hs_long_value(key, &v)) {
+    *kind =
+        label.kind == LabelKind::kDictKey ? LabelKind::kDictKeyInt : LabelKind::kDictKeyIntObject;
+    *value = ZigZagEncode(v);
+    return;
   }
+  if (!values_ && label.kind == LabelKind::kDictKey && PyUnicode_Check(key) &&
+      label.target != nullptr && PyModule_Check(PointerAt<PyObject>(label.target)) &&
+      !IsProgramName(key)) {
+    // A module's name (sys.modules['__main__'] is not interned): structure, not data.
+    scratch_.clear();
+    AppendKeyRepr(key, /*values=*/true, 0, &scratch_);
+    *value = writer_->InternString(scratch_).value();
+    return;
+  }
+  *value = KeyRepr(key).value();
+}
+
+void Emitter::EmitEdges(const RawLabel* labels, size_t n_labels, const void* const* traversed,
+                        size_t n_traversed, bool uncounted) {
+  PlaceEdges(matcher_, labels, n_labels, traversed, n_traversed, uncounted,
+             [&](const void* target, EdgeKind kind, uint32_t label, size_t k) {
+               EdgeRecord e;
+               e.target = AddressOf(target);
+               e.kind = kind;
+               if (label != LabelMatcher::kNone) {
+                 Resolve(labels, n_labels, label, &e.label_kind, &e.label_value);
+               } else {
+                 e.label_kind = LabelKind::kTraverseIndex;
+                 e.label_value = k;
+               }
+               writer_->AddEdge(e);
+             });
 }
 
 }  // namespace heapsnap::capture

@@ -1,4 +1,4 @@
-// The capture's second stage (see batch.h): turns the walk's raw batches into snapshot
+// The capture's second stage (capture/DESIGN.md): turns the walk's raw batches into snapshot
 // records, on a thread of its own so that it overlaps with the walk.
 #ifndef HEAPSNAP_CAPTURE_EMITTER_H_
 #define HEAPSNAP_CAPTURE_EMITTER_H_
@@ -7,8 +7,6 @@
 #include "cpython_internals.h"
 // clang-format off
 #include <atomic>
-#include <condition_variable>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -17,7 +15,9 @@
 // clang-format on
 
 #include "batch.h"
+#include "heapsnap/base/bounded_queue.h"
 #include "heapsnap/format/writer.h"
+#include "label_matcher.h"
 #include "ptr_map.h"
 
 namespace heapsnap::capture {
@@ -42,17 +42,20 @@ class Emitter {
   // A write failed: the walk may stop early (Finish reports the error).
   bool failed() const { return failed_.load(std::memory_order_relaxed); }
   // How many batches are waiting for or in the emitter thread (0 when it runs inline).
-  size_t backlog() const { return backlog_.load(std::memory_order_relaxed); }
+  size_t backlog() const { return threaded_ ? queue_.in_flight() : 0; }
 
  private:
   void Loop();
   void Process(const Batch& batch);
-  // Writes an object's edges as matcher_ paired them: traversed references first, in their
-  // order, then the labels they did not name. traversed is null for RawObject::kInOrder.
-  void EmitEdges(const RawLabel* labels, size_t n_labels, PyObject* const* traversed,
+  void WriteValue(const Batch& batch, const RawValue& v, uint32_t* text_begin);
+  // Writes an object's edges as edge placement orders them. traversed is null for
+  // RawObject::kInOrder.
+  void EmitEdges(const RawLabel* labels, size_t n_labels, const void* const* traversed,
                  size_t n_traversed, bool uncounted);
   // The kind and value of label i of an object's labels.
   void Resolve(const RawLabel* labels, size_t n_labels, size_t i, LabelKind* kind, uint64_t* value);
+  void ResolveKey(const RawLabel* labels, size_t n_labels, size_t i, LabelKind* kind,
+                  uint64_t* value);
   StringId Literal(const char* s);
   StringId Name(PyObject* str);
   // Name for an attribute, variable or parameter label: without values, a str that is not a
@@ -60,9 +63,10 @@ class Emitter {
   StringId LabelName(PyObject* str);
   StringId KeyRepr(PyObject* key);
 
-  SnapshotWriter* w_;
+  SnapshotWriter* writer_;
   const bool values_;
   const bool key_refs_;
+  const bool threaded_;
 
   PtrMap<uint32_t> literal_ids_;
   struct CachedLiteral {
@@ -80,20 +84,19 @@ class Emitter {
   std::string scratch_;
   LabelMatcher matcher_;
 
-  // The hand-over. current_ belongs to the walk; queue_ to the emitter thread.
+  // The hand-over. current_ belongs to the walk. A few batches in flight keep both threads
+  // busy; more would only hold memory. A batch that ends with a large object is a long job
+  // for the emitter: it is a heavy item, so that the walk goes on meanwhile and only ordinary
+  // batches count against kMaxInFlight; at most kMaxLargeInFlight of those (each holds a
+  // large object's labels).
   static constexpr size_t kMaxInFlight = 4;
-  std::vector<std::unique_ptr<Batch>> batches_;
-  Batch* current_ = nullptr;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::deque<Batch*> queue_;
-  size_t large_in_queue_ = 0;  // batches of queue_ that end with a large object
-  // At most this many of those at once: each holds a large object's labels.
   static constexpr size_t kMaxLargeInFlight = 2;
-  std::vector<Batch*> free_;
-  bool stop_ = false;
+  BoundedQueue<Batch*> queue_{kMaxInFlight, kMaxLargeInFlight};
+  std::vector<std::unique_ptr<Batch>> batches_;  // owns every batch
+  Batch* current_ = nullptr;
+  std::mutex free_mutex_;
+  std::vector<Batch*> free_;  // written batches, cleared, for the walk to fill again
   std::atomic<bool> failed_{false};
-  std::atomic<size_t> backlog_{0};
   std::thread thread_;
 };
 

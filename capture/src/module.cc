@@ -6,7 +6,7 @@
 #include <cstring>
 #include <string>
 
-#include "walker.h"
+#include "capture.h"
 
 #ifndef HEAPSNAP_MODULE_NAME
 #error "HEAPSNAP_MODULE_NAME must be defined by the build"

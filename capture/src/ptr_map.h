@@ -1,5 +1,5 @@
-// PtrMap: an open-addressing map from pointers to small values, for the capture's hot
-// lookups (std::unordered_map allocates a node per entry).
+// PtrMap: an open-addressing map from pointers to small values, for the capture's hot lookups
+// (the walk does millions; std::unordered_map would allocate a node per entry).
 #ifndef HEAPSNAP_CAPTURE_PTR_MAP_H_
 #define HEAPSNAP_CAPTURE_PTR_MAP_H_
 
@@ -8,10 +8,11 @@
 #include <utility>
 #include <vector>
 
+#include "heapsnap/base/hash.h"
+
 namespace heapsnap::capture {
 
-// Open-addressing map from pointers to small values. The walk does millions of lookups, so
-// this avoids std::unordered_map's node allocations. Key 0 marks an empty slot.
+// Keys are non-null pointers: key 0 marks an empty slot.
 template <typename V>
 class PtrMap {
  public:
@@ -19,17 +20,18 @@ class PtrMap {
 
   V* Find(const void* p) {
     auto key = reinterpret_cast<uintptr_t>(p);
-    for (size_t i = Hash(key) & mask_;; i = (i + 1) & mask_) {
+    for (size_t i = HashAddress(key) & mask_;; i = (i + 1) & mask_) {
       if (keys_[i] == key) return &values_[i];
       if (keys_[i] == 0) return nullptr;
     }
   }
+  const V* Find(const void* p) const { return const_cast<PtrMap*>(this)->Find(p); }
 
   // Returns the value slot and whether the key was new.
   std::pair<V*, bool> Insert(const void* p, V value) {
     if ((size_ + 1) * 2 > keys_.size()) Grow();
     auto key = reinterpret_cast<uintptr_t>(p);
-    for (size_t i = Hash(key) & mask_;; i = (i + 1) & mask_) {
+    for (size_t i = HashAddress(key) & mask_;; i = (i + 1) & mask_) {
       if (keys_[i] == key) return {&values_[i], false};
       if (keys_[i] == 0) {
         keys_[i] = key;
@@ -43,12 +45,6 @@ class PtrMap {
   size_t size() const { return size_; }
 
  private:
-  static size_t Hash(uintptr_t k) {
-    k ^= k >> 33;
-    k *= 0xff51afd7ed558ccdULL;
-    k ^= k >> 33;
-    return static_cast<size_t>(k);
-  }
   void Reset(size_t capacity) {
     keys_.assign(capacity, 0);
     values_.assign(capacity, V());

@@ -6,6 +6,10 @@
 #include <cstdio>
 #include <cstring>
 
+#include "heapsnap/base/hex.h"
+#include "heapsnap/base/python_text.h"
+#include "object_address.h"
+
 namespace heapsnap::capture {
 namespace {
 
@@ -13,12 +17,6 @@ void AppendInt(long long v, std::string* out) {
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof(buf), v);
   out->append(buf, r.ptr);
-}
-
-void AppendHexEscape(unsigned c, std::string* out) {
-  char buf[8];
-  std::snprintf(buf, sizeof(buf), "\\x%02x", c);
-  out->append(buf);
 }
 
 }  // namespace
@@ -77,15 +75,11 @@ std::string Utf8(PyObject* s, size_t max_bytes) {
   return out;
 }
 
-bool IsIdentifier(const char* s, size_t n) {
-  if (n == 0 || n > 64) return false;
-  for (size_t i = 0; i < n; ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    bool ok = c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (i > 0 && c >= '0' && c <= '9');
-    if (!ok) return false;
-  }
-  return true;
+bool KeptWithoutValues(std::string_view text) {
+  return text.size() <= kMaxKeptNameBytes &&
+         std::none_of(text.begin(), text.end(),
+                      [](char c) { return static_cast<unsigned char>(c) >= 0x80; }) &&
+         IsIdentifier(text);
 }
 
 bool IsProgramName(PyObject* s) {
@@ -125,6 +119,49 @@ void AppendDouble(double d, std::string* out) {
   if (std::find_first_of(buf, r.ptr, ".en", ".en" + 3) == r.ptr) out->append(".0");
 }
 
+namespace {
+
+// The key repr of a str: quoted, or redacted without values (KeptWithoutValues).
+void AppendStrKeyRepr(PyObject* key, bool values, std::string* out) {
+  const size_t quote = out->size();
+  out->push_back('\'');
+  const size_t body = out->size();
+  bool truncated = false;
+  // Cut while encoding (never inside a character or an escape): KeyPrefixBytes's rule.
+  if (!AppendUtf8(key, kMaxKeyBytes, out, &truncated)) {
+    out->resize(quote);
+    out->append("<str>");
+    return;
+  }
+  if (!values && (!IsProgramName(key) || !KeptWithoutValues(std::string_view(*out).substr(body)))) {
+    out->resize(quote);
+    AppendRedactedStr(key, out);
+    return;
+  }
+  FinishQuotedKey(out, body, truncated);
+}
+
+void AppendBytesKeyRepr(PyObject* key, bool values, std::string* out) {
+  if (!values) {
+    out->append("<bytes of " + std::to_string(PyBytes_GET_SIZE(key)) + ">");
+    return;
+  }
+  out->append("b'");
+  Py_ssize_t n = std::min<Py_ssize_t>(PyBytes_GET_SIZE(key), 60);
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    auto c = static_cast<unsigned char>(PyBytes_AS_STRING(key)[i]);
+    if (c >= 0x20 && c < 0x7f && c != '\'' && c != '\\') {
+      out->push_back(static_cast<char>(c));
+    } else {
+      AppendHexEscape(c, out);
+    }
+  }
+  if (n < PyBytes_GET_SIZE(key)) out->append("...");
+  out->push_back('\'');
+}
+
+}  // namespace
+
 void AppendKeyRepr(PyObject* key, bool values, int depth, std::string* out) {
   if (key == Py_None) {
     out->append("None");
@@ -135,37 +172,7 @@ void AppendKeyRepr(PyObject* key, bool values, int depth, std::string* out) {
     return;
   }
   if (PyUnicode_Check(key)) {
-    const size_t quote = out->size();
-    out->push_back('\'');
-    const size_t body = out->size();
-    bool truncated = false;
-    if (!AppendUtf8(key, 80, out, &truncated)) {
-      out->resize(quote);
-      out->append("<str>");
-      return;
-    }
-    if (!values && (!IsProgramName(key) || !IsIdentifier(out->data() + body, out->size() - body))) {
-      out->resize(quote);
-      AppendRedactedStr(key, out);
-      return;
-    }
-    const bool plain = std::none_of(
-        out->begin() + static_cast<std::ptrdiff_t>(body), out->end(),
-        [](char c) { return c == '\'' || c == '\\' || static_cast<unsigned char>(c) < 0x20; });
-    if (!plain) {
-      std::string text = out->substr(body);
-      out->resize(body);
-      for (char c : text) {
-        if (c == '\'' || c == '\\') out->push_back('\\');
-        if (static_cast<unsigned char>(c) < 0x20) {
-          AppendHexEscape(static_cast<unsigned char>(c), out);
-        } else {
-          out->push_back(c);
-        }
-      }
-    }
-    if (truncated) out->append("...");
-    out->push_back('\'');
+    AppendStrKeyRepr(key, values, out);
     return;
   }
   if (PyLong_Check(key)) {
@@ -186,22 +193,7 @@ void AppendKeyRepr(PyObject* key, bool values, int depth, std::string* out) {
     return;
   }
   if (PyBytes_Check(key)) {
-    if (!values) {
-      out->append("<bytes of " + std::to_string(PyBytes_GET_SIZE(key)) + ">");
-      return;
-    }
-    out->append("b'");
-    Py_ssize_t n = std::min<Py_ssize_t>(PyBytes_GET_SIZE(key), 60);
-    for (Py_ssize_t i = 0; i < n; ++i) {
-      auto c = static_cast<unsigned char>(PyBytes_AS_STRING(key)[i]);
-      if (c >= 0x20 && c < 0x7f && c != '\'' && c != '\\') {
-        out->push_back(static_cast<char>(c));
-      } else {
-        AppendHexEscape(c, out);
-      }
-    }
-    if (n < PyBytes_GET_SIZE(key)) out->append("...");
-    out->push_back('\'');
+    AppendBytesKeyRepr(key, values, out);
     return;
   }
   if (PyTuple_CheckExact(key) && depth < 2 && PyTuple_GET_SIZE(key) <= 8) {
@@ -220,12 +212,11 @@ void AppendKeyRepr(PyObject* key, bool values, int depth, std::string* out) {
     out->push_back('>');
     return;
   }
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), " 0x%llx>",
-                static_cast<unsigned long long>(reinterpret_cast<uintptr_t>(key)));
   out->push_back('<');
   out->append(Py_TYPE(key)->tp_name);
-  out->append(buf);
+  out->push_back(' ');
+  out->append(FormatAddress(AddressOf(key)));
+  out->push_back('>');
 }
 
 bool AppendPreview(PyObject* op, Preview kind, size_t max_bytes, std::string* out,

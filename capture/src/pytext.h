@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 // clang-format on
 
 namespace heapsnap::capture {
@@ -23,20 +24,24 @@ bool AppendUtf8(PyObject* s, size_t max_bytes, std::string* out, bool* truncated
 // The UTF-8 of a str (empty for NULL or anything else), at most max_bytes.
 std::string Utf8(PyObject* s, size_t max_bytes = 4096);
 
-bool IsIdentifier(const char* s, size_t n);
-
 // Whether str s is a name of the program, whose text a snapshot without values keeps as an
 // attribute or variable name, and as a dict key if it also looks like an identifier: an
 // interned str. Any other str keeps only its length (AppendRedactedStr).
 bool IsProgramName(PyObject* s);
 void AppendRedactedStr(PyObject* s, std::string* out);  // "<str of N chars>"
 
+// The policy for a str key's UTF-8 text in a snapshot without values, beyond IsProgramName:
+// kept only when it reads as a name and cannot carry data, an identifier (base's
+// IsIdentifier) of ASCII only and at most kMaxKeptNameBytes long.
+constexpr size_t kMaxKeptNameBytes = 64;
+bool KeptWithoutValues(std::string_view text);
+
 // repr() of a float as Python prints it ("3.0", "1e+100", "nan"), appended to out.
 void AppendDouble(double d, std::string* out);
 
 // The text between [ ] for a dict key, as Python would write it: 'name', 42, (1, 'a'),
 // b'raw', <class C>, <Foo 0x7f..>. With values off, only str keys that are names of the
-// program (IsProgramName) and look like identifiers keep their text. Appended to out.
+// program (IsProgramName) and KeptWithoutValues keep their text. Appended to out.
 void AppendKeyRepr(PyObject* key, bool values, int depth, std::string* out);
 
 // Preview of a str, bytes, bool, int or float (at most max_bytes of str and bytes), appended

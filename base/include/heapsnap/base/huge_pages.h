@@ -25,6 +25,18 @@ inline void AdviseHugePages(const void* data, size_t bytes) {
 #endif
 }
 
+// Advises a whole mapping of its own, [mapping, mapping + bytes), start to end. Unlike
+// AdviseHugePages, which advises only the aligned middle of some memory and so may split its
+// mapping in three, this keeps the mapping one piece: one that grows by mremap must stay one.
+inline void AdviseHugePagesMapping(void* mapping, size_t bytes) {
+#ifdef MADV_HUGEPAGE
+  (void)madvise(mapping, bytes, MADV_HUGEPAGE);
+#else
+  (void)mapping;
+  (void)bytes;
+#endif
+}
+
 // reserve() then advise, before anything touches the memory.
 template <typename T, typename A>
 void ReserveHuge(std::vector<T, A>& v, size_t n) {
