@@ -23,6 +23,12 @@ for e in json.load(open(sys.argv[1])):
     if f in seen or not f.startswith(sys.argv[3] + "/") or "/build" in f[len(sys.argv[3]):]:
         continue
     seen.add(f)
+    # gcc's link-time optimization flags (the capture's) mean nothing to clang-tidy.
+    for key in ("command", "arguments"):
+        if key in e and isinstance(e[key], str):
+            e[key] = " ".join(a for a in e[key].split() if not a.startswith(("-flto", "-fno-fat-lto")))
+        elif key in e:
+            e[key] = [a for a in e[key] if not a.startswith(("-flto", "-fno-fat-lto"))]
     entries.append(e)
 json.dump(entries, open(sys.argv[2], "w"))
 PY

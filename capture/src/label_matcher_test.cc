@@ -46,6 +46,7 @@ TEST(LabelMatcherTest, PairsOutOfOrderAndRepeatedTargetsOnceEach) {
 TEST(LabelMatcherTest, FindsTargetsFarAheadOfTheCursor) {
   // Past the look-ahead window: the search by target takes over.
   std::vector<RawLabel> labels;
+  labels.reserve(21);
   for (int i = 0; i < 20; ++i) labels.push_back(Index(i % 2 == 0 ? 5 : 6, i));
   labels.push_back(Index(7, 20));
   const std::vector<const void*> traversed = {Obj(7), Obj(5)};

@@ -17,9 +17,12 @@ class PodVector {
   static_assert(std::is_trivially_copyable_v<T>, "PodVector holds plain values");
 
  public:
+  // The size of an element (T may be a pointer: sizeof of a pointer type is meant).
+  static constexpr size_t kElementBytes = sizeof(T);  // NOLINT(bugprone-sizeof-expression)
+
   PodVector() = default;
   ~PodVector() {
-    if (data_ != nullptr) BlockMemory::Free(data_, capacity_ * sizeof(T));
+    if (data_ != nullptr) BlockMemory::Free(data_, capacity_ * kElementBytes);
   }
   PodVector(const PodVector&) = delete;
   PodVector& operator=(const PodVector&) = delete;
@@ -54,10 +57,10 @@ class PodVector {
     size_t wanted = capacity_ == 0 ? 1024 : capacity_ * 2;
     if (wanted < at_least) wanted = at_least;
     size_t bytes = 0;
-    data_ = static_cast<T*>(data_ == nullptr ? BlockMemory::Allocate(wanted * sizeof(T), &bytes)
-                                             : BlockMemory::Resize(data_, capacity_ * sizeof(T),
-                                                                   wanted * sizeof(T), &bytes));
-    capacity_ = bytes / sizeof(T);
+    data_ = static_cast<T*>(data_ == nullptr ? BlockMemory::Allocate(wanted * kElementBytes, &bytes)
+                                             : BlockMemory::Resize(data_, capacity_ * kElementBytes,
+                                                                   wanted * kElementBytes, &bytes));
+    capacity_ = bytes / kElementBytes;
   }
   T* data_ = nullptr;
   size_t size_ = 0;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 
 #include "heapsnap/base/hex.h"
 #include "heapsnap/base/python_text.h"
@@ -116,7 +117,10 @@ void AppendDouble(double d, std::string* out) {
   char buf[64];
   auto r = std::to_chars(buf, buf + sizeof(buf), d);
   out->append(buf, r.ptr);
-  if (std::find_first_of(buf, r.ptr, ".en", ".en" + 3) == r.ptr) out->append(".0");
+  static constexpr char kMarks[] = {'.', 'e', 'n'};  // a float's text has one of these
+  if (std::find_first_of(buf, r.ptr, std::begin(kMarks), std::end(kMarks)) == r.ptr) {
+    out->append(".0");
+  }
 }
 
 namespace {

@@ -224,7 +224,7 @@ struct Corruption {
 };
 
 // One type, then `objects`.
-std::function<void(HandMadeFile&)> TypeAnd(proto::Record objects) {
+std::function<void(HandMadeFile&)> TypeAnd(const proto::Record& objects) {
   return [objects](HandMadeFile& f) {
     f.Add(OneType());
     f.Add(objects);
