@@ -254,8 +254,7 @@ std::vector<uint32_t> ComputeDominatorTree(const Snapshot& s, const PseudoEdges&
   graph.succ_begin = s.edge_begin.data();
   graph.succ_target = s.edge_target.data();
   graph.succ_kind = reinterpret_cast<const uint8_t*>(s.edge_kind.data());
-  graph.kind_mask = (1u << static_cast<uint32_t>(EdgeKind::kTraverse)) |
-                    (1u << static_cast<uint32_t>(EdgeKind::kStrong));
+  graph.kind_mask = RetainingKindMask();
   graph.extra_begin = pseudo.begin.data();
   graph.extra_target = pseudo.target.data();
   graph.pred_begin = preds.begin.data();

@@ -468,7 +468,7 @@ ExternalReferences ComputeExternalReferences(const Snapshot& s) {
   const size_t n = s.object_count();
   std::vector<uint64_t> counted(n, 0);
   for (size_t e = 0; e < s.edge_count(); ++e) {
-    if (s.edge_kind[e] == EdgeKind::kTraverse || s.edge_kind[e] == EdgeKind::kStrong) {
+    if (Retains(s.edge_kind[e])) {
       ++counted[s.edge_target[e]];
     }
   }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "heapsnap/analyze/snapshot.h"  // Retains
 #include "heapsnap/format/writer.h"
 
 namespace heapsnap::testing {
@@ -96,13 +97,13 @@ class TestHeap {
   void Edge(uint32_t from, uint32_t to, LabelKind label, const std::string& text,
             EdgeKind kind = EdgeKind::kTraverse) {
     objects_[from].edges.push_back({to, kind, label, text, 0});
-    if (kind == EdgeKind::kTraverse || kind == EdgeKind::kStrong) ++objects_[to].refcount;
+    if (Retains(kind)) ++objects_[to].refcount;
   }
   // An edge labelled with a number (a list index), or unlabelled (kNone, kTraverseIndex).
   void Edge(uint32_t from, uint32_t to, LabelKind label = LabelKind::kIndex, uint64_t number = 0,
             EdgeKind kind = EdgeKind::kTraverse) {
     objects_[from].edges.push_back({to, kind, label, "", number});
-    if (kind == EdgeKind::kTraverse || kind == EdgeKind::kStrong) ++objects_[to].refcount;
+    if (Retains(kind)) ++objects_[to].refcount;
   }
   // Appends `to` to the list (or tuple, set...) `from` at the next index.
   void Append(uint32_t from, uint32_t to) {

@@ -47,10 +47,6 @@
 
 namespace heapsnap {
 
-inline bool Retains(EdgeKind kind) {
-  return kind == EdgeKind::kTraverse || kind == EdgeKind::kStrong;
-}
-
 // Step 1 alone, for tests and tools: per object, 1 if a full collection at capture time would
 // find it unreachable.
 struct CollectorResult {

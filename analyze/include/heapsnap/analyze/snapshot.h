@@ -25,6 +25,22 @@
 
 namespace heapsnap {
 
+// The rule every step of the analysis shares: an edge *retains* its target (keeps it alive, may
+// dominate it, may be on its retainer path, explains one reference of its refcount) when its kind
+// is TRAVERSE or STRONG. Weak and borrowed edges never do.
+constexpr bool Retains(EdgeKind kind) {
+  return kind == EdgeKind::kTraverse || kind == EdgeKind::kStrong;
+}
+
+// The same rule as a mask of EdgeKind bits, for loops that test an edge kind's bit.
+constexpr uint32_t RetainingKindMask() {
+  uint32_t mask = 0;
+  for (uint32_t k = 0; k < 8; ++k) {
+    if (Retains(static_cast<EdgeKind>(k))) mask |= 1u << k;
+  }
+  return mask;
+}
+
 using NodeIndex = Id<struct NodeIndexTag>;  // position of an object in the snapshot
 
 struct SnapshotRoot {
