@@ -15,15 +15,11 @@ using testing::TestHeap;
 // bytes), a Node of another module, and a dict of one key.
 struct Heap {
   TestHeap heap;
-  uint32_t modules, module, globals, list, bytes, other_node, dict;
+  // Objects 0, 1 and 2 are sys.modules, the module and its namespace.
+  uint32_t modules = 0, module = 1, globals, list, bytes, other_node, dict;
   std::vector<uint32_t> nodes;
   Heap() {
-    modules = heap.Add("dict", 100);
-    heap.Root(RootKind::kModules, modules, "sys.modules");
-    module = heap.Add("module", 80);
-    heap.Edge(modules, module, LabelKind::kDictKey, "'app'");
-    globals = heap.Add("dict", 300);
-    heap.Edge(module, globals, LabelKind::kField, "__dict__");
+    globals = heap.ModuleNamespace("app");
     list = heap.Add("list", 64);
     heap.Edge(globals, list, LabelKind::kDictKey, "'NODES'");
     for (uint64_t size : {48, 56, 40}) {

@@ -39,6 +39,21 @@ inline std::unique_ptr<SnapshotWriter> CreateTestWriter(const std::string& path)
   return w.ok() ? std::move(*w) : nullptr;
 }
 
+// The type id of a type name, added to the writer the first time it is seen: `name` and
+// `qualname` as the snapshot shows them.
+inline TypeId TestTypeId(SnapshotWriter& wr, std::vector<std::pair<std::string, TypeId>>* types,
+                         const std::string& name, const std::string& qualname) {
+  for (const auto& [n, t] : *types) {
+    if (n == qualname) return t;
+  }
+  TypeRecord t;
+  t.name = wr.InternString(name);
+  t.qualname = wr.InternString(qualname);
+  const TypeId id = wr.AddType(t);
+  types->emplace_back(qualname, id);
+  return id;
+}
+
 inline std::string WriteTestSnapshot(const std::string& name,
                                      const std::vector<TestObject>& objects,
                                      const std::vector<RootRecord>& roots = {},
@@ -48,17 +63,7 @@ inline std::string WriteTestSnapshot(const std::string& name,
   SnapshotWriter& wr = *w;
   std::vector<std::pair<std::string, TypeId>> types;
   for (const TestObject& o : objects) {
-    TypeId id;
-    for (const auto& [n, t] : types) {
-      if (n == o.type) id = t;
-    }
-    if (!id.valid()) {
-      TypeRecord t;
-      t.name = wr.InternString(o.type);
-      t.qualname = wr.InternString(std::string("app.") + o.type);
-      id = wr.AddType(t);
-      types.emplace_back(o.type, id);
-    }
+    const TypeId id = TestTypeId(wr, &types, o.type, std::string("app.") + o.type);
     wr.BeginObject({o.address, id, o.size, o.refcount, o.flags, 1});
     uint64_t k = 0;
     for (const auto& [target, kind] : o.edges) {
@@ -122,24 +127,26 @@ class TestHeap {
     ++objects_[i].refcount;
   }
 
+  // sys.modules[module] is a module; returns its namespace dict (module.__dict__).
+  uint32_t ModuleNamespace(const std::string& module) {
+    const uint32_t modules = Add("dict", 100);
+    Root(RootKind::kModules, modules, "sys.modules");
+    const uint32_t m = Add("module", 50);
+    Edge(modules, m, LabelKind::kDictKey, "'" + module + "'");
+    const uint32_t ns = Add("dict", 100);
+    Edge(m, ns, LabelKind::kField, "__dict__");
+    return ns;
+  }
+
   std::string Write(const std::string& name) const {
     std::string path = TempSnapshotPath(name);
     auto w = CreateTestWriter(path);
     SnapshotWriter& wr = *w;
     std::vector<std::pair<std::string, TypeId>> types;
     for (const Object& o : objects_) {
-      TypeId id;
-      for (const auto& [n, t] : types) {
-        if (n == o.type) id = t;
-      }
-      if (!id.valid()) {
-        const size_t dot = o.type.rfind('.');
-        TypeRecord t;
-        t.name = wr.InternString(dot == std::string::npos ? o.type : o.type.substr(dot + 1));
-        t.qualname = wr.InternString(o.type);
-        id = wr.AddType(t);
-        types.emplace_back(o.type, id);
-      }
+      const size_t dot = o.type.rfind('.');
+      const TypeId id = TestTypeId(
+          wr, &types, dot == std::string::npos ? o.type : o.type.substr(dot + 1), o.type);
       wr.BeginObject({Address(static_cast<uint32_t>(&o - objects_.data())), id, o.size, o.refcount,
                       o.flags, 1});
       for (const EdgeSpec& e : o.edges) {

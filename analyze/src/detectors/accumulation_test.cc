@@ -7,21 +7,10 @@ using testing::FieldText;
 using testing::RunDetector;
 using testing::TestHeap;
 
-// sys.modules['app'] is a module; returns its namespace dict.
-uint32_t AppNamespace(TestHeap* heap) {
-  const uint32_t modules = heap->Add("dict", 100);
-  heap->Root(RootKind::kModules, modules, "sys.modules");
-  const uint32_t module = heap->Add("module", 50);
-  heap->Edge(modules, module, LabelKind::kDictKey, "'app'");
-  const uint32_t ns = heap->Add("dict", 100);
-  heap->Edge(module, ns, LabelKind::kField, "__dict__");
-  return ns;
-}
-
 // app.SESSIONS = [Session, ...]: `items` sessions of 1,000 bytes.
 TestHeap Sessions(int items) {
   TestHeap heap;
-  const uint32_t ns = AppNamespace(&heap);
+  const uint32_t ns = heap.ModuleNamespace("app");
   const uint32_t sessions = heap.Add("list", 500);
   heap.Edge(ns, sessions, LabelKind::kDictKey, "'SESSIONS'");
   for (int i = 0; i < items; ++i) heap.Append(sessions, heap.Add("app.Session", 1000));
@@ -66,7 +55,7 @@ TEST(Accumulation, AContainerUnderTheShareOfTheHeapIsNotReported) {
 // app.CACHE = Cache() with self.maxsize = `maxsize` and self.data = {key: value} of `items`.
 TestHeap Cache(int items, const char* maxsize) {
   TestHeap heap;
-  const uint32_t ns = AppNamespace(&heap);
+  const uint32_t ns = heap.ModuleNamespace("app");
   const uint32_t cache = heap.Add("app.Cache", 48);
   heap.Edge(ns, cache, LabelKind::kDictKey, "'CACHE'");
   const uint32_t attrs = heap.Add("dict", 100);
@@ -103,7 +92,7 @@ TEST(Accumulation, ACacheOverItsDeclaredLimitIsALeak) {
 // app.history = Node -> Node -> ... (`length` nodes, each with a 1,000-byte payload).
 TestHeap Chain(int length) {
   TestHeap heap;
-  const uint32_t ns = AppNamespace(&heap);
+  const uint32_t ns = heap.ModuleNamespace("app");
   uint32_t node = heap.Add("app.Node", 56);
   heap.Edge(ns, node, LabelKind::kDictKey, "'history'");
   for (int i = 0; i < length; ++i) {
@@ -140,7 +129,7 @@ TEST(Accumulation, AShortChainIsNotReported) {
 
 TEST(Accumulation, AModuleNamespaceIsNotAContainerThatGrows) {
   TestHeap heap;
-  const uint32_t ns = AppNamespace(&heap);
+  const uint32_t ns = heap.ModuleNamespace("app");
   for (int i = 0; i < 40; ++i) {
     heap.Edge(ns, heap.Add("app.Handler", 1000), LabelKind::kDictKey,
               "'handler" + std::to_string(i) + "'");

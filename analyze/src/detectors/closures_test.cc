@@ -7,17 +7,6 @@ using testing::FieldText;
 using testing::RunDetector;
 using testing::TestHeap;
 
-// sys.modules -> module app -> its namespace; returns the namespace dict.
-uint32_t AppNamespace(TestHeap* heap) {
-  const uint32_t modules = heap->Add("dict", 100);
-  heap->Root(RootKind::kModules, modules, "sys.modules");
-  const uint32_t module = heap->Add("module", 50);
-  heap->Edge(modules, module, LabelKind::kDictKey, "'app'");
-  const uint32_t ns = heap->Add("dict", 100);
-  heap->Edge(module, ns, LabelKind::kField, "__dict__");
-  return ns;
-}
-
 // A function whose closure variable `variable` holds `content`; returns the function.
 uint32_t AddClosure(TestHeap* heap, uint32_t code, const std::string& variable, uint32_t content) {
   const uint32_t fn = heap->Add("function", 150);
@@ -34,7 +23,7 @@ uint32_t AddClosure(TestHeap* heap, uint32_t code, const std::string& variable, 
 // LISTENERS = [notify, notify, ...]: closures from one factory, each keeping its own payload.
 TestHeap Listeners(int count, uint64_t payload_bytes, const char* file = "app.py") {
   TestHeap heap;
-  const uint32_t ns = AppNamespace(&heap);
+  const uint32_t ns = heap.ModuleNamespace("app");
   const uint32_t listeners = heap.Add("list", 200);
   heap.Edge(ns, listeners, LabelKind::kDictKey, "'LISTENERS'");
   const uint32_t code = heap.Add("code", 300);
@@ -87,7 +76,7 @@ TEST(Closures, LibraryClosuresAreNotes) {
 
 TEST(Closures, ADecoratorsWrapperIsANote) {
   TestHeap heap;
-  const uint32_t ns = AppNamespace(&heap);
+  const uint32_t ns = heap.ModuleNamespace("app");
   const uint32_t code = heap.Add("code", 300);
   heap.Edge(ns, code, LabelKind::kDictKey, "'CODE'");
   const uint32_t wrapped = heap.Add("function", 20000);  // a big function (its own code)
@@ -101,7 +90,7 @@ TEST(Closures, ADecoratorsWrapperIsANote) {
 
 TEST(Closures, TheClassCellOfSuperIsNotAClosureLeak) {
   TestHeap heap;
-  const uint32_t ns = AppNamespace(&heap);
+  const uint32_t ns = heap.ModuleNamespace("app");
   const uint32_t code = heap.Add("code", 300);
   heap.Edge(ns, code, LabelKind::kDictKey, "'CODE'");
   const uint32_t cls = heap.Add("app.Big", 50000);
