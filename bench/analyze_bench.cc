@@ -2,7 +2,6 @@
 // components, retainer-path BFS, dominators, retained sizes — and reports peak memory.
 //
 //   analyze_bench SNAP     -> one JSON line
-#include <malloc.h>
 #include <sys/resource.h>
 
 #include <chrono>
@@ -14,16 +13,14 @@
 
 #include "heapsnap/analyze/analysis.h"
 #include "heapsnap/analyze/snapshot.h"
+#include "heapsnap/base/memory_reuse.h"
 
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::cerr << "usage: analyze_bench SNAP\n";
     return 2;
   }
-  // As the CLI does (cli/src/main.cc): keep freed memory for reuse instead of returning
-  // it to the kernel, which zeroes every page again on the next fault.
-  mallopt(M_MMAP_MAX, 0);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  heapsnap::KeepFreedMemoryForReuse();  // as the CLI does
   using Clock = std::chrono::steady_clock;
   auto seconds = [](Clock::time_point a, Clock::time_point b) {
     return std::chrono::duration<double>(b - a).count();

@@ -11,7 +11,6 @@ namespace {
 constexpr uint32_t kNoToken = UINT32_MAX;
 
 bool IsIndex(LabelKind k) { return k == LabelKind::kIndex || k == LabelKind::kDictKeyInt; }
-bool IsDictValue(LabelKind k) { return k == LabelKind::kDictKey || k == LabelKind::kDictKeyRef; }
 bool IsDictKey(LabelKind k) {
   return k == LabelKind::kDictKeySelf || k == LabelKind::kDictKeyObject ||
          k == LabelKind::kDictKeyIntObject;
@@ -123,7 +122,7 @@ bool PathShapes::Folded(uint32_t node) const {
   const bool root = a.parent_edge[u] == Analysis::kIsRoot;
   for (uint64_t e = s.edge_begin[u]; e < s.edge_begin[u + 1] && !root; ++e) {
     const LabelKind k = s.edge_label_kind[e];
-    if (IsDictValue(k) || k == LabelKind::kTraverseIndex) {
+    if (Snapshot::IsStrKeyLabel(k) || k == LabelKind::kTraverseIndex) {
       ++per_type[s.type[s.edge_target[e]].value()];
     } else if (IsDictKey(k)) {
       ++keys;
@@ -134,7 +133,7 @@ bool PathShapes::Folded(uint32_t node) const {
     if (a.parent_edge[t] != e) continue;
     const LabelKind k = s.edge_label_kind[e];
     bool fold = false;
-    if (!root && (IsDictValue(k) || k == LabelKind::kTraverseIndex)) {
+    if (!root && (Snapshot::IsStrKeyLabel(k) || k == LabelKind::kTraverseIndex)) {
       fold = per_type[s.type[t].value()] >= kFoldKeysAt;
     } else if (!root && IsDictKey(k)) {
       fold = keys >= kFoldKeysAt;
@@ -171,10 +170,10 @@ uint32_t PathShapes::Of(NodeIndex node) const {
     if (!step.label.empty()) {
       const bool index = IsIndex(step.kind);
       const bool entry = !index && !step.name &&
-                         (IsDictValue(step.kind) || IsDictKey(step.kind) ||
+                         (Snapshot::IsStrKeyLabel(step.kind) || IsDictKey(step.kind) ||
                           step.kind == LabelKind::kTraverseIndex) &&
                          Folded(cur);
-      if (index || (entry && IsDictValue(step.kind))) {
+      if (index || (entry && Snapshot::IsStrKeyLabel(step.kind))) {
         token = Token("[*]");
       } else if (entry && IsDictKey(step.kind)) {
         token = Token(".<key *>");

@@ -16,20 +16,13 @@ std::string IdentifierKey(const std::string& repr) {
   return IsIdentifier(inner) ? inner : "";
 }
 
-bool IsDictValue(LabelKind k) { return k == LabelKind::kDictKey || k == LabelKind::kDictKeyRef; }
-
 // The label kind and string of an edge, for the rules below.
 struct EdgeView {
   const Snapshot& s;
   uint64_t edge;
   LabelKind kind() const { return s.edge_label_kind[edge]; }
-  bool Field(const char* name) const {
-    return kind() == LabelKind::kField &&
-           s.String(StringId(static_cast<uint32_t>(s.LabelValue(edge)))) == name;
-  }
-  const std::string& Str() const {
-    return s.String(StringId(static_cast<uint32_t>(s.LabelValue(edge))));
-  }
+  bool Field(const char* name) const { return s.IsField(edge, name); }
+  const std::string& Str() const { return s.LabelString(edge); }
 };
 
 // Labels that begin with neither `.` nor a bracket get a `.`, so that no two labels glue.
@@ -68,7 +61,7 @@ StepText LastStep(const Analysis& a, NodeIndex node) {
   const EdgeView up{s, has_up ? a.parent_edge[u] : 0};
   auto grandparent = [&] { return static_cast<uint32_t>(a.EdgeSource(up.edge)); };
 
-  if (IsDictValue(out.kind)) {
+  if (Snapshot::IsStrKeyLabel(out.kind)) {
     bool namespace_dict = false;
     if (u_is_root && a.root_of_node[u] >= 0) {
       const RootKind k = s.roots[static_cast<size_t>(a.root_of_node[u])].kind;
@@ -138,6 +131,11 @@ std::string RootText(const Analysis& a, int root_index, NodeIndex start, bool ad
     default:
       return CutLabel(RootDescription(s, root));
   }
+}
+
+std::string PathText(const Analysis& a, const RetainerPath& path) {
+  if (!path.found) return path.garbage ? kGarbagePathText : kNoPathText;
+  return RenderPath(a, path).text;
 }
 
 RenderedPath RenderPath(const Analysis& a, const RetainerPath& p) {

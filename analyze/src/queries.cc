@@ -74,8 +74,7 @@ bool IsStructural(const Analysis& a, NodeIndex node) {
   if (s.TypeName(node) == "module") return true;
   const uint64_t e = a.parent_edge[n];
   if (e == Analysis::kIsRoot || e == Analysis::kNoParent) return false;
-  return s.edge_label_kind[e] == LabelKind::kField &&
-         s.String(StringId(static_cast<uint32_t>(s.LabelValue(e)))) == "__dict__" &&
+  return s.IsField(e, "__dict__") &&
          s.TypeName(NodeIndex(static_cast<uint32_t>(a.EdgeSource(e)))) == "module";
 }
 

@@ -154,7 +154,7 @@ std::string Snapshot::DictKeyRepr(uint64_t edge) const {
   switch (edge_label_kind[edge]) {
     case LabelKind::kDictKey:
     case LabelKind::kDictKeyObject:
-      return String(StringId(static_cast<uint32_t>(LabelValue(edge))));
+      return LabelString(edge);
     case LabelKind::kDictKeyRef:
       // Checked by LoadSnapshot: within the same object, a kDictKeySelf edge.
       key_edge = edge + static_cast<uint64_t>(ZigZagDecode(LabelValue(edge)));

@@ -1,7 +1,5 @@
 #include "cli_main.h"
 
-#include <malloc.h>
-
 #include <exception>
 #include <iostream>
 #include <memory>
@@ -9,6 +7,7 @@
 #include <vector>
 
 #include "command.h"
+#include "heapsnap/base/memory_reuse.h"
 #include "terminal_safe.h"
 
 namespace heapsnap::cli {
@@ -79,11 +78,7 @@ int ParseAndRun(int argc, char** argv) {
 }  // namespace
 
 int Main(int argc, char** argv) noexcept {
-  // Analyses allocate and free arrays of hundreds of megabytes, phase after phase. Keeping
-  // freed memory in the process (no mmap for big blocks, no trimming) saves the kernel from
-  // zeroing every page again on the next fault: about a fifth of the time of a large analysis.
-  mallopt(M_MMAP_MAX, 0);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  KeepFreedMemoryForReuse();
   try {
     TerminalSafeStreams streams;
     try {

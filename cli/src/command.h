@@ -1,6 +1,6 @@
 // One class per subcommand. Each owns its options, registers them with CLI11 and runs.
 // Run() returns the exit code on success (0, or a captured program's own code); an error Status
-// becomes exit code 2 in main(), the one place exit codes are made.
+// becomes exit code 2 in cli_main.cc, the one place exit codes are made.
 //
 // The commands that read a snapshot derive from SnapshotCommand<Result>: it loads (and
 // analyses) the file, then the command computes its Result with the analyze library and prints

@@ -162,8 +162,8 @@ class LeaksCommand : public SnapshotCommand<LeaksResult> {
   }
 
   bool verbose_ = false;
-  uint64_t min_bytes_ = uint64_t{10} * 1024;
-  double min_share_ = 3;
+  uint64_t min_bytes_ = DetectorOptions().min_bytes;
+  double min_share_ = DetectorOptions().min_share * 100;  // a percentage here
 };
 
 }  // namespace

@@ -28,7 +28,7 @@ struct PathResult {
 
   std::string ShapeText(const ShapeGroup& g) const {
     if (g.shape != kNoShape) return shapes->Text(g.shape);
-    return g.garbage ? "<unreachable garbage>" : "<none>";
+    return g.garbage ? kGarbagePathText : "<none>";  // "<none>": no shape, no root reached
   }
   bool Whole(size_t i) const { return groups[i].shape != kNoShape && i < kWholeExamples; }
 };

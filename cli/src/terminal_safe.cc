@@ -2,15 +2,10 @@
 
 #include <sstream>
 
+#include "heapsnap/base/hex.h"
+
 namespace heapsnap::cli {
 namespace {
-
-void AppendEscaped(std::string* out, unsigned char c) {
-  static const char kHex[] = "0123456789abcdef";
-  *out += "\\x";
-  *out += kHex[c >> 4];
-  *out += kHex[c & 15];
-}
 
 int SequenceLength(unsigned char lead) {
   if (lead >= 0xC2 && lead <= 0xDF) return 2;
@@ -34,7 +29,7 @@ TerminalSafeBuffer::~TerminalSafeBuffer() { FlushPending(); }
 
 void TerminalSafeBuffer::FlushPending() {
   std::string escaped;
-  for (int i = 0; i < have_; ++i) AppendEscaped(&escaped, pending_[i]);
+  for (int i = 0; i < have_; ++i) AppendHexEscape(pending_[i], &escaped);
   have_ = need_ = 0;
   Emit(escaped);
 }
@@ -46,8 +41,8 @@ void TerminalSafeBuffer::Put(unsigned char c) {
       if (have_ < need_) return;
       // C1 controls are U+0080..U+009F: C2 80..C2 9F.
       if (need_ == 2 && pending_[0] == 0xC2 && pending_[1] < 0xA0) {
-        static const char kHex[] = "0123456789abcdef";
-        const char code[] = {'\\', 'u', '0', '0', kHex[pending_[1] >> 4], kHex[pending_[1] & 15]};
+        const char code[] = {
+            '\\', 'u', '0', '0', kHexDigits[pending_[1] >> 4], kHexDigits[pending_[1] & 15]};
         Emit(std::string_view(code, sizeof(code)));
       } else {
         Emit(std::string_view(reinterpret_cast<const char*>(pending_), static_cast<size_t>(have_)));
@@ -61,7 +56,7 @@ void TerminalSafeBuffer::Put(unsigned char c) {
     need_ = SequenceLength(c);
     if (need_ == 0) {
       std::string escaped;
-      AppendEscaped(&escaped, c);
+      AppendHexEscape(c, &escaped);
       Emit(escaped);
       return;
     }
@@ -71,7 +66,7 @@ void TerminalSafeBuffer::Put(unsigned char c) {
   }
   if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
     std::string escaped;
-    AppendEscaped(&escaped, c);
+    AppendHexEscape(c, &escaped);
     Emit(escaped);
     return;
   }

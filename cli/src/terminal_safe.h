@@ -1,7 +1,7 @@
 // Text output that cannot drive the terminal. Snapshots are untrusted and hold the program's
 // strings: a str with terminal escape sequences (window titles, clipboard writes through OSC 52)
 // would otherwise reach the user's terminal through `objects`, `path` or `leaks`. Installed on
-// std::cout and std::cerr in main(), so every command's text goes through one rule:
+// std::cout and std::cerr by cli_main.cc, so every command's text goes through one rule:
 //
 //   TerminalSafeBuffer safe(std::cout.rdbuf());
 //   std::cout.rdbuf(&safe);   // "\x1b]0;pwned\x07" prints as \x1b]0;pwned\x07

@@ -18,13 +18,6 @@ struct TopResult {
   std::vector<const TypeRetained*> types;
 };
 
-// An object's path from its root, or what stands in for it.
-std::string PathText(const Analysis& a, NodeIndex n) {
-  const RetainerPath p = a.PathTo(n);
-  if (!p.found) return p.garbage ? "<unreachable garbage>" : "<no path>";
-  return RenderPath(a, p).text;
-}
-
 class TopCommand : public SnapshotCommand<TopResult> {
  public:
   CLI::App* Register(CLI::App& app) override {
@@ -72,7 +65,7 @@ class TopCommand : public SnapshotCommand<TopResult> {
       j.Key("type").String(s.TypeQualname(n));
       j.Key("self_bytes").Uint(s.size[n.value()]);
       j.Key("retained_bytes").Uint(a.retained[n.value()]);
-      j.Key("path").String(PathText(a, n));
+      j.Key("path").String(PathText(a, a.PathTo(n)));
       j.EndObject();
     }
     j.EndArray().Key("types").BeginArray();
@@ -100,7 +93,7 @@ class TopCommand : public SnapshotCommand<TopResult> {
       out << std::setw(12) << FormatBytes(a.retained[n.value()]) << std::setw(12)
           << FormatBytes(s.size[n.value()]) << "  " << s.TypeQualname(n) << " "
           << FormatAddress(s.address[n.value()]) << "\n"
-          << std::setw(26) << "" << PathText(a, n) << "\n";
+          << std::setw(26) << "" << PathText(a, a.PathTo(n)) << "\n";
     }
     out << "\nTypes by " << by << " size (retained counts nested instances once):\n";
     out << std::setw(12) << "count" << std::setw(12) << "self" << std::setw(12) << "retained"

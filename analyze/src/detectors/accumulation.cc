@@ -49,7 +49,7 @@ uint64_t DeclaredBound(const Snapshot& s, uint32_t holder) {
       const LabelKind k = s.edge_label_kind[e];
       std::string name;
       if (k == LabelKind::kAttribute) {
-        name = detect::LabelText(s, e);
+        name = s.LabelString(e);
       } else if (Snapshot::IsDictValueLabel(k)) {
         const std::string repr = s.DictKeyRepr(e);
         if (repr.size() > 2) name = repr.substr(1, repr.size() - 2);
@@ -241,8 +241,7 @@ uint32_t OwnerOf(const Analysis& a, uint32_t p) {
   auto owner = static_cast<uint32_t>(a.EdgeSource(into));
   const uint64_t up = a.parent_edge[owner];
   if (s.TypeName(NodeIndex(owner)) == "dict" && up != Analysis::kIsRoot &&
-      up != Analysis::kNoParent && s.edge_label_kind[up] == LabelKind::kField &&
-      detect::LabelText(s, up) == "__dict__") {
+      up != Analysis::kNoParent && s.IsField(up, "__dict__")) {
     owner = static_cast<uint32_t>(a.EdgeSource(up));
   }
   return owner;
@@ -300,6 +299,8 @@ std::optional<Finding> ContainerFinding(const DetectorInput& input, uint32_t p) 
 
 class AccumulationDetector : public Detector {
  public:
+  // Its findings are the containers themselves.
+  bool ExplainsContainers() const override { return false; }
   const char* name() const override { return "accumulation"; }
 
   std::vector<KindField> Fields(const Finding& f) const override {

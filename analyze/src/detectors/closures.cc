@@ -48,7 +48,7 @@ class ClosureDetector : public Detector {
       const auto c = static_cast<uint32_t>(closure);
       for (uint64_t e = s.edge_begin[c]; e < s.edge_begin[c + 1]; ++e) {
         if (s.edge_label_kind[e] != LabelKind::kClosureVariable) continue;
-        const std::string& variable = detect::LabelText(s, e);
+        const std::string& variable = s.LabelString(e);
         // The implicit cell of every method that calls super() holds its class: not a leak.
         if (variable == "__class__") continue;
         AddCell(a, fn, NodeIndex(s.edge_target[e]), variable,

@@ -17,20 +17,16 @@ int64_t EdgeTo(const Snapshot& s, NodeIndex node, LabelKind kind, const std::str
   const uint32_t n = node.value();
   for (uint64_t e = s.edge_begin[n]; e < s.edge_begin[n + 1]; ++e) {
     if (s.edge_label_kind[e] != kind) continue;
-    if (LabelHasString(kind) && LabelText(s, e) != label) continue;
+    if (LabelHasString(kind) && s.LabelString(e) != label) continue;
     return s.edge_target[e];
   }
   return -1;
 }
 
-const std::string& LabelText(const Snapshot& s, uint64_t edge) {
-  return s.String(StringId(static_cast<uint32_t>(s.LabelValue(edge))));
-}
-
 RetainerPath SetPath(const Analysis& a, NodeIndex node, Finding* f) {
   RetainerPath p = a.PathTo(node);
   if (!p.found) {
-    f->path_text = p.garbage ? "<unreachable garbage>" : "<no path>";
+    f->path_text = PathText(a, p);
     return p;
   }
   RenderedPath r = RenderPath(a, p);

@@ -71,8 +71,6 @@ class FindingGroup {
 // The target of `node`'s first edge with this label kind and string (e.g. kField
 // "__closure__"), or -1.
 int64_t EdgeTo(const Snapshot& s, NodeIndex node, LabelKind kind, const std::string& label);
-// The string of an edge whose label has one (a field, attribute, variable or parameter name).
-const std::string& LabelText(const Snapshot& s, uint64_t edge);
 // Fills path/path_text from the node's retainer path (or marks garbage); returns the path.
 RetainerPath SetPath(const Analysis& a, NodeIndex node, Finding* f);
 // Entries a container holds: its indexed, keyed and member references (a dict's key and value

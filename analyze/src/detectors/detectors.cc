@@ -51,12 +51,14 @@ std::string ContainerText(const Finding& container) {
          FormatBytes(container.retained_bytes) + ")";
 }
 
-// Whether `specific` can absorb the accumulation `container`: a finding of another kind, not
-// a note, that retains at least half as much.
-bool MayAbsorb(const Finding& specific, const Finding& container) {
-  return specific.kind != FindingKind::kAccumulation &&
-         specific.kind != FindingKind::kUnreachableCycle && specific.severity != Severity::kLow &&
-         !specific.examples.empty() && 2 * specific.retained_bytes >= container.retained_bytes;
+// Whether `specific` can absorb the accumulation `container`: a finding of a kind that explains
+// containers, not a note, that retains at least half as much.
+bool MayAbsorb(const DetectorRegistry& registry, const Finding& specific,
+               const Finding& container) {
+  const Detector* detector = registry.Find(specific.kind);
+  return detector != nullptr && detector->ExplainsContainers() &&
+         specific.severity != Severity::kLow && !specific.examples.empty() &&
+         2 * specific.retained_bytes >= container.retained_bytes;
 }
 
 // Merges the accumulation `container` into `specific` when they are one cause; returns
@@ -84,7 +86,8 @@ bool Absorb(const DominatorIntervals& tree, const Finding& container, Finding* s
 // a more specific finding (closures in a listener list, stored exceptions in a list, a
 // mutable default's items) is that finding's container, said in its details, not a second
 // finding with a second fix.
-void MergeSameCause(const Analysis& a, std::vector<Finding>* findings) {
+void MergeSameCause(const DetectorRegistry& registry, const Analysis& a,
+                    std::vector<Finding>* findings) {
   bool any = false;
   for (const Finding& f : *findings) any |= f.kind == FindingKind::kAccumulation;
   if (!any) return;
@@ -95,7 +98,7 @@ void MergeSameCause(const Analysis& a, std::vector<Finding>* findings) {
     if (container.kind != FindingKind::kAccumulation || container.examples.empty()) continue;
     for (size_t j = 0; j < findings->size(); ++j) {
       Finding& specific = (*findings)[j];
-      if (j == i || dropped[j] || !MayAbsorb(specific, container)) continue;
+      if (j == i || dropped[j] || !MayAbsorb(registry, specific, container)) continue;
       if (Absorb(tree, container, &specific)) {
         dropped[i] = 1;
         break;
@@ -165,7 +168,7 @@ std::vector<Finding> DetectorRegistry::Detect(const Analysis& analysis,
   const DetectorInput input{analysis, shapes, options, thresholds.live_bytes,
                             thresholds.share_bytes};
   for (const auto& entry : detectors_) Run(entry.first, input, &findings);
-  MergeSameCause(analysis, &findings);
+  MergeSameCause(*this, analysis, &findings);
   std::stable_sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) {
     if ((a.severity == Severity::kLow) != (b.severity == Severity::kLow))
       return b.severity == Severity::kLow;

@@ -55,7 +55,7 @@ class MutableDefaultDetector : public Detector {
           if (!IsContainer(s.TypeName(value))) continue;
           // Shared with something else (a module-level cache passed as default): not this bug.
           if (s.refcount[value.value()] != 1) continue;
-          const std::string& parameter = detect::LabelText(s, e);
+          const std::string& parameter = s.LabelString(e);
           AddDefault(a, fn, value, parameter, &groups[{static_cast<uint32_t>(code), parameter}]);
         }
       }

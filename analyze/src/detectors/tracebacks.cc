@@ -20,7 +20,7 @@ std::string FrameLine(const Analysis& a, uint32_t frame) {
   std::vector<std::pair<uint64_t, std::string>> locals;
   for (uint64_t e = s.edge_begin[frame]; e < s.edge_begin[frame + 1]; ++e) {
     if (s.edge_label_kind[e] != LabelKind::kLocalVariable) continue;
-    locals.emplace_back(a.retained[s.edge_target[e]], detect::LabelText(s, e));
+    locals.emplace_back(a.retained[s.edge_target[e]], s.LabelString(e));
   }
   std::sort(locals.rbegin(), locals.rend());
   std::string line = "frame " + detect::QualifiedName(s, NodeIndex(frame));

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "detector_util.h"
+#include "heapsnap/analyze/paths.h"
 #include "heapsnap/analyze/text.h"
 
 namespace heapsnap {
@@ -47,6 +48,8 @@ std::string ClassIn(const Snapshot& s, const GarbageGroup& g) {
 
 class UnreachableCycleDetector : public Detector {
  public:
+  // Garbage never explains a live container.
+  bool ExplainsContainers() const override { return false; }
   const char* name() const override { return "unreachable_cycle"; }
 
   std::vector<KindField> Fields(const Finding& f) const override {
@@ -82,7 +85,7 @@ class UnreachableCycleDetector : public Detector {
 
  private:
   static Finding Describe(const Snapshot& s, Finding f, const std::string& class_name) {
-    f.path_text = "<unreachable garbage>";
+    f.path_text = kGarbagePathText;
     f.title = FormatCount(f.count) + (f.count == 1 ? " unreachable cycle" : " unreachable cycles") +
               " of " + f.shape + " waiting for the cyclic collector";
     if (!class_name.empty()) f.title += ": classes made and dropped, such as " + class_name;

@@ -7,9 +7,11 @@
 //   a.unreachable_objects     // what gc.collect() would report at capture time
 //   RetainerPath p = a.PathTo(node);   // shortest path from a root, see paths.h
 //
-// The steps, and the one rule they share: an edge *retains* its target when its kind is
-// TRAVERSE or STRONG. Weak and borrowed edges never retain, never dominate, and are never part
-// of a retainer path.
+// The steps, and the one rule they share (Retains() in snapshot.h): an edge *retains* its target
+// when its kind is TRAVERSE or STRONG. Weak and borrowed edges never retain, never dominate, and
+// are never part of a retainer path. The numbers name the steps, not their order: Analyze()
+// searches paths from the roots (5) before it groups the garbage (3), whose unexplained
+// leftovers then get paths of their own.
 //
 // 1. Collector (ReproduceCollector, in collector.cc): CPython's deduce_unreachable on the
 //    snapshot. The candidates are the gc-tracked objects that are neither frozen nor immortal;

@@ -8,10 +8,10 @@
 //     std::cout << FindingKindName(f.kind) << ": " << f.title << "\n  fix: " << f.fix << "\n";
 //   }
 //
-// Adding a detector is adding a file (a class derived from Detector: its kind's name, its
-// kind's fields, Run; and a function that makes one) and one line in HEAPSNAP_DETECTORS. The
-// JSON writer needs nothing new: it writes FindingKindName and KindFields, which ask the
-// detector. A field with a new meaning is a new member of Finding, documented there; the
+// Adding a detector is adding a file under analyze/src/detectors/ (a class derived from
+// Detector: its kind's name, its kind's fields, Run; and a function that makes one; the build
+// takes every file there) and one line in HEAPSNAP_DETECTORS. The JSON writer needs nothing
+// new: it writes FindingKindName and KindFields, which ask the detector. A field with a new meaning is a new member of Finding, documented there; the
 // README's JSON contract lists each kind's fields.
 #ifndef HEAPSNAP_ANALYZE_DETECTORS_H_
 #define HEAPSNAP_ANALYZE_DETECTORS_H_
@@ -145,6 +145,10 @@ class Detector {
   virtual std::vector<KindField> Fields(const Finding& finding) const = 0;
   // Appends its findings (of its own kind; the registry sets Finding::kind).
   virtual void Run(const DetectorInput& input, std::vector<Finding>* findings) const = 0;
+  // Whether its findings take in a large container (an accumulation finding) that their objects
+  // keep or are the growth of: the container is then said in the finding's details, not
+  // reported again. False for findings that are containers or garbage themselves.
+  virtual bool ExplainsContainers() const { return true; }
 };
 
 // The detectors, each with the kind of its findings. BuiltIn() holds HEAPSNAP_DETECTORS; a test

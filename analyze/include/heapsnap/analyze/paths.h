@@ -43,6 +43,13 @@ struct RenderedPath {
 
 RenderedPath RenderPath(const Analysis& analysis, const RetainerPath& path);
 
+// What stands for the path of an object that has none: garbage, or reached from no root.
+constexpr char kGarbagePathText[] = "<unreachable garbage>";
+constexpr char kNoPathText[] = "<no path>";
+
+// The path of `path`'s object as one line: its text, or kGarbagePathText / kNoPathText.
+std::string PathText(const Analysis& analysis, const RetainerPath& path);
+
 // How the last step of `node`'s retainer path reads. `base` is the object whose path this step
 // extends: the referrer, or the referrer's referrer when two references read as one step
 // (`.__dict__['x']` reads `.x`). An empty label means the step adds nothing of its own

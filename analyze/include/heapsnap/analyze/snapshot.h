@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -103,6 +104,19 @@ struct Snapshot {
   // For an edge labelled with a dict key (DICT_KEY, DICT_KEY_OBJECT, DICT_KEY_REF,
   // DICT_KEY_SELF): the key's repr, e.g. 'ada'. Empty for any other label.
   std::string DictKeyRepr(uint64_t edge) const;
+  // The string of a label that names something (LabelHasString: a field, an attribute, a str
+  // key, a variable or parameter name).
+  const std::string& LabelString(uint64_t edge) const {
+    return String(StringId(static_cast<uint32_t>(LabelValue(edge))));
+  }
+  // Whether the edge is the field `name` of its object (`.__dict__`, `.__self__`).
+  bool IsField(uint64_t edge, std::string_view name) const {
+    return edge_label_kind[edge] == LabelKind::kField && LabelString(edge) == name;
+  }
+  // True for the labels of a value stored under a str key: ['ada'].
+  static bool IsStrKeyLabel(LabelKind kind) {
+    return kind == LabelKind::kDictKey || kind == LabelKind::kDictKeyRef;
+  }
   // True for the labels of a value stored under a key: ['ada'], [7].
   static bool IsDictValueLabel(LabelKind kind) {
     return kind == LabelKind::kDictKey || kind == LabelKind::kDictKeyInt ||

@@ -1,7 +1,6 @@
-// A bounded first-in-first-out hand-over from one producer thread to one consumer thread: the
-// snapshot writer's background writes, the capture's walk-to-emitter batches and the loader's
-// decoder all go through it. The producer waits while the consumer is behind, so memory stays
-// bounded by what is in flight, not by the heap.
+// A bounded first-in-first-out hand-over from one producer thread to one consumer thread. The
+// producer waits while the consumer is behind, so memory stays bounded by what is in flight,
+// not by the heap.
 //
 //   BoundedQueue<Job> jobs(4);
 //   std::thread worker([&] { while (auto job = jobs.Pop()) { Run(*job); jobs.Done(); } });

@@ -1,6 +1,6 @@
-// One hash for addresses and pointers, used by every open-addressing table keyed by them (the
-// capture's PtrMap, the loader's address index). Addresses are 16-byte aligned and clustered,
-// so their low bits are poor; the finalizer of MurmurHash3 mixes the high bits down.
+// One hash for addresses and pointers, for every open-addressing table keyed by them.
+// Addresses are 16-byte aligned and clustered, so their low bits are poor; the finalizer of
+// MurmurHash3 mixes the high bits down.
 #ifndef HEAPSNAP_BASE_HASH_H_
 #define HEAPSNAP_BASE_HASH_H_
 

@@ -1,5 +1,5 @@
 // Status and StatusOr: how every heapsnap library reports failure. No exception crosses a
-// library API; the CLI turns a Status into one exit code in one place (cli/src/main.cc).
+// library API; the command line turns a Status into one exit code, in one place.
 //
 //   StatusOr<Snapshot> snap = LoadSnapshot("app.heapsnap");
 //   if (!snap.ok()) { std::cerr << snap.status().message(); return 2; }

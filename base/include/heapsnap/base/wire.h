@@ -1,6 +1,6 @@
-// Wire encoding shared by the snapshot writer and the capture: protobuf varints, zig-zag
-// signed integers, little-endian fixed-width integers. Readers decode with protobuf's own
-// CodedInputStream; these are the writing side and the zig-zag pair both sides use.
+// Wire encoding shared by the snapshot writer, the reader and the capture: protobuf varints
+// (written; the reader parses records with protobuf itself), zig-zag signed integers (both
+// ways), little-endian fixed-width integers (the frame and footer, both ways).
 //
 //   std::string out;
 //   PutVarint(&out, ZigZagEncode(-3));  // one byte: 0x05
