@@ -47,21 +47,22 @@ StatusOr<std::vector<uint8_t>> MatchTypes(const Snapshot& s, const std::string& 
   return match;
 }
 
-StatusOr<std::vector<NodeIndex>> ObjectsOfType(const Snapshot& s, const std::string& name,
-                                               size_t limit) {
-  HEAPSNAP_ASSIGN_OR_RETURN(const std::vector<uint8_t> match, MatchTypes(s, name));
-  std::vector<NodeIndex> out;
-  for (uint32_t i = 0; i < s.object_count() && (limit == 0 || out.size() < limit); ++i) {
-    if (match[s.type[i].value()]) out.push_back(NodeIndex(i));
+StatusOr<TypeSelection> SelectType(const Snapshot& s, const std::string& name, size_t limit) {
+  TypeSelection selection;
+  HEAPSNAP_ASSIGN_OR_RETURN(selection.match, MatchTypes(s, name));
+  for (uint32_t i = 0; i < s.object_count(); ++i) {
+    if (!selection.match[s.type[i].value()]) continue;
+    ++selection.total;
+    if (limit == 0 || selection.objects.size() < limit) selection.objects.push_back(NodeIndex(i));
   }
-  if (out.empty()) return NotFound(s.path + ": no object of type " + name);
-  return out;
+  if (selection.objects.empty()) return NotFound(s.path + ": no object of type " + name);
+  return selection;
 }
 
-uint64_t CountOfTypes(const Snapshot& s, const std::vector<uint8_t>& match) {
-  uint64_t count = 0;
-  for (uint32_t i = 0; i < s.object_count(); ++i) count += match[s.type[i].value()];
-  return count;
+StatusOr<std::vector<NodeIndex>> ObjectsOfType(const Snapshot& s, const std::string& name,
+                                               size_t limit) {
+  HEAPSNAP_ASSIGN_OR_RETURN(TypeSelection selection, SelectType(s, name, limit));
+  return std::move(selection.objects);
 }
 
 bool IsStructural(const Analysis& a, NodeIndex node) {

@@ -62,9 +62,10 @@ TEST(Queries, TypeNamesAreQualifiedOrBareWhenTheyNameOneClass) {
   auto dicts = ObjectsOfType(s, "builtins.dict", 2);
   ASSERT_TRUE(dicts.ok());
   EXPECT_EQ(dicts->size(), 2u);
-  auto match = MatchTypes(s, "dict");
-  ASSERT_TRUE(match.ok());
-  EXPECT_EQ(CountOfTypes(s, *match), 3u);
+  auto selection = SelectType(s, "dict", 1);
+  ASSERT_TRUE(selection.ok());
+  EXPECT_EQ(selection->objects.size(), 1u);
+  EXPECT_EQ(selection->total, 3u);
   // A bare name of two classes is refused, naming both with their counts and the file.
   auto ambiguous = MatchTypes(s, "Node");
   ASSERT_FALSE(ambiguous.ok());

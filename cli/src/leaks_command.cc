@@ -13,8 +13,10 @@ namespace {
 
 struct LeaksResult {
   const Analysis* analysis = nullptr;
-  std::vector<Finding> findings;
+  std::vector<Finding> findings;  // all of them: JSON has every one
   Thresholds thresholds;
+  std::vector<const Finding*> shown;  // what the text shows: notes on library code need -v
+  size_t hidden = 0;
 };
 
 class LeaksCommand : public SnapshotCommand<LeaksResult> {
@@ -43,6 +45,14 @@ class LeaksCommand : public SnapshotCommand<LeaksResult> {
     options.min_share = min_share_ / 100.0;
     r.findings = DetectLeaks(*r.analysis, options);
     r.thresholds = ThresholdsFor(*r.analysis, options);
+    for (const Finding& f : r.findings) {
+      // Notes on a library's own code (its decorators, its empty defaults) are for --verbose.
+      if (!verbose_ && f.severity == Severity::kLow && detect::InLibrary(f.location)) {
+        ++r.hidden;
+      } else {
+        r.shown.push_back(&f);
+      }
+    }
     return r;
   }
 
@@ -102,18 +112,10 @@ class LeaksCommand : public SnapshotCommand<LeaksResult> {
       return;
     }
     size_t number = 0;
-    size_t hidden = 0;
-    for (const Finding& f : r.findings) {
-      // Notes on a library's own code (its decorators, its empty defaults) are for --verbose.
-      if (!verbose_ && f.severity == Severity::kLow && detect::InLibrary(f.location)) {
-        ++hidden;
-        continue;
-      }
-      PrintTextFinding(r.analysis->snapshot(), f, ++number, out);
-    }
-    if (hidden > 0) {
+    for (const Finding* f : r.shown) PrintTextFinding(r.analysis->snapshot(), *f, ++number, out);
+    if (r.hidden > 0) {
       out << "\n"
-          << FormatCount(hidden) << (hidden == 1 ? " note" : " notes")
+          << FormatCount(r.hidden) << (r.hidden == 1 ? " note" : " notes")
           << " on library code not shown (--verbose shows them)\n";
     }
   }

@@ -40,13 +40,20 @@ struct ObjectsResult {
   const Snapshot* snapshot = nullptr;
   std::vector<NodeIndex> selected;
   std::unordered_map<uint32_t, std::vector<Referrer>> referrers;
-  // References from outside the graph, which the loader derived as EXTERNAL roots.
+  // The roots that name each selected object (the loader derived the references from outside
+  // the graph as EXTERNAL roots), gathered in one pass over the roots.
+  std::unordered_map<uint32_t, std::vector<const SnapshotRoot*>> roots;
   std::unordered_map<uint32_t, uint64_t> external;
   uint64_t not_shown = 0;  // objects of --type that --limit left out
 
   uint64_t ExternalRefs(NodeIndex n) const {
     auto it = external.find(n.value());
     return it == external.end() ? uint64_t{0} : it->second;
+  }
+  const std::vector<const SnapshotRoot*>& RootsOf(NodeIndex n) const {
+    static const std::vector<const SnapshotRoot*> kNone;
+    auto it = roots.find(n.value());
+    return it == roots.end() ? kNone : it->second;
   }
   const std::vector<Referrer>& ReferrersOf(NodeIndex n) const {
     static const std::vector<Referrer> kNone;
@@ -87,19 +94,20 @@ class ObjectsCommand : public SnapshotCommand<ObjectsResult> {
     r.snapshot = &s;
     HEAPSNAP_ASSIGN_OR_RETURN(r.selected, FindObjects(s, ids_));
     if (!type_.empty()) {
-      HEAPSNAP_ASSIGN_OR_RETURN(const std::vector<NodeIndex> of_type,
-                                ObjectsOfType(s, type_, limit_));
-      r.selected.insert(r.selected.end(), of_type.begin(), of_type.end());
-      HEAPSNAP_ASSIGN_OR_RETURN(const std::vector<uint8_t> match, MatchTypes(s, type_));
-      const uint64_t total = CountOfTypes(s, match);
-      r.not_shown = total - std::min<uint64_t>(total, of_type.size());
+      HEAPSNAP_ASSIGN_OR_RETURN(const TypeSelection of_type, SelectType(s, type_, limit_));
+      r.selected.insert(r.selected.end(), of_type.objects.begin(), of_type.objects.end());
+      r.not_shown = of_type.total - of_type.objects.size();
     }
     std::vector<uint32_t> nodes;
     for (NodeIndex n : r.selected) nodes.push_back(n.value());
     r.referrers = FindReferrers(s, nodes);
-    for (size_t i = s.captured_roots; i < s.roots.size(); ++i) {
-      if (s.roots[i].kind == RootKind::kExternal) {
-        r.external[s.roots[i].node.value()] = s.roots[i].count;
+    for (uint32_t n : nodes) r.roots[n];
+    for (size_t i = 0; i < s.roots.size(); ++i) {
+      auto it = r.roots.find(s.roots[i].node.value());
+      if (it == r.roots.end()) continue;
+      it->second.push_back(&s.roots[i]);
+      if (i >= s.captured_roots && s.roots[i].kind == RootKind::kExternal) {
+        r.external[it->first] = s.roots[i].count;
       }
     }
     return r;
@@ -144,13 +152,12 @@ class ObjectsCommand : public SnapshotCommand<ObjectsResult> {
     for (const auto& [e, src] : r.ReferrersOf(node)) PrintJsonReference(s, e, "source", src, j);
     j.EndArray();
     j.Key("roots").BeginArray();
-    for (const SnapshotRoot& root : s.roots) {
-      if (root.node != node) continue;
+    for (const SnapshotRoot* root : r.RootsOf(node)) {
       j.BeginObject();
-      j.Key("kind").String(RootKindName(root.kind));
-      j.Key("label").String(RootDescription(s, root));
-      j.Key("depth").Uint(root.depth);
-      if (root.kind == RootKind::kExternal) j.Key("count").Uint(root.count);
+      j.Key("kind").String(RootKindName(root->kind));
+      j.Key("label").String(RootDescription(s, *root));
+      j.Key("depth").Uint(root->depth);
+      if (root->kind == RootKind::kExternal) j.Key("count").Uint(root->count);
       j.EndObject();
     }
     j.EndArray();
@@ -193,8 +200,8 @@ class ObjectsCommand : public SnapshotCommand<ObjectsResult> {
       out << "    value: " << ValueText(s, node, *v) << (v->text.size() < v->length ? "..." : "")
           << "\n";
     }
-    for (const SnapshotRoot& root : s.roots) {
-      if (root.node == node) out << "    root: " << RootDescription(s, root) << "\n";
+    for (const SnapshotRoot* root : r.RootsOf(node)) {
+      out << "    root: " << RootDescription(s, *root) << "\n";
     }
     for (uint64_t e = s.edge_begin[n]; e < s.edge_begin[n + 1]; ++e) {
       const NodeIndex t(s.edge_target[e]);

@@ -44,8 +44,9 @@ class TopCommand : public SnapshotCommand<TopResult> {
     std::vector<NodeIndex> candidates;
     std::vector<uint8_t> type_match;  // empty: every type
     if (!type_.empty()) {
-      HEAPSNAP_ASSIGN_OR_RETURN(candidates, ObjectsOfType(loaded.snapshot, type_));
-      HEAPSNAP_ASSIGN_OR_RETURN(type_match, MatchTypes(loaded.snapshot, type_));
+      HEAPSNAP_ASSIGN_OR_RETURN(TypeSelection selection, SelectType(loaded.snapshot, type_));
+      candidates = std::move(selection.objects);
+      type_match = std::move(selection.match);
     } else {
       candidates = all_ ? AllObjects(loaded.snapshot) : AllButStructural(a);
     }

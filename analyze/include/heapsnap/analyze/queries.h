@@ -25,13 +25,19 @@ namespace heapsnap {
 // their counts; a name of none is NotFound. Messages name the snapshot's file.
 StatusOr<std::vector<uint8_t>> MatchTypes(const Snapshot& snapshot, const std::string& name);
 
-// The objects of those types in snapshot order (at most `limit`, 0: all); NotFound when there
-// are none.
+// What a type name selects: the types (MatchTypes), their objects in snapshot order (at most
+// `limit`, 0: all) and how many there are in all. NotFound when there are none.
+struct TypeSelection {
+  std::vector<uint8_t> match;  // per type id
+  std::vector<NodeIndex> objects;
+  uint64_t total = 0;  // all objects of the types, `limit` or not
+};
+StatusOr<TypeSelection> SelectType(const Snapshot& snapshot, const std::string& name,
+                                   size_t limit = 0);
+
+// SelectType's objects alone.
 StatusOr<std::vector<NodeIndex>> ObjectsOfType(const Snapshot& snapshot, const std::string& name,
                                                size_t limit = 0);
-
-// How many objects of the types `match` flags.
-uint64_t CountOfTypes(const Snapshot& snapshot, const std::vector<uint8_t>& match);
 
 // Whether an object is part of the heap's structure rather than its data: the capture's roots,
 // modules and module namespaces retain all that is under them, so they would come first by
