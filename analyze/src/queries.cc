@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <map>
 
-#include "heapsnap/analyze/text.h"
+#include "heapsnap/analyze/human_numbers.h"
 
 namespace heapsnap {
 

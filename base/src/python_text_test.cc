@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "heapsnap/base/hex.h"
-
 namespace heapsnap {
 namespace {
 
@@ -39,15 +37,6 @@ TEST(PythonText, KeyPrefixNeverCutsACharacter) {
   std::string wide;
   for (int i = 0; i < 30; ++i) wide += "\xe2\x82\xac";  // 3 bytes each: 80 is not a boundary
   EXPECT_EQ(KeyPrefixBytes(wide), 78u);
-}
-
-TEST(Hex, FormatsAddressesAndEscapes) {
-  EXPECT_EQ(FormatAddress(0), "0x0");
-  EXPECT_EQ(FormatAddress(0x7f3a2c1e0b40ULL), "0x7f3a2c1e0b40");
-  std::string out;
-  AppendHexEscape(0x1b, &out);
-  AppendHexEscape(0xff, &out);
-  EXPECT_EQ(out, "\\x1b\\xff");
 }
 
 }  // namespace

@@ -4,8 +4,6 @@
 
 #include <limits>
 
-#include "heapsnap/base/hash.h"
-
 namespace heapsnap {
 namespace {
 
@@ -35,15 +33,6 @@ TEST(Wire, Fixed32IsLittleEndian) {
   PutFixed32LE(&out, 0x11223344u);
   EXPECT_EQ(out, std::string("\x44\x33\x22\x11", 4));
   EXPECT_EQ(ReadFixed32LE(reinterpret_cast<const unsigned char*>(out.data())), 0x11223344u);
-}
-
-TEST(Hash, SpreadsAlignedAddressesOverLowBits) {
-  // Addresses 16 bytes apart must not collide in a small power-of-two table.
-  std::vector<int> buckets(64);
-  for (uint64_t a = 0x7f0000000000ULL; a < 0x7f0000000000ULL + uint64_t{16} * 640; a += 16) {
-    ++buckets[HashAddress(a) & 63];
-  }
-  for (int count : buckets) EXPECT_LT(count, 40);
 }
 
 }  // namespace

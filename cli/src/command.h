@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
-#include "heapsnap/analyze/text.h"
+#include "heapsnap/analyze/human_numbers.h"
 #include "heapsnap/base/hex.h"  // FormatAddress
 #include "heapsnap/base/status.h"
 #include "load.h"

@@ -8,6 +8,7 @@
 #include "heapsnap/analyze/queries.h"
 #include "heapsnap/analyze/snapshot.h"
 #include "json.h"
+#include "object_ids.h"
 
 namespace heapsnap::cli {
 namespace {

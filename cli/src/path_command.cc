@@ -10,6 +10,7 @@
 #include "heapsnap/analyze/paths.h"
 #include "heapsnap/analyze/queries.h"
 #include "json.h"
+#include "object_ids.h"
 
 namespace heapsnap::cli {
 namespace {

@@ -7,7 +7,7 @@
 #include <map>
 
 #include "detector_util.h"
-#include "heapsnap/analyze/text.h"
+#include "heapsnap/analyze/human_numbers.h"
 
 namespace heapsnap {
 namespace {

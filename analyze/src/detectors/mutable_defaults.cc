@@ -9,7 +9,7 @@
 #include <set>
 
 #include "detector_util.h"
-#include "heapsnap/analyze/text.h"
+#include "heapsnap/analyze/human_numbers.h"
 
 namespace heapsnap {
 namespace {

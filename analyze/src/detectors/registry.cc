@@ -6,7 +6,7 @@
 #include <cassert>
 
 #include "detector_util.h"
-#include "heapsnap/analyze/text.h"
+#include "heapsnap/analyze/human_numbers.h"
 
 namespace heapsnap {
 namespace {

@@ -8,7 +8,7 @@
 
 #include "detector_util.h"
 #include "heapsnap/analyze/paths.h"
-#include "heapsnap/analyze/text.h"
+#include "heapsnap/analyze/human_numbers.h"
 
 namespace heapsnap {
 namespace {

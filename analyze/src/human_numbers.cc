@@ -1,4 +1,4 @@
-#include "heapsnap/analyze/text.h"
+#include "heapsnap/analyze/human_numbers.h"
 
 #include <cstdio>
 
