@@ -208,7 +208,7 @@ Status CheckKeyReferences(const std::vector<uint64_t>& key_refs, const Snapshot&
   for (uint64_t e : key_refs) {
     const auto source = static_cast<uint64_t>(
         std::upper_bound(s.edge_begin.begin(), s.edge_begin.end(), e) - s.edge_begin.begin() - 1);
-    const int64_t d = ZigZagDecode(s.LabelValue(e));
+    const int64_t d = DecodeDictKeyRef(s.LabelValue(e));
     const uint64_t k = e + static_cast<uint64_t>(d);
     if (d == 0 || k < s.edge_begin[source] || k >= s.edge_begin[source + 1] ||
         s.edge_label_kind[k] != LabelKind::kDictKeySelf) {

@@ -37,9 +37,7 @@ std::string Joinable(std::string label) {
 
 std::string CutLabel(const std::string& label) {
   if (label.size() <= kMaxLabelBytes) return label;
-  size_t n = kMaxLabelBytes - 3;
-  while (n > 0 && (static_cast<unsigned char>(label[n]) & 0xC0) == 0x80) --n;
-  std::string out = label.substr(0, n) + "...";
+  std::string out = label.substr(0, Utf8PrefixBytes(label, kMaxLabelBytes - 3)) + "...";
   // Keep a closing bracket or quote, so that the cut label still reads as one step.
   const char last = label.back();
   if (last == ']' || last == '>' || last == '}') out += last;

@@ -47,7 +47,7 @@ std::string Snapshot::DictKeyRepr(uint64_t edge) const {
       return LabelString(edge);
     case LabelKind::kDictKeyRef:
       // Checked by LoadSnapshot: within the same object, a kDictKeySelf edge.
-      key_edge = edge + static_cast<uint64_t>(ZigZagDecode(LabelValue(edge)));
+      key_edge = edge + static_cast<uint64_t>(DecodeDictKeyRef(LabelValue(edge)));
       break;
     case LabelKind::kDictKeySelf:
       break;

@@ -17,9 +17,9 @@ bool IsIdentifier(std::string_view text) {
   return true;
 }
 
-size_t KeyPrefixBytes(std::string_view text) {
-  if (text.size() <= kMaxKeyBytes) return text.size();
-  size_t n = kMaxKeyBytes;
+size_t Utf8PrefixBytes(std::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return text.size();
+  size_t n = max_bytes;
   while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;  // a continuation
   return n;
 }

@@ -12,8 +12,8 @@
 #include <set>
 
 #include "detector_util.h"
-#include "heapsnap/analyze/paths.h"
 #include "heapsnap/analyze/human_numbers.h"
+#include "heapsnap/analyze/paths.h"
 
 namespace heapsnap {
 namespace {
@@ -203,7 +203,7 @@ void FindChains(const DetectorInput& input, std::vector<Finding>* findings) {
   const Snapshot& s = a.snapshot();
   const auto n = static_cast<uint32_t>(s.object_count());
   for (uint32_t v = 0; v < n; ++v) {
-    if (a.retained[v] < input.share_bytes) continue;
+    if (a.retained[v] < input.thresholds.share_bytes) continue;
     const uint32_t up = a.idom[v];
     if (up < n && s.type[up] == s.type[v]) continue;  // inside a chain, not its head
     uint32_t tail = v;
@@ -217,7 +217,7 @@ void FindChains(const DetectorInput& input, std::vector<Finding>* findings) {
     detect::CountRetainedTypes(a, {head}, &f);
     f.title = "linked chain " + chain + " of " + FormatCount(length) + " " + f.container +
               " keeps " + FormatBytes(f.retained_bytes) + " alive that nothing else holds: " +
-              detect::Percent(f.retained_bytes, input.live_bytes) + " of the live heap";
+              detect::Percent(f.retained_bytes, input.thresholds.live_bytes) + " of the live heap";
     f.details.push_back("each " + f.container +
                         " keeps the next one alive; the chain is held at its head, " + f.path_text);
     f.fix =
@@ -256,9 +256,8 @@ std::string ContainerTitle(const DetectorInput& input, const Finding& f, uint32_
                                   : FormatCount(children) + " objects";
   if (f.length > 0 && alike * 2 > f.length) held += " (mostly " + entry_type + ")";
   return f.container + " " + f.path_text + " holds " + held + " and keeps " +
-         FormatBytes(f.retained_bytes) +
-         " alive that nothing else holds: " + detect::Percent(f.retained_bytes, input.live_bytes) +
-         " of the live heap";
+         FormatBytes(f.retained_bytes) + " alive that nothing else holds: " +
+         detect::Percent(f.retained_bytes, input.thresholds.live_bytes) + " of the live heap";
 }
 
 // The finding for the accumulation point p, if it is a container that grows: not a root or a
@@ -310,11 +309,11 @@ class AccumulationDetector : public Detector {
   void Run(const DetectorInput& input, std::vector<Finding>* findings) const override {
     const Analysis& a = input.analysis;
     const Snapshot& s = a.snapshot();
-    const std::set<uint32_t> points = AccumulationPoints(a, input.share_bytes);
+    const std::set<uint32_t> points = AccumulationPoints(a, input.thresholds.share_bytes);
     FindChains(input, findings);
     for (uint32_t p : points) {
       const uint64_t children = a.dom_child_begin[p + 1] - a.dom_child_begin[p];
-      if (a.retained[p] < input.share_bytes || children < kMinItems) continue;
+      if (a.retained[p] < input.thresholds.share_bytes || children < kMinItems) continue;
       // A module's namespace is where globals live, not a container that grows; but a module
       // whose C state holds many objects (atexit's callbacks before 3.10) is one.
       if (s.TypeName(NodeIndex(p)) == "module" && TraversedEntries(s, p) < kMinItems) continue;

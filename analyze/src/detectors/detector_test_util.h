@@ -51,7 +51,7 @@ inline Detected RunDetector(FindingKind kind, const TestHeap& heap, const std::s
   Detected d = LoadAndAnalyze(heap, name);
   const PathShapes shapes(*d.analysis);
   const Thresholds t = ThresholdsFor(*d.analysis, options);
-  const DetectorInput input{*d.analysis, shapes, options, t.live_bytes, t.share_bytes};
+  const DetectorInput input{*d.analysis, shapes, options, t};
   DetectorRegistry::BuiltIn().Run(kind, input, &d.findings);
   return d;
 }

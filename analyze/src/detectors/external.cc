@@ -8,8 +8,8 @@
 #include <map>
 
 #include "detector_util.h"
-#include "heapsnap/analyze/paths.h"
 #include "heapsnap/analyze/human_numbers.h"
+#include "heapsnap/analyze/paths.h"
 
 namespace heapsnap {
 namespace {
@@ -116,7 +116,7 @@ class ExternalDetector : public Detector {
       g.group.finding.references += root.count;
     }
     for (auto& [type, g] : groups) {
-      if (g.group.finding.retained_bytes < input.share_bytes) continue;
+      if (g.group.finding.retained_bytes < input.thresholds.share_bytes) continue;
       findings->push_back(Describe(input, g.group.Take(a)));
     }
   }
@@ -128,7 +128,7 @@ class ExternalDetector : public Detector {
     const uint32_t v = f.examples.front().value();
     f.path_text = RootText(a, a.root_of_node[v], f.examples.front(), /*address=*/true);
     f.path.push_back(f.path_text);
-    const std::string share = detect::Percent(f.retained_bytes, input.live_bytes);
+    const std::string share = detect::Percent(f.retained_bytes, input.thresholds.live_bytes);
     const std::string what = WhatTheyAre(s, &f);
     f.title = "held from C code or an extension: " + FormatCount(f.references) +
               (f.references == 1 ? " reference" : " references") +

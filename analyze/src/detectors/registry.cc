@@ -1,11 +1,10 @@
 // The detector registry (HEAPSNAP_DETECTORS), the run over all detectors, and the one rule that
 // applies across detectors: one finding per cause.
-#include "heapsnap/analyze/detectors.h"
-
 #include <algorithm>
 #include <cassert>
 
 #include "detector_util.h"
+#include "heapsnap/analyze/detectors.h"
 #include "heapsnap/analyze/human_numbers.h"
 
 namespace heapsnap {
@@ -165,8 +164,7 @@ std::vector<Finding> DetectorRegistry::Detect(const Analysis& analysis,
   std::vector<Finding> findings;
   const PathShapes shapes(analysis);
   const Thresholds thresholds = ThresholdsFor(analysis, options);
-  const DetectorInput input{analysis, shapes, options, thresholds.live_bytes,
-                            thresholds.share_bytes};
+  const DetectorInput input{analysis, shapes, options, thresholds};
   for (const auto& entry : detectors_) Run(entry.first, input, &findings);
   MergeSameCause(*this, analysis, &findings);
   std::stable_sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) {

@@ -1,5 +1,3 @@
-#include "heapsnap/analyze/detectors.h"
-
 #include <set>
 #include <sstream>
 #include <string>
@@ -7,6 +5,7 @@
 #include "detector_test_util.h"
 #include "detector_util.h"
 #include "gtest/gtest.h"
+#include "heapsnap/analyze/detectors.h"
 
 namespace heapsnap {
 namespace {

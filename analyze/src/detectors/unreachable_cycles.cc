@@ -7,8 +7,8 @@
 #include <map>
 
 #include "detector_util.h"
-#include "heapsnap/analyze/paths.h"
 #include "heapsnap/analyze/human_numbers.h"
+#include "heapsnap/analyze/paths.h"
 
 namespace heapsnap {
 namespace {

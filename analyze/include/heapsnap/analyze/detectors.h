@@ -11,8 +11,9 @@
 // Adding a detector is adding a file under analyze/src/detectors/ (a class derived from
 // Detector: its kind's name, its kind's fields, Run; and a function that makes one; the build
 // takes every file there) and one line in HEAPSNAP_DETECTORS. The JSON writer needs nothing
-// new: it writes FindingKindName and KindFields, which ask the detector. A field with a new meaning is a new member of Finding, documented there; the
-// README's JSON contract lists each kind's fields.
+// new: it writes FindingKindName and KindFields, which ask the detector. A field with a new meaning
+// is a new member of Finding, documented there; the README's JSON contract lists each kind's
+// fields.
 #ifndef HEAPSNAP_ANALYZE_DETECTORS_H_
 #define HEAPSNAP_ANALYZE_DETECTORS_H_
 
@@ -132,8 +133,7 @@ struct DetectorInput {
   const Analysis& analysis;
   const PathShapes& shapes;
   const DetectorOptions& options;
-  uint64_t live_bytes;   // retained by the live heap (all but the garbage)
-  uint64_t share_bytes;  // max(min_bytes, min_share * live_bytes)
+  Thresholds thresholds;
 };
 
 class Detector {

@@ -24,9 +24,12 @@ constexpr size_t kMaxKeyBytes = 80;
 // choose how to show a name, never to run it).
 bool IsIdentifier(std::string_view text);
 
-// The number of bytes of text to show as a key: all of it up to kMaxKeyBytes, or fewer so
-// that no UTF-8 character is cut.
-size_t KeyPrefixBytes(std::string_view text);
+// The number of bytes of text (UTF-8) to keep to show at most max_bytes of it: all of it when
+// it fits, else max_bytes or fewer, so that no character is cut in two.
+size_t Utf8PrefixBytes(std::string_view text, size_t max_bytes);
+
+// The number of bytes of text to show as a key: Utf8PrefixBytes(text, kMaxKeyBytes).
+inline size_t KeyPrefixBytes(std::string_view text) { return Utf8PrefixBytes(text, kMaxKeyBytes); }
 
 // Turns (*out)[body..] (raw UTF-8 text of a str, preceded by an opening quote already in out)
 // into the rest of a quoted key: ' and \ are escaped with a backslash, control characters as
