@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "heapsnap/base/utf8.h"
+
 namespace heapsnap::cli {
 
 class JsonWriter {
@@ -94,46 +96,21 @@ class JsonWriter {
       first_.back() = false;
     }
   }
-  // The length of the valid UTF-8 sequence at s[i], or 0 if there is none (a snapshot is
-  // untrusted: its strings may hold any bytes, and JSON output must stay valid UTF-8).
-  static size_t Utf8Length(std::string_view s, size_t i) {
-    const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-    const unsigned char c = b(i);
-    size_t n = 0;
-    unsigned char lo = 0x80, hi = 0xBF;  // bounds of the second byte
-    if (c >= 0xC2 && c <= 0xDF) {
-      n = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      n = 3;
-      if (c == 0xE0) lo = 0xA0;  // no overlong forms
-      if (c == 0xED) hi = 0x9F;  // no surrogates
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      n = 4;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
-    } else {
-      return 0;
-    }
-    if (i + n > s.size() || b(i + 1) < lo || b(i + 1) > hi) return 0;
-    for (size_t k = 2; k < n; ++k) {
-      if ((b(i + k) & 0xC0) != 0x80) return 0;
-    }
-    return n;
-  }
-
   void WriteString(std::string_view s) {
     out_ << '"';
     for (size_t i = 0; i < s.size(); ++i) {
       const auto c = static_cast<unsigned char>(s[i]);
       if (c >= 0x80) {
-        const size_t n = Utf8Length(s, i);
+        // A snapshot is untrusted: its strings may hold any bytes, and JSON output must stay
+        // valid UTF-8.
+        const size_t n = Utf8SequenceAt(s, i);
         if (n == 0) {
           out_ << "\\ufffd";  // not UTF-8: the replacement character
-        } else if (n == 2 && c == 0xC2 && static_cast<unsigned char>(s[i + 1]) < 0xA0) {
+        } else if (n == 2 && IsC1Control(c, static_cast<unsigned char>(s[i + 1]))) {
           // C1 controls (U+0080..U+009F) are escaped too: no output can drive a terminal.
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned char>(s[i + 1]));
-          out_ << buf;
+          std::string escaped;
+          AppendControlEscape(static_cast<unsigned char>(s[i + 1]), &escaped);
+          out_ << escaped;
           ++i;
         } else {
           out_.write(s.data() + i, static_cast<std::streamsize>(n));
@@ -159,9 +136,9 @@ class JsonWriter {
           break;
         default:
           if (c < 0x20 || c == 0x7f) {
-            char buf[8];
-            std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-            out_ << buf;
+            std::string escaped;
+            AppendControlEscape(c, &escaped);
+            out_ << escaped;
           } else {
             out_ << static_cast<char>(c);
           }

@@ -3,18 +3,9 @@
 #include <sstream>
 
 #include "heapsnap/base/hex.h"
+#include "heapsnap/base/utf8.h"
 
 namespace heapsnap::cli {
-namespace {
-
-int SequenceLength(unsigned char lead) {
-  if (lead >= 0xC2 && lead <= 0xDF) return 2;
-  if (lead >= 0xE0 && lead <= 0xEF) return 3;
-  if (lead >= 0xF0 && lead <= 0xF4) return 4;
-  return 0;
-}
-
-}  // namespace
 
 std::string TerminalSafe(std::string_view text) {
   std::ostringstream out;
@@ -36,14 +27,16 @@ void TerminalSafeBuffer::FlushPending() {
 
 void TerminalSafeBuffer::Put(unsigned char c) {
   if (need_ > 0) {
-    if ((c & 0xC0) == 0x80) {
+    const Utf8Lead lead = Utf8LeadOf(pending_[0]);
+    const bool fits =
+        have_ == 1 ? c >= lead.second_min && c <= lead.second_max : (c & 0xC0) == 0x80;
+    if (fits) {
       pending_[have_++] = c;
       if (have_ < need_) return;
-      // C1 controls are U+0080..U+009F: C2 80..C2 9F.
-      if (need_ == 2 && pending_[0] == 0xC2 && pending_[1] < 0xA0) {
-        const char code[] = {
-            '\\', 'u', '0', '0', kHexDigits[pending_[1] >> 4], kHexDigits[pending_[1] & 15]};
-        Emit(std::string_view(code, sizeof(code)));
+      if (need_ == 2 && IsC1Control(pending_[0], pending_[1])) {
+        std::string escaped;
+        AppendControlEscape(pending_[1], &escaped);
+        Emit(escaped);
       } else {
         Emit(std::string_view(reinterpret_cast<const char*>(pending_), static_cast<size_t>(have_)));
       }
@@ -53,7 +46,7 @@ void TerminalSafeBuffer::Put(unsigned char c) {
     FlushPending();  // cut short: the bytes so far are not UTF-8
   }
   if (c >= 0x80) {
-    need_ = SequenceLength(c);
+    need_ = Utf8LeadOf(c).length;
     if (need_ == 0) {
       std::string escaped;
       AppendHexEscape(c, &escaped);

@@ -44,5 +44,14 @@ TEST(TerminalSafe, SequencesSplitAcrossWritesStayWhole) {
   EXPECT_EQ(out_text, "\xe2\x82\xac\\x1b");
 }
 
+TEST(TerminalSafe, InvalidUtf8IsEscapedByTheSameRuleAsJson) {
+  // An overlong form and a surrogate are not UTF-8 (JsonWriter writes U+FFFD for them).
+  EXPECT_EQ(TerminalSafe("a\xc0\xaf"
+                         "b"),
+            "a\\xc0\\xafb");
+  EXPECT_EQ(TerminalSafe("\xed\xa0\x80"), "\\xed\\xa0\\x80");
+  EXPECT_EQ(TerminalSafe("\xe2\x82\xac"), "\xe2\x82\xac");  // a valid one passes
+}
+
 }  // namespace
 }  // namespace heapsnap::cli
