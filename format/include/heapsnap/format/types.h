@@ -74,6 +74,11 @@ enum class LabelKind : uint8_t {
 };
 inline constexpr uint32_t kMaxLabelKind = 15;
 
+// A kDictKeyRef label's value: from the distance (key edge index minus this edge's index,
+// within one object) and back.
+inline uint64_t EncodeDictKeyRef(int64_t distance) { return ZigZagEncode(distance); }
+inline int64_t DecodeDictKeyRef(uint64_t value) { return ZigZagDecode(value); }
+
 // True when label_value of this kind is a StringId (else an integer or unused).
 bool LabelHasString(LabelKind kind);
 
