@@ -2,7 +2,7 @@
  * interpreter with that interpreter's internal headers. capture/DESIGN.md ("CPython internals,
  * version by version") explains what each part relies on and why. Nothing here allocates
  * Python objects or runs Python code. */
-#include "cpython_core.h"
+#include "cpython_internal_headers.h"
 
 #define HS_FROM_GC(g) ((PyObject*)(((PyGC_Head*)(g)) + 1))
 

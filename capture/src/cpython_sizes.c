@@ -1,7 +1,7 @@
 /* The sizes sys.getsizeof reports, for the builtin types whose __sizeof__ the capture mirrors
  * (so that the walk never calls into Python); see cpython_internals.h. Nothing here allocates
  * Python objects or runs Python code. */
-#include "cpython_core.h"
+#include "cpython_internal_headers.h"
 
 /* ---- sizes (mirrors of the builtin __sizeof__ implementations) -------------------------- */
 

@@ -7,7 +7,7 @@
 namespace heapsnap::capture {
 namespace {
 
-int objects[8];
+int objects[16];
 const void* Obj(int i) { return &objects[i]; }
 
 struct Placed {
@@ -87,6 +87,80 @@ TEST(EdgePlacementTest, OnlyPython311sImmortalObjectsAreUncounted) {
 TEST(EdgePlacementTest, ASplitTablesKeysAreBorrowed) {
   EXPECT_EQ(DictKeyEdgeKind(/*split_table=*/true), EdgeKind::kBorrowed);
   EXPECT_EQ(DictKeyEdgeKind(/*split_table=*/false), EdgeKind::kStrong);
+}
+
+TEST(EdgePlacementTest, TheKindsOfTraversedAndUntraversedEdges) {
+  EXPECT_EQ(TraversedEdgeKind(/*uncounted=*/false), EdgeKind::kTraverse);
+  EXPECT_EQ(TraversedEdgeKind(/*uncounted=*/true), EdgeKind::kBorrowed);
+  EXPECT_EQ(UntraversedEdgeKind(EdgeKind::kStrong, /*uncounted=*/false), EdgeKind::kStrong);
+  EXPECT_EQ(UntraversedEdgeKind(EdgeKind::kStrong, /*uncounted=*/true), EdgeKind::kBorrowed);
+  EXPECT_EQ(UntraversedEdgeKind(EdgeKind::kWeak, /*uncounted=*/true), EdgeKind::kWeak);
+  EXPECT_EQ(UntraversedEdgeKind(EdgeKind::kBorrowed, /*uncounted=*/false), EdgeKind::kBorrowed);
+}
+
+TEST(EdgePlacementTest, AStrKeysValueRefersToItsKeyByDistanceAndTheKeyToItself) {
+  LabelKind kind = LabelKind::kField;
+  uint64_t value = 7;
+  ValueRefersToKey(/*value_edge=*/3, /*key_edge=*/1, &kind, &value);
+  EXPECT_EQ(kind, LabelKind::kDictKeyRef);
+  EXPECT_EQ(DecodeDictKeyRef(value), -2);
+  ValueRefersToKey(/*value_edge=*/4, /*key_edge=*/9, &kind, &value);
+  EXPECT_EQ(DecodeDictKeyRef(value), 5);
+  KeyRefersToItself(&kind, &value);
+  EXPECT_EQ(kind, LabelKind::kDictKeySelf);
+  EXPECT_EQ(value, 0u);
+}
+
+RawLabel DictLabel(int target, LabelKind kind, uint64_t key) {
+  return {Obj(target), key, kind, LabelValueKind::kKeyStr, EdgeKind::kStrong};
+}
+
+// A dict of four str keys: the keys of entries 1 and 3 are traversed right after their values,
+// those of entries 0 and 2 not at all (the order a streamed dict's edges follow).
+struct DictCase {
+  std::vector<RawLabel> labels;
+  std::vector<const void*> traversed;
+  DictCase() {
+    for (int e = 0; e < 4; ++e) {
+      labels.push_back(DictLabel(2 * e, LabelKind::kDictKey, 100 + e));
+      labels.push_back(DictLabel(2 * e + 1, LabelKind::kDictKeyObject, 100 + e));
+      traversed.push_back(Obj(2 * e));
+      if (e % 2 == 1) traversed.push_back(Obj(2 * e + 1));
+    }
+  }
+};
+
+TEST(EdgePlacementTest, UntraversedLabelsLandAfterTheTraversedEdgesInLabelOrder) {
+  const DictCase d;
+  LabelMatcher m;
+  m.Match(d.labels.data(), d.labels.size(), d.traversed.data(), d.traversed.size());
+  std::vector<uint32_t> placed;
+  PlaceEdges(m, d.labels.data(), d.labels.size(), d.traversed.data(), d.traversed.size(), false,
+             [&](const void*, EdgeKind, uint32_t label, size_t) { placed.push_back(label); });
+  ASSERT_EQ(placed.size(), d.labels.size());
+  // The untraversed keys are the labels 1 and 5, ranks 0 and 1.
+  EXPECT_EQ(placed[UntraversedEdgeIndex(d.traversed.size(), 0)], 1u);
+  EXPECT_EQ(placed[UntraversedEdgeIndex(d.traversed.size(), 1)], 5u);
+}
+
+TEST(EdgePlacementTest, TheMatchersKeyReferencesAreDistancesBetweenPlacedEdges) {
+  const DictCase d;
+  LabelMatcher m;
+  m.Match(d.labels.data(), d.labels.size(), d.traversed.data(), d.traversed.size());
+  std::vector<size_t> edge_of(d.labels.size());
+  size_t edge = 0;
+  PlaceEdges(m, d.labels.data(), d.labels.size(), d.traversed.data(), d.traversed.size(), false,
+             [&](const void*, EdgeKind, uint32_t label, size_t) { edge_of[label] = edge++; });
+  for (size_t i = 0; i < d.labels.size(); i += 2) {
+    LabelKind kind;
+    uint64_t value;
+    ASSERT_TRUE(m.KeyReference(d.labels.data(), d.labels.size(), i, &kind, &value));
+    EXPECT_EQ(kind, LabelKind::kDictKeyRef);
+    EXPECT_EQ(DecodeDictKeyRef(value),
+              static_cast<int64_t>(edge_of[i + 1]) - static_cast<int64_t>(edge_of[i]));
+    ASSERT_TRUE(m.KeyReference(d.labels.data(), d.labels.size(), i + 1, &kind, &value));
+    EXPECT_EQ(kind, LabelKind::kDictKeySelf);
+  }
 }
 
 }  // namespace

@@ -216,9 +216,12 @@ void Emitter::ResolveKey(const RawLabel* labels, size_t n_labels, size_t i, Labe
   const bool keyed = label.kind == LabelKind::kDictKey || label.kind == LabelKind::kDictKeyObject;
   if (keyed && key_refs_ && PyUnicode_Check(key)) {
     if (label.value_kind == LabelValueKind::kKeyNext) {
-      // The value's edge refers to the key's, the next one (LabelKind::kDictKeyRef).
-      *kind = label.kind == LabelKind::kDictKey ? LabelKind::kDictKeyRef : LabelKind::kDictKeySelf;
-      *value = label.kind == LabelKind::kDictKey ? DictKeyRefValue(1) : 0;
+      // A final edge whose key's edge is the next one (Walker::StreamDictEdges).
+      if (label.kind == LabelKind::kDictKey) {
+        ValueRefersToKey(/*value_edge=*/0, /*key_edge=*/1, kind, value);
+      } else {
+        KeyRefersToItself(kind, value);
+      }
       return;
     }
     if (matcher_.KeyReference(labels, n_labels, i, kind, value)) return;

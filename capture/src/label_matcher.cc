@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "edge_placement.h"
+
 namespace heapsnap::capture {
 
 uint32_t LabelMatcher::FindByTarget(const RawLabel* labels, size_t n_labels, const void* target,
@@ -80,9 +82,9 @@ void LabelMatcher::FindKeys(const RawLabel* labels, size_t n_labels, size_t n_tr
   for (size_t k = 0; k < n_traversed; ++k) {
     if (traversed_label_[k] != kNone) position_[traversed_label_[k]] = k;
   }
-  size_t next = n_traversed;
+  size_t rank = 0;
   for (size_t i = 0; i < n_labels; ++i) {
-    if (!matched_[i]) position_[i] = next++;
+    if (!matched_[i]) position_[i] = UntraversedEdgeIndex(n_traversed, rank++);
   }
 }
 
@@ -93,8 +95,7 @@ bool LabelMatcher::KeyReference(const RawLabel* labels, size_t n_labels, size_t 
   if (!keys_ || !IsKeyValue(label.value_kind)) return false;
   // The key object carries its text as a value preview: refer to it (LabelKind docs).
   if (label.kind == LabelKind::kDictKeyObject) {
-    *kind = LabelKind::kDictKeySelf;
-    *value = 0;
+    KeyRefersToItself(kind, value);
     return true;
   }
   if (label.kind != LabelKind::kDictKey) return false;
@@ -103,9 +104,7 @@ bool LabelMatcher::KeyReference(const RawLabel* labels, size_t n_labels, size_t 
   for (size_t j : {i + 1, i - 1}) {
     if (j < n_labels && labels[j].value_kind == label.value_kind &&
         labels[j].kind == LabelKind::kDictKeyObject && labels[j].value == label.value) {
-      *kind = LabelKind::kDictKeyRef;
-      *value =
-          DictKeyRefValue(static_cast<int64_t>(position_[j]) - static_cast<int64_t>(position_[i]));
+      ValueRefersToKey(position_[i], position_[j], kind, value);
       return true;
     }
   }

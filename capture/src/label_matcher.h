@@ -18,11 +18,6 @@
 
 namespace heapsnap::capture {
 
-// The value of a kDictKeyRef label: the key's edge index minus the value's, zig-zag encoded.
-inline uint64_t DictKeyRefValue(int64_t key_edge_minus_value_edge) {
-  return ZigZagEncode(key_edge_minus_value_edge);
-}
-
 class LabelMatcher {
  public:
   static constexpr uint32_t kNone = UINT32_MAX;

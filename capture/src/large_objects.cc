@@ -6,7 +6,8 @@
 //    a single-threaded capture) is matched by the walk, with the edge placement rule
 //    (edge_placement.h) the emitter uses for every other object;
 //  - StreamLargeDict: a big dict is written while it is read, so that the emitter works on its
-//    first entries while the walk reads the next.
+//    first entries while the walk reads the next; each edge is placed as its entry is read,
+//    with the pieces of the same rule.
 #include "edge_placement.h"
 #include "object_address.h"
 #include "walker.h"
@@ -128,49 +129,51 @@ bool Walker::TraversesInEntryOrder(PyObject* op, bool str_keys) {
 }
 
 void Walker::StreamDictEdges(PyObject* op, const ObjectRecord& record, bool str_keys) {
-  // The traversed edges, in order: each value, and its key when traversed.
-  const size_t n = stream_traversed_.size();
-  size_t position = 0;  // of the next edge
-  size_t untraversed = 0;
+  // Edge placement's rule (edge_placement.h), applied as the entries are read: PlaceEdges
+  // would need every label first. First the traversed edges, in order: each value, and its key
+  // when traversed.
+  constexpr bool kUncounted = false;  // StreamLargeDict declines uncounted objects
+  const EdgeKind traversed_kind = TraversedEdgeKind(kUncounted);
+  const size_t n_traversed = stream_traversed_.size();
+  size_t edge = 0;  // the index of the next edge
+  size_t rank = 0;  // of the next key tp_traverse did not report, among those
   size_t entry = 0;
   Py_ssize_t pos = 0;
   PyObject* key = nullptr;
   PyObject* value = nullptr;
   while (PyDict_Next(op, &pos, &key, &value)) {
-    RawLabel v{value, AddressOf(key), LabelKind::kDictKey, LabelValueKind::kPlain,
-               EdgeKind::kTraverse};
+    RawLabel v{value, AddressOf(key), LabelKind::kDictKey, LabelValueKind::kPlain, traversed_kind};
     if (stream_key_traversed_[entry++] != 0) {
+      RawLabel k{key, AddressOf(key), LabelKind::kDictKeyObject, LabelValueKind::kPlain,
+                 traversed_kind};
       if (str_keys) {
-        v.kind = LabelKind::kDictKeyRef;
-        v.value = DictKeyRefValue(1);
-        EmitFinal(v, record);
-        EmitFinal({key, 0, LabelKind::kDictKeySelf, LabelValueKind::kPlain, EdgeKind::kTraverse},
-                  record);
+        ValueRefersToKey(edge, edge + 1, &v.kind, &v.value);
+        KeyRefersToItself(&k.kind, &k.value);
       } else {
+        // Maybe not a str: the emitter reads the key (LabelValueKind::kKeyNext).
         v.value_kind = LabelValueKind::kKeyNext;
-        EmitFinal(v, record);
-        EmitFinal({key, AddressOf(key), LabelKind::kDictKeyObject, LabelValueKind::kKeyNext,
-                   EdgeKind::kTraverse},
-                  record);
+        k.value_kind = LabelValueKind::kKeyNext;
       }
-      position += 2;
-    } else {
-      // Its key's edge comes after all traversed ones (str keys: TraversesInEntryOrder).
-      v.kind = LabelKind::kDictKeyRef;
-      v.value =
-          DictKeyRefValue(static_cast<int64_t>(n + untraversed++) - static_cast<int64_t>(position));
       EmitFinal(v, record);
-      position += 1;
+      EmitFinal(k, record);
+      edge += 2;
+    } else {
+      // A str key (TraversesInEntryOrder): its edge comes after every traversed one.
+      ValueRefersToKey(edge, UntraversedEdgeIndex(n_traversed, rank++), &v.kind, &v.value);
+      EmitFinal(v, record);
+      edge += 1;
     }
   }
-  // Then the keys tp_traverse did not report, in order.
-  const EdgeKind key_kind = DictKeyEdgeKind(IsSplitTable(op));
+  // Then the keys tp_traverse did not report, in entry order (their labels' order).
+  const EdgeKind key_kind = UntraversedEdgeKind(DictKeyEdgeKind(IsSplitTable(op)), kUncounted);
   entry = 0;
   pos = 0;
   while (PyDict_Next(op, &pos, &key, &value)) {
     if (stream_key_traversed_[entry++] != 0) continue;
     Register(key);
-    EmitFinal({key, 0, LabelKind::kDictKeySelf, LabelValueKind::kPlain, key_kind}, record);
+    RawLabel k{key, 0, LabelKind::kDictKeyObject, LabelValueKind::kPlain, key_kind};
+    KeyRefersToItself(&k.kind, &k.value);
+    EmitFinal(k, record);
   }
 }
 

@@ -12,7 +12,7 @@
 #error "HEAPSNAP_MODULE_NAME must be defined by the build"
 #endif
 #ifndef HEAPSNAP_VERSION
-#define HEAPSNAP_VERSION "0.0.0"
+#error "HEAPSNAP_VERSION must be defined by the build"
 #endif
 
 #define HEAPSNAP_STR2(x) #x

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "heapsnap/base/python_text.h"
 #include "object_address.h"
 #include "pytext.h"
 
@@ -10,7 +11,7 @@ namespace heapsnap::capture {
 Walker::Walker(SnapshotWriter* writer, const CaptureConfig& config)
     : writer_(writer),
       config_(config),
-      key_refs_(config.values && config.max_preview_bytes >= 80),
+      key_refs_(config.values && config.max_preview_bytes >= kMaxKeyBytes),
       types_(config.values),
       labels_(&types_, key_refs_) {}
 

@@ -116,7 +116,8 @@ class Walker {
   SnapshotWriter* writer_;  // the emitter's until it finishes
   const CaptureConfig& config_;
   // str dict keys are written as references to their key objects (LabelKind::kDictKeyRef),
-  // whose value previews carry the text: needs previews of at least the 80 bytes a key shows.
+  // whose value previews carry the text: needs previews at least as long as a key's shown text
+  // (kMaxKeyBytes).
   const bool key_refs_;
   TypeTable types_;
   ObjectLabels labels_;

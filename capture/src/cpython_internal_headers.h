@@ -1,8 +1,8 @@
 /* The interpreter's internal headers, for the C files that read CPython's private structures
  * (cpython_internals.c, cpython_sizes.c). Compiled once per interpreter with that
  * interpreter's headers; capture/DESIGN.md explains what each version's part relies on. */
-#ifndef HEAPSNAP_CAPTURE_CPYTHON_CORE_H_
-#define HEAPSNAP_CAPTURE_CPYTHON_CORE_H_
+#ifndef HEAPSNAP_CAPTURE_CPYTHON_INTERNAL_HEADERS_H_
+#define HEAPSNAP_CAPTURE_CPYTHON_INTERNAL_HEADERS_H_
 
 /* cpython_internals.h brings Python.h, which must come before any other header. */
 /* clang-format off */
@@ -39,4 +39,4 @@
 #error "free-threaded builds are not supported yet"
 #endif
 
-#endif /* HEAPSNAP_CAPTURE_CPYTHON_CORE_H_ */
+#endif /* HEAPSNAP_CAPTURE_CPYTHON_INTERNAL_HEADERS_H_ */
