@@ -9,7 +9,7 @@
 // clang-format on
 
 #include "heapsnap/format/writer.h"
-#include "pytext.h"
+#include "value_text.h"
 #include "walker.h"
 
 namespace heapsnap::capture {

@@ -5,7 +5,7 @@
 
 #include "edge_placement.h"
 #include "object_address.h"
-#include "pytext.h"
+#include "value_text.h"
 
 namespace heapsnap::capture {
 

@@ -5,7 +5,7 @@
 // clang-format on
 
 #include "object_address.h"
-#include "pytext.h"
+#include "value_text.h"
 #include "walker.h"
 
 namespace heapsnap::capture {

@@ -20,7 +20,7 @@
 #include "heapsnap/format/types.h"
 #include "interned_name.h"
 #include "ptr_map.h"
-#include "pytext.h"
+#include "value_text.h"
 
 namespace heapsnap::capture {
 

@@ -5,7 +5,7 @@
 
 #include "heapsnap/base/python_text.h"
 #include "object_address.h"
-#include "pytext.h"
+#include "value_text.h"
 
 namespace heapsnap::capture {
 Walker::Walker(SnapshotWriter* writer, const CaptureConfig& config)

@@ -1,4 +1,4 @@
-#include "pytext.h"
+#include "value_text.h"
 
 #include <algorithm>
 #include <charconv>

@@ -2,8 +2,8 @@
 // touched and no Python API that needs a thread state is called. That makes these functions
 // safe both in the middle of the walk and on the emitter thread, which reads objects without
 // holding the GIL while the walking thread holds it and changes nothing.
-#ifndef HEAPSNAP_CAPTURE_PYTEXT_H_
-#define HEAPSNAP_CAPTURE_PYTEXT_H_
+#ifndef HEAPSNAP_CAPTURE_VALUE_TEXT_H_
+#define HEAPSNAP_CAPTURE_VALUE_TEXT_H_
 
 // cpython_internals.h brings Python.h, which must come before any other header.
 #include "cpython_internals.h"
@@ -58,4 +58,4 @@ uint64_t AppendFloatPreview(double d, std::string* out);
 
 }  // namespace heapsnap::capture
 
-#endif  // HEAPSNAP_CAPTURE_PYTEXT_H_
+#endif  // HEAPSNAP_CAPTURE_VALUE_TEXT_H_
