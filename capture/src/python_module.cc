@@ -7,18 +7,11 @@
 #include <string>
 
 #include "capture.h"
+#include "module_init.h"
 
-#ifndef HEAPSNAP_MODULE_NAME
-#error "HEAPSNAP_MODULE_NAME must be defined by the build"
-#endif
 #ifndef HEAPSNAP_VERSION
 #error "HEAPSNAP_VERSION must be defined by the build"
 #endif
-
-#define HEAPSNAP_STR2(x) #x
-#define HEAPSNAP_STR(x) HEAPSNAP_STR2(x)
-#define HEAPSNAP_CONCAT2(a, b) a##b
-#define HEAPSNAP_CONCAT(a, b) HEAPSNAP_CONCAT2(a, b)
 
 namespace {
 
@@ -82,7 +75,7 @@ PyMethodDef kMethods[] = {
 
 PyModuleDef kModule = {
     PyModuleDef_HEAD_INIT,
-    HEAPSNAP_STR(HEAPSNAP_MODULE_NAME),
+    HEAPSNAP_MODULE_NAME_TEXT,
     "heapsnap capture module for one exact CPython version.",
     -1,
     kMethods,
@@ -94,8 +87,7 @@ PyModuleDef kModule = {
 
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) PyObject* HEAPSNAP_CONCAT(
-    PyInit_, HEAPSNAP_MODULE_NAME)(void) {
+HEAPSNAP_MODULE_INIT {
   // The module reads private interpreter structures, so it must run only under the exact
   // interpreter version it was compiled against.
   PyObject* hexversion = PySys_GetObject("hexversion");  // borrowed

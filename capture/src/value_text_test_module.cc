@@ -8,15 +8,8 @@
 #include <string>
 // clang-format on
 
+#include "module_init.h"
 #include "value_text.h"
-
-#ifndef HEAPSNAP_TEST_MODULE_NAME
-#error "HEAPSNAP_TEST_MODULE_NAME must be defined by the build"
-#endif
-#define HEAPSNAP_STR2(x) #x
-#define HEAPSNAP_STR(x) HEAPSNAP_STR2(x)
-#define HEAPSNAP_CONCAT2(a, b) a##b
-#define HEAPSNAP_CONCAT(a, b) HEAPSNAP_CONCAT2(a, b)
 
 namespace {
 
@@ -81,7 +74,7 @@ PyMethodDef kMethods[] = {
     {nullptr, nullptr, 0, nullptr}};
 
 PyModuleDef kModule = {PyModuleDef_HEAD_INIT,
-                       HEAPSNAP_STR(HEAPSNAP_TEST_MODULE_NAME),
+                       HEAPSNAP_MODULE_NAME_TEXT,
                        "value_text, for tests",
                        -1,
                        kMethods,
@@ -92,8 +85,4 @@ PyModuleDef kModule = {PyModuleDef_HEAD_INIT,
 
 }  // namespace
 
-// Exported by hand: before 3.9, PyMODINIT_FUNC does not mark it visible.
-extern "C" __attribute__((visibility("default"))) PyObject* HEAPSNAP_CONCAT(
-    PyInit_, HEAPSNAP_TEST_MODULE_NAME)(void) {
-  return PyModule_Create(&kModule);
-}
+HEAPSNAP_MODULE_INIT { return PyModule_Create(&kModule); }
