@@ -18,8 +18,11 @@
 
 // The head of the module's init function, exported by hand: before 3.9, PyMODINIT_FUNC does not
 // mark it visible, and the modules hide every other symbol.
+// A declaration head cannot be parenthesized.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define HEAPSNAP_MODULE_INIT                                                   \
   extern "C" __attribute__((visibility("default"))) PyObject* HEAPSNAP_CONCAT( \
       PyInit_, HEAPSNAP_MODULE_NAME)(void)
+// NOLINTEND(bugprone-macro-parentheses)
 
 #endif  // HEAPSNAP_CAPTURE_MODULE_INIT_H_
