@@ -113,7 +113,7 @@ class Checker {
       for (const auto& [type, bound] : options_.max_growth) CheckTypeGrowth(type, bound);
       if (options_.max_growth_bytes) CheckBytesGrowth(*options_.max_growth_bytes);
     }
-    if (options_.max_unreachable || !options_.fail_on.empty()) {
+    if (!options_.fail_on.empty()) {
       findings_ = DetectLeaks(a_, options_.detector_options);
       MatchFindings();
     }
@@ -241,24 +241,38 @@ class Checker {
                FormatBytes(static_cast<uint64_t>(std::max<int64_t>(bound, 0))) + " allowed)");
   }
 
+  // Every garbage cycle, however small (the detector's own thresholds are for reports).
+  std::vector<Finding> AllCycles() const {
+    DetectorOptions all = options_.detector_options;
+    all.min_bytes = 0;
+    all.min_share = 0;
+    const PathShapes shapes(a_, FoldRule::kTwoAlike);
+    const DetectorInput input{a_, shapes, all, ThresholdsFor(a_, all)};
+    std::vector<Finding> cycles;
+    DetectorRegistry::BuiltIn().Run(FindingKind::kUnreachableCycle, input, &cycles);
+    for (Finding& f : cycles) f.fingerprint = FindingFingerprint(a_, shapes, f);
+    std::stable_sort(cycles.begin(), cycles.end(), [](const Finding& x, const Finding& y) {
+      return x.retained_bytes > y.retained_bytes;
+    });
+    return cycles;
+  }
+
   void CheckUnreachable(uint64_t bound) {
     uint64_t excused = 0;
-    std::vector<size_t> cycles;
-    for (size_t i = 0; i < findings_.size(); ++i) {
-      if (findings_[i].kind != FindingKind::kUnreachableCycle) continue;
-      if (finding_rule_[i] >= 0) {
-        excused += findings_[i].objects;
-      } else {
-        cycles.push_back(i);
+    std::vector<CheckItem> items;
+    for (const Finding& f : AllCycles()) {
+      const int rule = rules_->Match(SubjectOf(a_, f), f.objects, f.retained_bytes);
+      if (rule >= 0) {
+        excused += f.objects;
+      } else if (items.size() < kMaxContributors) {
+        items.push_back(ItemOf(a_, f, "max-unreachable"));
       }
     }
     const uint64_t total = a_.collector.unreachable_objects;
     const uint64_t counted = total - std::min(total, excused);
     const bool passed = counted <= bound;
     if (!passed) {
-      for (size_t i = 0; i < cycles.size() && i < kMaxContributors; ++i) {
-        report_.failures.push_back(ItemOf(a_, findings_[cycles[i]], "max-unreachable"));
-      }
+      for (CheckItem& item : items) report_.failures.push_back(std::move(item));
     }
     Assert(
         "max-unreachable", passed,
