@@ -1,6 +1,7 @@
 #include "heapsnap/analyze/heap_diff.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "detectors/detector_util.h"
 #include "heapsnap/analyze/paths.h"
@@ -10,8 +11,8 @@
 namespace heapsnap {
 
 uint64_t GroupFingerprint(uint64_t shape_fingerprint, std::string_view type_qualname) {
-  const uint64_t h = StableHash(" -> ", shape_fingerprint);
-  return StableHash(type_qualname, h);
+  const uint64_t h = StableHash(type_qualname, StableHash(" -> ", shape_fingerprint));
+  return h == 0 ? 1 : h;  // 0 stands for "no group"
 }
 
 uint64_t GarbageShapeFingerprint() {
@@ -27,12 +28,29 @@ std::string FingerprintHex(uint64_t fingerprint) {
 
 namespace {
 
+constexpr uint64_t kNotGrouped = 0;  // StableHash-based fingerprints are never 0 (see below)
+
 uint64_t ShapeFingerprint(const PathShapes& shapes, uint32_t shape) {
   return shape == kNoShape ? GarbageShapeFingerprint() : shapes.Fingerprint(shape);
 }
 
 int64_t Delta(uint64_t last, uint64_t first) {
   return static_cast<int64_t>(last) - static_cast<int64_t>(first);
+}
+
+// Objects the interpreter shares and keeps for its whole life: immortal objects (3.12+) and the
+// small ints (-5..256, cached on every version). Nothing a program does adds to them, but
+// their shortest path moves from one holder to another as the heap changes (the int 64 is
+// sys.hash_info[0] in one snapshot, some object's .n in the next), so counting them would
+// make groups rise and fall by one at random. They are left out of the groups.
+bool SharedConstant(const Snapshot& s, uint32_t v) {
+  if (s.flags[v] & object_flags::kImmortal) return true;
+  if (s.size[v] > 32 || s.TypeQualname(NodeIndex(v)) != "int") return false;
+  const ValueRecord* value = s.Value(NodeIndex(v));
+  if (value == nullptr || value->text.empty() || value->text.size() > 4) return false;
+  char* end = nullptr;
+  const long n = std::strtol(value->text.c_str(), &end, 10);
+  return *end == '\0' && n >= -5 && n <= 256;
 }
 
 // The group of every object (by fingerprint), and the groups' totals.
@@ -44,6 +62,10 @@ std::vector<uint64_t> GroupObjects(const Analysis& a, const PathShapes& shapes, 
   std::unordered_map<uint64_t, uint64_t> fingerprint_of;  // (shape, type) -> group
   for (uint32_t v = 0; v < n; ++v) {
     const NodeIndex node(v);
+    if (SharedConstant(s, v)) {
+      group_of[v] = kNotGrouped;
+      continue;
+    }
     const uint32_t shape = shapes.Of(node);
     const uint64_t key = (uint64_t{shape} << 32) | s.type[v].value();
     auto [it, added] = fingerprint_of.emplace(key, 0);
@@ -72,7 +94,9 @@ HeapProfile ProfileHeap(const Analysis& a, const PathShapes& shapes) {
   const std::vector<uint64_t> group_of = GroupObjects(a, shapes, &p);
   // Containers alone in their group: the same container in every snapshot that has the group.
   for (uint32_t v = 0; v < group_of.size(); ++v) {
-    if (p.groups[group_of[v]].count != 1 || shapes.Of(NodeIndex(v)) == kNoShape) continue;
+    if (group_of[v] == kNotGrouped || p.groups[group_of[v]].count != 1 ||
+        shapes.Of(NodeIndex(v)) == kNoShape)
+      continue;
     const uint64_t length = detect::ContainerLength(s, NodeIndex(v));
     if (length > 0) p.containers[group_of[v]] = {length, a.retained[v], NodeIndex(v)};
   }

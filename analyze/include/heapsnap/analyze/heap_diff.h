@@ -5,7 +5,8 @@
 // live objects with the same path shape (path_shapes.h, with FoldRule::kTwoAlike, so a dict
 // of 3 entries and the same dict with 30 have one shape) and the same type, as LeakCanary's
 // ObjectGrowthDetector groups by path and never by id. Unreachable garbage is one group per
-// type under kGarbagePathText. Each group is named by its fingerprint,
+// type under kGarbagePathText. Objects the interpreter shares for its whole life (immortal
+// objects, the small ints) are in no group: their shortest path wanders as the heap changes. Each group is named by its fingerprint,
 //
 //   GroupFingerprint(shapes.Fingerprint(shape), type qualname)   (StableHash, 16 hex digits)
 //
