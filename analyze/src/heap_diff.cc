@@ -145,22 +145,33 @@ bool GrewEveryInterval(const std::vector<uint64_t>& values, uint64_t min_growth)
   return true;
 }
 
-GroupGrowth DescribeGroup(const Analysis& last, const PathShapes& shapes, uint64_t fingerprint,
-                          NodeIndex example) {
-  GroupGrowth g;
-  g.fingerprint = fingerprint;
-  g.type = last.snapshot().TypeQualname(example);
-  g.example = example;
-  const uint32_t shape = shapes.Of(example);
-  if (shape == kNoShape) {
-    g.path = {kGarbagePathText};
-  } else {
-    g.path = shapes.Steps(shape);
-  }
-  for (const std::string& step : g.path) g.path_text += step;
-  g.path_text += " -> " + g.type;
-  return g;
+// The shape's steps and text (a shape shows at most 2 * kShownSteps steps: O(1) per group).
+void Describe(const PathShapes& shapes, GroupGrowth* g) {
+  const uint32_t shape = shapes.Of(g->example);
+  g->path = shape == kNoShape ? std::vector<std::string>{kGarbagePathText} : shapes.Steps(shape);
+  for (const std::string& step : g->path) g->path_text += step;
+  g->path_text += " -> " + g->type;
+  g->described = true;
 }
+
+// Full paths, nothing folded, cost their length each: they are rendered while the steps walked
+// stay within a budget, so that a heap of a million different deep paths costs O(n), not
+// O(n * depth).
+class FullPaths {
+ public:
+  explicit FullPaths(const Analysis& a) : a_(a) {}
+  std::string Of(NodeIndex node) {
+    if (steps_ > kBudget) return "";
+    const RetainerPath p = a_.PathTo(node);
+    steps_ += p.steps.size() + 1;
+    return PathText(a_, p);
+  }
+
+ private:
+  static constexpr uint64_t kBudget = uint64_t{1} << 18;
+  const Analysis& a_;
+  uint64_t steps_ = 0;
+};
 
 }  // namespace
 
@@ -185,7 +196,10 @@ HeapDiff DiffHeaps(const std::vector<HeapProfile>& profiles, const Analysis& las
       bytes[i] = it != profiles[i].groups.end() ? it->second.bytes : 0;
     }
     if (counts.back() <= counts.front() && bytes.back() <= bytes.front()) continue;
-    GroupGrowth g = DescribeGroup(last, last_shapes, fingerprint, totals.example);
+    GroupGrowth g;
+    g.fingerprint = fingerprint;
+    g.type = last.snapshot().TypeQualname(totals.example);
+    g.example = totals.example;
     g.growing = GrewEveryInterval(counts, min_growth);
     g.counts = counts;
     g.bytes = bytes;
@@ -198,13 +212,16 @@ HeapDiff DiffHeaps(const std::vector<HeapProfile>& profiles, const Analysis& las
     if (x.count_delta != y.count_delta) return x.count_delta > y.count_delta;
     return x.fingerprint < y.fingerprint;
   });
-  // Full paths cost their length each: the first kMaxFullPaths only (a path folded to its
-  // shape is always there).
-  size_t described = 0;
+  size_t growing_described = 0;
+  size_t others_described = 0;
+  FullPaths full_paths(last);
   for (GroupGrowth& g : d.grown) {
-    if (!g.growing) continue;
-    if (described++ == kMaxFullPaths) break;
-    g.example_path = PathText(last, last.PathTo(g.example));
+    d.growing_count += g.growing;
+    size_t& described = g.growing ? growing_described : others_described;
+    if (described == kMaxDescribedGroups) continue;
+    ++described;
+    Describe(last_shapes, &g);
+    if (g.growing && growing_described <= kMaxFullPaths) g.example_path = full_paths.Of(g.example);
   }
 
   std::vector<uint64_t> lengths(profiles.size());
@@ -234,7 +251,7 @@ HeapDiff DiffHeaps(const std::vector<HeapProfile>& profiles, const Analysis& las
               return x.fingerprint < y.fingerprint;
             });
   if (d.containers.size() > kMaxFullPaths) d.containers.resize(kMaxFullPaths);
-  for (GrownContainer& c : d.containers) c.path_text = PathText(last, last.PathTo(c.node));
+  for (GrownContainer& c : d.containers) c.path_text = full_paths.Of(c.node);
   return d;
 }
 

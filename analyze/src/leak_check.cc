@@ -29,15 +29,18 @@ std::vector<std::string> FunctionsOnPath(const Analysis& a, NodeIndex node) {
   return out;
 }
 
-SuppressionSubject SubjectOf(const Analysis& a, const GroupGrowth& g) {
+// What rules see of a described group: its shape, with and without the type, and its example's
+// full path when the diff rendered it; the functions on that path only when a rule asks
+// (finding them walks the whole path).
+SuppressionSubject SubjectOf(const Analysis& a, const GroupGrowth& g, bool functions) {
   SuppressionSubject s;
   s.fingerprint = g.fingerprint;
   s.types = {g.type};
   std::string shape;
   for (const std::string& step : g.path) shape += step;
-  s.paths = {shape, g.path_text,
-             g.example_path.empty() ? PathText(a, a.PathTo(g.example)) : g.example_path};
-  s.functions = FunctionsOnPath(a, g.example);
+  s.paths = {shape, g.path_text};
+  if (!g.example_path.empty()) s.paths.push_back(g.example_path);
+  if (functions) s.functions = FunctionsOnPath(a, g.example);
   return s;
 }
 
@@ -74,7 +77,7 @@ CheckItem ItemOf(const Analysis& a, const GroupGrowth& g, const std::string& ass
   item.bytes_delta = g.bytes_delta;
   item.example = g.example;
   item.example_address = a.snapshot().address[g.example.value()];
-  item.example_path = g.example_path.empty() ? PathText(a, a.PathTo(g.example)) : g.example_path;
+  item.example_path = g.example_path;
   return item;
 }
 
@@ -123,12 +126,15 @@ class Checker {
   }
 
  private:
-  // -1: no rule; else the rule's index.
+  // -1: no rule; else the rule's index. Rules see the described groups (heap_diff.h: the
+  // largest kMaxDescribedGroups); the others are judged as they are.
   void MatchGroups() {
     group_rule_.assign(diff_->grown.size(), -1);
+    const bool functions = rules_->Has(SuppressionKind::kFunction);
     for (size_t i = 0; i < diff_->grown.size(); ++i) {
       const GroupGrowth& g = diff_->grown[i];
-      group_rule_[i] = rules_->Match(SubjectOf(a_, g),
+      if (!g.described) continue;
+      group_rule_[i] = rules_->Match(SubjectOf(a_, g, functions),
                                      static_cast<uint64_t>(std::max<int64_t>(g.count_delta, 0)),
                                      static_cast<uint64_t>(std::max<int64_t>(g.bytes_delta, 0)));
       if (g.growing && group_rule_[i] >= 0) Excuse(ItemOf(a_, g, "growth"), group_rule_[i]);
@@ -166,7 +172,7 @@ class Checker {
     for (size_t i = 0; i < diff_->grown.size(); ++i) {
       const GroupGrowth& g = diff_->grown[i];
       if (!g.growing || group_rule_[i] >= 0 || HasTypeBound(g.type)) continue;
-      report_.failures.push_back(ItemOf(a_, g, "growth"));
+      if (g.described) report_.failures.push_back(ItemOf(a_, g, "growth"));
       ++failed;
     }
     const std::string rule = "by " + FormatCount(options_.min_growth) + " or more in each of " +
@@ -184,7 +190,8 @@ class Checker {
     std::vector<size_t> out;
     for (size_t i = 0; i < diff_->grown.size(); ++i) {
       const GroupGrowth& g = diff_->grown[i];
-      if (group_rule_[i] < 0 && key(g) > 0 && (glob.empty() || GlobMatch(glob, g.type))) {
+      if (g.described && group_rule_[i] < 0 && key(g) > 0 &&
+          (glob.empty() || GlobMatch(glob, g.type))) {
         out.push_back(i);
       }
     }
