@@ -141,6 +141,26 @@ def test_suppressions_file_matches_and_reports_unused_rules(python, tmp_path):
     assert uses["path:*['SESSIONS'][*]['history']*"]["origin"].endswith("leaks.supp:2")
 
 
+def test_function_rules_and_fail_on(python, tmp_path):
+    """A mutable default that grows: `--fail-on mutable_default` fails on it, and a
+    `function:` rule naming the function suppresses both the finding and the growth."""
+    snaps, _ = series(python, tmp_path, "defaults")
+    failed = json.loads(heapsnap("check", *check_args(snaps), "--fail-on", "mutable_default",
+                                 "--json", check=False).stdout)
+    assert failed["passed"] is False
+    kinds = {(f["assertion"], f["kind"]) for f in failed["findings"]}
+    assert ("fail-on mutable_default", "mutable_default") in kinds, kinds
+    assert ("growth", "group") in kinds
+    growth = [f for f in failed["findings"] if f["assertion"] == "growth"]
+    assert any("<default seen=>" in f["path_text"] for f in growth), growth
+    rules = tmp_path / "remember.supp"
+    rules.write_text("function:__main__.remember\n")
+    passed = json.loads(heapsnap("check", *check_args(snaps), "--fail-on", "mutable_default",
+                                 "--suppress", rules, "--json").stdout)
+    assert passed["passed"] is True and passed["findings"] == []
+    assert {s["kind"] for s in passed["suppressed"]} >= {"group", "mutable_default"}
+
+
 def test_bounds(python, tmp_path):
     snaps, _ = series(python, tmp_path, "leak", 2)
     base = check_args(snaps)
