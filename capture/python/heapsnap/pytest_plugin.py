@@ -119,6 +119,7 @@ class LeakChecker(object):
             # properties, doctest globals) goes back to how it was.
             item._report_sections = []
             item.user_properties[:] = user_properties
+            _drop_finished_fixture_finalizers(item)
             if doctest_globs is not None:
                 item.dtest.globs.update(doctest_globs)
             if not all(r.passed for r in reports):
@@ -176,6 +177,28 @@ class LeakChecker(object):
 
 def _folder_name(nodeid):
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid).strip("_")[:200] or "test"
+
+
+def _drop_finished_fixture_finalizers(item):
+    """A function-scoped fixture that uses a module- or session-scoped one registers its own
+    teardown (a functools.partial of its FixtureDef.finish) with the wider fixture, on every
+    setup, and nothing removes it before the wider fixture ends: pytest's bookkeeping grows by
+    one entry per run. Entries for fixtures that are finished (cached_result None) would only
+    call a finish that has nothing left to do; they are dropped."""
+    infos = getattr(item, "_fixtureinfo", None)
+    for definitions in getattr(infos, "name2fixturedefs", {}).values():
+        for definition in definitions:
+            finalizers = getattr(definition, "_finalizers", None)
+            if getattr(definition, "scope", "function") == "function" or not finalizers:
+                continue
+            finalizers[:] = [f for f in finalizers if not _finishes_finished_fixture(f)]
+
+
+def _finishes_finished_fixture(finalizer):
+    finish = getattr(finalizer, "func", None)  # functools.partial(FixtureDef.finish, ...)
+    owner = getattr(finish, "__self__", None)
+    return (getattr(finish, "__name__", None) == "finish" and hasattr(owner, "cached_result")
+            and owner.cached_result is None)
 
 
 def _doctest_globs(item):
