@@ -31,4 +31,27 @@ std::string FormatCount(uint64_t count) {
   return out;
 }
 
+namespace {
+uint64_t Magnitude(int64_t n) {
+  return n >= 0 ? static_cast<uint64_t>(n) : uint64_t{0} - static_cast<uint64_t>(n);
+}
+}  // namespace
+
+std::string FormatSignedCount(int64_t count) {
+  return (count >= 0 ? "+" : "-") + FormatCount(Magnitude(count));
+}
+
+std::string FormatSignedBytes(int64_t bytes) {
+  return (bytes >= 0 ? "+" : "-") + FormatBytes(Magnitude(bytes));
+}
+
+std::string FormatCountSeries(const std::vector<uint64_t>& counts) {
+  std::string out;
+  for (size_t i = 0; i < counts.size(); ++i) {
+    if (i > 0) out += " -> ";
+    out += FormatCount(counts[i]);
+  }
+  return out;
+}
+
 }  // namespace heapsnap

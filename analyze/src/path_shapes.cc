@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "heapsnap/analyze/paths.h"
+#include "heapsnap/base/hash.h"
 
 namespace heapsnap {
 namespace {
@@ -101,7 +102,7 @@ uint32_t PathShapes::Append(uint32_t shape, uint32_t token, bool link) const {
   return Intern(shape, token, false);
 }
 
-PathShapes::PathShapes(const Analysis& a) : analysis_(a) {
+PathShapes::PathShapes(const Analysis& a, FoldRule rule) : analysis_(a), rule_(rule) {
   const auto n = static_cast<uint32_t>(a.snapshot().object_count());
   shape_of_.assign(n, kUnknown);
   entry_state_.assign(n, 0);
@@ -119,7 +120,12 @@ bool PathShapes::Folded(uint32_t node) const {
   const auto u = static_cast<uint32_t>(a.EdgeSource(a.parent_edge[node]));
   std::unordered_map<uint32_t, uint32_t> per_type;
   uint32_t keys = 0;
-  const bool root = a.parent_edge[u] == Analysis::kIsRoot;
+  // A frame's globals and locals are the program's names, like a module's namespace.
+  const uint32_t into_u = a.parent_edge[u];
+  const bool root = into_u == Analysis::kIsRoot ||
+                    (into_u != Analysis::kNoParent &&
+                     (s.IsField(into_u, "f_locals") || s.IsField(into_u, "f_globals")));
+  const uint32_t fold_at = rule_ == FoldRule::kTwoAlike ? 2 : kFoldKeysAt;
   for (uint64_t e = s.edge_begin[u]; e < s.edge_begin[u + 1] && !root; ++e) {
     const LabelKind k = s.edge_label_kind[e];
     if (Snapshot::IsStrKeyLabel(k) || k == LabelKind::kTraverseIndex) {
@@ -134,9 +140,9 @@ bool PathShapes::Folded(uint32_t node) const {
     const LabelKind k = s.edge_label_kind[e];
     bool fold = false;
     if (!root && (Snapshot::IsStrKeyLabel(k) || k == LabelKind::kTraverseIndex)) {
-      fold = per_type[s.type[t].value()] >= kFoldKeysAt;
+      fold = per_type[s.type[t].value()] >= fold_at;
     } else if (!root && IsDictKey(k)) {
-      fold = keys >= kFoldKeysAt;
+      fold = keys >= fold_at;
     }
     entry_state_[t] = kEntryKnown | (fold ? kEntryFolded : 0);
   }
@@ -225,6 +231,29 @@ std::vector<std::string> PathShapes::Steps(uint32_t shape) const {
   }
   std::reverse(steps.begin(), steps.end());
   return steps;
+}
+
+uint64_t PathShapes::Fingerprint(uint32_t shape) const {
+  if (fingerprints_.size() < nodes_.size()) fingerprints_.resize(nodes_.size(), 0);
+  std::vector<uint32_t> pending;
+  for (uint32_t cur = shape; cur != kNoShape && fingerprints_[cur] == 0; cur = nodes_[cur].parent) {
+    pending.push_back(cur);
+  }
+  while (!pending.empty()) {
+    const Node& node = nodes_[pending.back()];
+    // A separator byte before each step says what follows (a root, a step, a repeated step or
+    // pair), so that no two different shapes hash the same bytes.
+    const char kind = node.parent == kNoShape      ? 'R'
+                      : !node.star                 ? 'S'
+                      : token_is_pair_[node.token] ? 'P'
+                                                   : 'T';
+    const uint64_t seed = node.parent == kNoShape ? kStableHashSeed : fingerprints_[node.parent];
+    uint64_t h = StableHash(std::string_view(&kind, 1), seed);
+    h = StableHash(tokens_[node.token], h);
+    fingerprints_[pending.back()] = h == 0 ? 1 : h;  // 0 means "not worked out"
+    pending.pop_back();
+  }
+  return fingerprints_[shape];
 }
 
 std::string PathShapes::Text(uint32_t shape) const {

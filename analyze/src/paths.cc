@@ -1,6 +1,7 @@
 #include "heapsnap/analyze/paths.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 
 #include "heapsnap/base/hex.h"
@@ -103,6 +104,20 @@ StepText LastStep(const Analysis& a, NodeIndex node) {
   return out;
 }
 
+namespace {
+
+// "thread 'T' f (app.py:12)" -> "thread 'T' f (app.py)": the line being executed names one
+// moment, not where objects are held.
+std::string WithoutLine(std::string text) {
+  if (text.empty() || text.back() != ')') return text;
+  size_t i = text.size() - 1;
+  while (i > 0 && std::isdigit(static_cast<unsigned char>(text[i - 1]))) --i;
+  if (i == text.size() - 1 || i == 0 || text[i - 1] != ':') return text;
+  return text.substr(0, i - 1) + ")";
+}
+
+}  // namespace
+
 std::string RootText(const Analysis& a, int root_index, NodeIndex start, bool address) {
   const Snapshot& s = a.snapshot();
   const uint32_t v = start.value();
@@ -126,6 +141,8 @@ std::string RootText(const Analysis& a, int root_index, NodeIndex start, bool ad
       return "<immortal " + type + at + ">";
     case RootKind::kFrozen:
       return "<frozen " + type + at + ">";
+    case RootKind::kThreadFrame:
+      return CutLabel(address ? RootDescription(s, root) : WithoutLine(RootDescription(s, root)));
     default:
       return CutLabel(RootDescription(s, root));
   }

@@ -45,6 +45,8 @@ std::vector<std::unique_ptr<Command>> AllCommands() {
   commands.push_back(MakePathCommand());
   commands.push_back(MakeTopCommand());
   commands.push_back(MakeLeaksCommand());
+  commands.push_back(MakeDiffCommand());
+  commands.push_back(MakeCheckCommand());
   return commands;
 }
 

@@ -78,6 +78,8 @@ std::unique_ptr<Command> MakeObjectsCommand();
 std::unique_ptr<Command> MakePathCommand();
 std::unique_ptr<Command> MakeTopCommand();
 std::unique_ptr<Command> MakeLeaksCommand();
+std::unique_ptr<Command> MakeDiffCommand();
+std::unique_ptr<Command> MakeCheckCommand();
 
 }  // namespace heapsnap::cli
 

@@ -6,6 +6,7 @@
 
 #include "command.h"
 #include "heapsnap/analyze/detectors.h"
+#include "heapsnap/analyze/heap_diff.h"
 #include "json.h"
 
 namespace heapsnap::cli {
@@ -75,6 +76,7 @@ class LeaksCommand : public SnapshotCommand<LeaksResult> {
   static void PrintJsonFinding(const Snapshot& s, const Finding& f, JsonWriter& j) {
     j.BeginObject();
     j.Key("kind").String(FindingKindName(f.kind));
+    j.Key("fingerprint").String(FingerprintHex(f.fingerprint));
     j.Key("severity").String(SeverityName(f.severity));
     j.Key("title").String(f.title);
     j.Key("fix").String(f.fix);

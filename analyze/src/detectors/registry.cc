@@ -5,7 +5,9 @@
 
 #include "detector_util.h"
 #include "heapsnap/analyze/detectors.h"
+#include "heapsnap/analyze/heap_diff.h"
 #include "heapsnap/analyze/human_numbers.h"
+#include "heapsnap/base/hash.h"
 
 namespace heapsnap {
 namespace {
@@ -167,12 +169,25 @@ std::vector<Finding> DetectorRegistry::Detect(const Analysis& analysis,
   const DetectorInput input{analysis, shapes, options, thresholds};
   for (const auto& entry : detectors_) Run(entry.first, input, &findings);
   MergeSameCause(*this, analysis, &findings);
+  const PathShapes stable_shapes(analysis, FoldRule::kTwoAlike);
+  for (Finding& f : findings) f.fingerprint = FindingFingerprint(analysis, stable_shapes, f);
   std::stable_sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) {
     if ((a.severity == Severity::kLow) != (b.severity == Severity::kLow))
       return b.severity == Severity::kLow;
     return a.retained_bytes > b.retained_bytes;
   });
   return findings;
+}
+
+uint64_t FindingFingerprint(const Analysis& a, const PathShapes& shapes, const Finding& f) {
+  uint64_t h = StableHash(FindingKindName(f.kind));
+  if (f.examples.empty()) return StableHash(f.shape, StableHash("|", h));
+  const NodeIndex example = f.examples.front();
+  const uint32_t shape = shapes.Of(example);
+  // Garbage has no path: its cycle's shape ("app.Node x2 + dict") stands for one.
+  if (shape == kNoShape) return StableHash(f.shape, StableHash("|", h));
+  return GroupFingerprint(StableHash(FingerprintHex(shapes.Fingerprint(shape)), h),
+                          a.snapshot().TypeQualname(example));
 }
 
 const char* FindingKindName(FindingKind kind) { return DetectorRegistry::BuiltIn().KindName(kind); }

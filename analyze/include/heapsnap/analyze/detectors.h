@@ -70,6 +70,9 @@ struct Finding {
   std::string path_text;                  // the same as one string
   std::vector<NodeIndex> examples;        // the example first
   std::vector<std::string> details;       // extra lines (frames and locals of a traceback, ...)
+  // The same finding in every snapshot, run and machine (FindingFingerprint): the key of
+  // suppressions and of `heapsnap check`'s JUnit names.
+  uint64_t fingerprint = 0;
 
   // Fields of some kinds only (empty or 0 for the others), one meaning each; the detectors
   // that set a field are named after it. The JSON names are those of each detector's Fields().
@@ -111,6 +114,12 @@ struct KindField {
   }
   static KindField Number(const char* name, uint64_t number) { return {name, "", number, true}; }
 };
+
+// A stable hash of the finding's kind, the path shape of its example (`shapes` made with
+// FoldRule::kTwoAlike, as heap_diff.h's groups) and the example's type; of garbage, the kind and
+// the cycle's shape. Set on every finding DetectLeaks returns.
+uint64_t FindingFingerprint(const Analysis& analysis, const PathShapes& shapes,
+                            const Finding& finding);
 
 struct DetectorOptions {
   // Findings retaining less are not reported (garbage cycles, finalizers and notes excepted).

@@ -12,6 +12,17 @@
 //
 // Identifier keys of namespaces (`.name` of modules, classes and instances) are never folded.
 //
+// A frame's globals and locals dicts are namespaces too: their keys are never folded. Roots read
+// without what names one instance: no address, and a running frame without its line.
+//
+// Comparing heaps (heap_diff.h) needs shapes that do not change as a container grows: with
+// FoldRule::kTwoAlike the entries of a container holding two or more alike are folded
+// (`SEEN['a']` and `SEEN['b']` are both `SEEN[*]`), so a dict of 3 entries and the same dict
+// with 30 have one shape; the shape changes once at most, when the second entry arrives.
+// Fingerprint(shape) names a shape by its text alone: the same on every snapshot, run and machine
+// (StableHash over the root's text and each step, step by step, so that it costs O(1) per shape and
+// covers every step, also those Text() leaves out).
+//
 //   PathShapes shapes(analysis);
 //   uint32_t id = shapes.Of(node);            // kNoShape for garbage and unreached objects
 //   std::string text = shapes.Text(id);       // "sys.modules['app'].SESSIONS[*]"
@@ -37,9 +48,14 @@ namespace heapsnap {
 inline constexpr uint32_t kNoShape = UINT32_MAX;
 inline constexpr uint32_t kFoldKeysAt = 8;
 
+// Which entries of a container a shape folds into `[*]`: those of a container holding
+// kFoldKeysAt or more alike (kManyAlike, for reports: a small dict keeps its keys), or two or
+// more (kTwoAlike, for comparing heaps).
+enum class FoldRule { kManyAlike, kTwoAlike };
+
 class PathShapes {
  public:
-  explicit PathShapes(const Analysis& analysis);
+  explicit PathShapes(const Analysis& analysis, FoldRule rule = FoldRule::kManyAlike);
 
   uint32_t Of(NodeIndex node) const;
   size_t size() const { return nodes_.size(); }
@@ -50,6 +66,8 @@ class PathShapes {
   static constexpr uint32_t kShownSteps = 32;
   std::string Text(uint32_t shape) const;
   std::vector<std::string> Steps(uint32_t shape) const;
+  // A stable hash of the shape's full text (see above).
+  uint64_t Fingerprint(uint32_t shape) const;
 
  private:
   struct Node {
@@ -70,6 +88,7 @@ class PathShapes {
   std::string NodeText(const Node& node) const;
 
   const Analysis& analysis_;
+  const FoldRule rule_;
   // The memo: filled by Of(), which is logically const.
   mutable std::vector<Node> nodes_;
   mutable std::unordered_map<uint64_t, uint32_t> node_index_;  // (parent, token, star) -> node
@@ -79,6 +98,7 @@ class PathShapes {
   mutable std::unordered_map<uint64_t, uint32_t> pair_index_;
   mutable std::vector<uint32_t> shape_of_;
   mutable std::vector<uint8_t> entry_state_;
+  mutable std::vector<uint64_t> fingerprints_;  // per node, 0 until worked out
 };
 
 struct ShapeGroup {

@@ -65,7 +65,8 @@ StepText LastStep(const Analysis& analysis, NodeIndex node);
 
 // How a root reads. With `address` false, roots that are single objects (held from outside the
 // graph, immortal, frozen, unexplained) read without their address, so that the roots of many
-// objects of one kind read alike: `<dict held from C code or an extension>`.
+// objects of one kind read alike: `<dict held from C code or an extension>`; a running frame
+// reads without the line it is at.
 std::string RootText(const Analysis& analysis, int root, NodeIndex start, bool address);
 
 // `label` cut to at most kMaxLabelBytes (never inside a UTF-8 character), "..." marking a cut.
