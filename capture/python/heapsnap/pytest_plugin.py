@@ -119,7 +119,7 @@ class LeakChecker(object):
             # properties, doctest globals) goes back to how it was.
             item._report_sections = []
             item.user_properties[:] = user_properties
-            _drop_finished_fixture_finalizers(item)
+            _drop_repeated_fixture_finalizers(item)
             if doctest_globs is not None:
                 item.dtest.globs.update(doctest_globs)
             if not all(r.passed for r in reports):
@@ -179,26 +179,51 @@ def _folder_name(nodeid):
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid).strip("_")[:200] or "test"
 
 
-def _drop_finished_fixture_finalizers(item):
-    """A function-scoped fixture that uses a module- or session-scoped one registers its own
-    teardown (a functools.partial of its FixtureDef.finish) with the wider fixture, on every
-    setup, and nothing removes it before the wider fixture ends: pytest's bookkeeping grows by
-    one entry per run. Entries for fixtures that are finished (cached_result None) would only
-    call a finish that has nothing left to do; they are dropped."""
+def _drop_repeated_fixture_finalizers(item):
+    """pytest registers a fixture's teardown again each time a test uses it: a function fixture
+    that uses a wider one adds a functools.partial of its FixtureDef.finish to the wider one's
+    finalizers, and every use of a module- or session-scoped fixture adds a lambda finishing it
+    to its node's finalizers in the setup state. Nothing removes them before the wider scope
+    ends, so pytest's bookkeeping grows by one entry per run. Between repetitions, the entries
+    that finish a fixture already finished (they would do nothing) and all but the last of those
+    that finish the same fixture are dropped (finishing it once is the whole effect)."""
+    lists = []
     infos = getattr(item, "_fixtureinfo", None)
     for definitions in getattr(infos, "name2fixturedefs", {}).values():
         for definition in definitions:
-            finalizers = getattr(definition, "_finalizers", None)
-            if getattr(definition, "scope", "function") == "function" or not finalizers:
-                continue
-            finalizers[:] = [f for f in finalizers if not _finishes_finished_fixture(f)]
+            if getattr(definition, "scope", "function") != "function":
+                lists.append(getattr(definition, "_finalizers", None))
+    stack = getattr(getattr(item.session, "_setupstate", None), "stack", None)
+    if isinstance(stack, dict):
+        lists.extend(entry[0] for entry in stack.values() if isinstance(entry, tuple) and entry)
+    for finalizers in lists:
+        if not isinstance(finalizers, list) or len(finalizers) < 2:
+            continue
+        kept, finished = [], set()
+        for finalizer in reversed(finalizers):
+            fixture = _fixture_finished_by(finalizer)
+            if fixture is not None:
+                if fixture.cached_result is None or id(fixture) in finished:
+                    continue
+                finished.add(id(fixture))
+            kept.append(finalizer)
+        if len(kept) != len(finalizers):
+            finalizers[:] = kept[::-1]
 
 
-def _finishes_finished_fixture(finalizer):
-    finish = getattr(finalizer, "func", None)  # functools.partial(FixtureDef.finish, ...)
+def _fixture_finished_by(finalizer):
+    """The FixtureDef a finalizer of pytest's finishes, or None for any other finalizer."""
+    finish = getattr(finalizer, "func", None)  # functools.partial(fixturedef.finish, request=r)
     owner = getattr(finish, "__self__", None)
-    return (getattr(finish, "__name__", None) == "finish" and hasattr(owner, "cached_result")
-            and owner.cached_result is None)
+    if getattr(finish, "__name__", None) == "finish" and hasattr(owner, "cached_result"):
+        return owner
+    code = getattr(finalizer, "__code__", None)  # lambda: fixturedef.finish(request=r)
+    closure = getattr(finalizer, "__closure__", None)
+    if code is not None and closure and "fixturedef" in code.co_freevars:
+        owner = closure[code.co_freevars.index("fixturedef")].cell_contents
+        if hasattr(owner, "cached_result") and hasattr(owner, "finish"):
+            return owner
+    return None
 
 
 def _doctest_globs(item):

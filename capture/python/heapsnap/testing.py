@@ -267,7 +267,7 @@ class no_leaks(object):  # noqa: N801 (used like a function: @no_leaks(), with n
                             f.get("count_delta", 0), f.get("bytes_delta", 0)))
             lines.append("    fingerprint %s, e.g. object %s%s"
                          % (f.get("fingerprint"), f.get("example"),
-                            " (%s)" % f["assertion"] if f.get("assertion") else ""))
+                            " at %s" % f["example_path"] if f.get("example_path") else ""))
         if not findings:
             lines.append(done.stdout.strip() or done.stderr.strip())
         known = result.get("known_retention", [])
@@ -275,6 +275,10 @@ class no_leaks(object):  # noqa: N801 (used like a function: @no_leaks(), with n
             lines.append("  and %d group%s of known CPython retention (not counted): %s"
                          % (len(known), "" if len(known) == 1 else "s",
                             ", ".join(sorted(set(k.get("rule", "?") for k in known)))))
+        unused = [r.get("rule") for r in result.get("suppressions", [])
+                  if not r.get("builtin") and not r.get("matches")]
+        if unused:
+            lines.append("  suppression rules that matched nothing: %s" % "; ".join(unused))
         if self.save_dir is not None:
             lines.append("Snapshots in %s; check them again with:" % self.save_dir)
             lines.append("  " + _shell(["heapsnap"] + args[1:]))
