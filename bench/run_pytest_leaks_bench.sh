@@ -30,7 +30,7 @@ run() {  # name, then pytest options; prints the wall seconds
 
 plain=$(run plain -p no:heapsnap.pytest_plugin)
 repeated=$(run repeated --heapsnap-repeat-only)
-checked=$(run checked --heapsnap-leaks --heapsnap-save-dir "$work/snapshots")
+checked=$(run checked --heapsnap-leaks)
 python3 - "$work" "$plain" "$repeated" "$checked" "$python" <<'PY'
 import sys, xml.etree.ElementTree as ET
 work, plain, repeated, checked, python = sys.argv[1:]
@@ -52,6 +52,16 @@ print("| suite | tests | passing alone | flagged by --heapsnap-leaks | plain, on
 print("|---|---|---|---|---|---|---|")
 print("| %s | %d | %d | %d | %s s | %s s | %s s |"
       % (python, len(base), len(passing), len(flagged), plain, repeated, checked))
-for t in flagged:
-    print("flagged: %s: %s" % (t, check[t][1].splitlines()[0] if check[t][1] else check[t][0]))
+with open("%s/flagged.txt" % work, "w") as f:
+    for t in flagged:
+        print("flagged: %s: %s" % (t, check[t][1].splitlines()[0] if check[t][1] else check[t][0]))
+        f.write(t + "\n")
 PY
+# The flagged tests again, keeping their snapshots (for heapsnap check, diff and path).
+if [[ -s "$work/flagged.txt" ]]; then
+  echo "snapshots of the flagged tests: $work/snapshots"
+  (cd "$checkout" && "$python" -m pytest -q -p no:cacheprovider --heapsnap-leaks \
+    --heapsnap-save-dir "$work/snapshots" ${PYTEST_ARGS:-} -k "$(sed -E 's/.*:://; s/\[.*//' \
+    "$work/flagged.txt" | sort -u | paste -sd'|' | sed 's/|/ or /g')" "$tests" \
+    >"$work/flagged.log" 2>&1) || true
+fi

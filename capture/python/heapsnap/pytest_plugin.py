@@ -51,6 +51,12 @@ def pytest_configure(config):
         "the check off under --heapsnap-leaks")
     config.addinivalue_line(
         "markers", "no_leak_check(reason=''): never check this test for leaks (heapsnap)")
+    if config.getoption("heapsnap_leaks") and not config.getoption("heapsnap_repeat_only"):
+        import heapsnap
+        try:
+            heapsnap._load_native()
+        except heapsnap.CaptureUnavailable as error:
+            raise pytest.UsageError("--heapsnap-leaks: %s" % error)
     config.pluginmanager.register(LeakChecker(config), "heapsnap-leak-checker")
 
 

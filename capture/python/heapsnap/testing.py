@@ -281,7 +281,7 @@ class no_leaks(object):  # noqa: N801 (used like a function: @no_leaks(), with n
             lines.append("  suppression rules that matched nothing: %s" % "; ".join(unused))
         if self.save_dir is not None:
             lines.append("Snapshots in %s; check them again with:" % self.save_dir)
-            lines.append("  " + _shell(["heapsnap"] + args[1:]))
+            lines.append("  " + _shell(["heapsnap"] + [a for a in args[1:] if a != "--json"]))
             if findings:
                 lines.append("  heapsnap path %s --id %s"
                              % (_shell([args[2]]), findings[0].get("example")))
