@@ -49,6 +49,9 @@ __all__ = ["no_leaks", "LeakError", "LeakCheckError", "find_cli"]
 # gc.collect() rounds at most: finalizers may free more on each round, but a heap that still
 # frees objects after this many is not settling.
 _SETTLE_ROUNDS = 5
+# Groups named in a LeakError's message (one leak often grows a whole subtree of groups; the
+# exception's findings and heapsnap check list them all).
+_SHOWN_FINDINGS = 10
 
 
 class LeakError(AssertionError):
@@ -260,7 +263,7 @@ class no_leaks(object):  # noqa: N801 (used like a function: @no_leaks(), with n
                  "(after %d warm-up run%s):"
                  % (len(findings), "" if len(findings) == 1 else "s", self.min_growth, self.runs,
                     self.warmup, "" if self.warmup == 1 else "s")]
-        for f in findings:
+        for f in findings[:_SHOWN_FINDINGS]:
             lines.append("  %s" % _path_with_type(f))
             lines.append("    counts per snapshot: %s (%+d objects, %+d bytes)"
                          % (", ".join(str(c) for c in f.get("counts", [])),
@@ -268,6 +271,9 @@ class no_leaks(object):  # noqa: N801 (used like a function: @no_leaks(), with n
             lines.append("    fingerprint %s, e.g. object %s%s"
                          % (f.get("fingerprint"), f.get("example"),
                             " at %s" % f["example_path"] if f.get("example_path") else ""))
+        if len(findings) > _SHOWN_FINDINGS:
+            lines.append("  ... and %d more groups (heapsnap check lists them all)"
+                         % (len(findings) - _SHOWN_FINDINGS))
         if not findings:
             lines.append(done.stdout.strip() or done.stderr.strip())
         known = result.get("known_retention", [])
