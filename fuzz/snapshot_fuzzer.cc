@@ -1,15 +1,21 @@
 // libFuzzer target: a snapshot from memory through the reader, the loader, the analysis, the
-// summary and the leak detectors. Whatever the bytes, each step ends with a result or a Status:
-// never a crash, a sanitizer report, a hang or memory out of proportion to the input.
-// scripts/test.sh builds it (HEAPSNAP_FUZZ=ON, clang) and runs it, seeded by make_seeds.sh.
+// summary, the leak detectors, and a diff and check of the snapshot against itself. Whatever the
+// bytes, each step ends with a result or a Status: never a crash, a sanitizer report, a hang or
+// memory out of proportion to the input. scripts/test.sh builds it (HEAPSNAP_FUZZ=ON, clang) and
+// runs it, seeded by make_seeds.sh.
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "heapsnap/analyze/analysis.h"
 #include "heapsnap/analyze/detectors.h"
+#include "heapsnap/analyze/heap_diff.h"
+#include "heapsnap/analyze/leak_check.h"
+#include "heapsnap/analyze/path_shapes.h"
 #include "heapsnap/analyze/snapshot.h"
 #include "heapsnap/analyze/summary.h"
+#include "heapsnap/analyze/suppressions.h"
 #include "heapsnap/base/wire.h"
 #include "heapsnap/format/byte_source.h"
 #include "heapsnap/format/crc32c.h"
@@ -44,5 +50,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   heapsnap::Summary summary = heapsnap::SummarizeSnapshot(*snapshot);
   heapsnap::AddAnalysis(analysis, &summary);
   (void)heapsnap::DetectLeaks(analysis);
+  const heapsnap::PathShapes shapes(analysis, heapsnap::FoldRule::kTwoAlike);
+  const std::vector<heapsnap::HeapProfile> profiles(2, heapsnap::ProfileHeap(analysis, shapes));
+  const heapsnap::HeapDiff diff = heapsnap::DiffHeaps(profiles, analysis, shapes, {});
+  heapsnap::SuppressionSet rules({}, /*defaults=*/true, snapshot->header.python_hexversion >> 16);
+  heapsnap::CheckOptions options;
+  options.max_unreachable = 0;
+  options.fail_on = {heapsnap::FindingKind::kClosure};
+  (void)heapsnap::RunCheck(analysis, &diff, options, &rules);
   return 0;
 }

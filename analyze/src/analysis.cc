@@ -25,7 +25,7 @@ RetainerPath Analysis::PathTo(NodeIndex node) const {
   while (parent_edge[v] != kIsRoot) {
     const uint64_t e = parent_edge[v];
     path.steps.push_back({e, NodeIndex(v)});
-    v = static_cast<uint32_t>(EdgeSource(e));
+    v = parent[v];
   }
   std::reverse(path.steps.begin(), path.steps.end());
   path.found = true;
@@ -109,9 +109,10 @@ RootLevels RankRoots(const Snapshot& s, const std::vector<uint8_t>& garbage,
 class RetainerPathSearch {
  public:
   RetainerPathSearch(const Snapshot& s, const std::vector<uint8_t>& garbage,
-                     std::vector<uint32_t>* parent_edge)
-      : s_(s), garbage_(garbage), parent_edge_(*parent_edge) {
+                     std::vector<uint32_t>* parent_edge, std::vector<uint32_t>* parent)
+      : s_(s), garbage_(garbage), parent_edge_(*parent_edge), parent_(*parent) {
     parent_edge_.assign(s.object_count(), Analysis::kNoParent);
+    parent_.assign(s.object_count(), Analysis::kNoParent);
     queue_.reserve(s.object_count());
   }
 
@@ -128,6 +129,7 @@ class RetainerPathSearch {
         const uint32_t t = s_.edge_target[e];
         if (parent_edge_[t] == Analysis::kNoParent && Retains(s_.edge_kind[e]) && !garbage_[t]) {
           parent_edge_[t] = static_cast<uint32_t>(e);
+          parent_[t] = v;
           queue_.push_back(t);
         }
       }
@@ -138,6 +140,7 @@ class RetainerPathSearch {
   const Snapshot& s_;
   const std::vector<uint8_t>& garbage_;
   std::vector<uint32_t>& parent_edge_;
+  std::vector<uint32_t>& parent_;
   std::vector<uint32_t> queue_;
 };
 
@@ -363,7 +366,7 @@ Analysis Analyze(const Snapshot& s, const AnalysisOptions& options) {
   const RootLevels levels = RankRoots(s, garbage, &a.root_of_node);
 
   progress("paths", 0.1);
-  RetainerPathSearch paths(s, garbage, &a.parent_edge);
+  RetainerPathSearch paths(s, garbage, &a.parent_edge, &a.parent);
   for (const auto& level : levels) paths.ReachFrom(level);
 
   progress("garbage", 0.3);

@@ -1,6 +1,7 @@
 #include "heapsnap/analyze/heap_diff.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "detectors/detector_util.h"
 #include "heapsnap/analyze/paths.h"
@@ -10,8 +11,8 @@
 namespace heapsnap {
 
 uint64_t GroupFingerprint(uint64_t shape_fingerprint, std::string_view type_qualname) {
-  const uint64_t h = StableHash(" -> ", shape_fingerprint);
-  return StableHash(type_qualname, h);
+  const uint64_t h = StableHash(type_qualname, StableHash(" -> ", shape_fingerprint));
+  return h == 0 ? 1 : h;  // 0 stands for "no group"
 }
 
 uint64_t GarbageShapeFingerprint() {
@@ -27,54 +28,114 @@ std::string FingerprintHex(uint64_t fingerprint) {
 
 namespace {
 
-uint64_t ShapeFingerprint(const PathShapes& shapes, uint32_t shape) {
-  return shape == kNoShape ? GarbageShapeFingerprint() : shapes.Fingerprint(shape);
-}
-
 int64_t Delta(uint64_t last, uint64_t first) {
   return static_cast<int64_t>(last) - static_cast<int64_t>(first);
 }
 
-// The group of every object (by fingerprint), and the groups' totals.
-std::vector<uint64_t> GroupObjects(const Analysis& a, const PathShapes& shapes, HeapProfile* p) {
-  const Snapshot& s = a.snapshot();
-  const auto n = static_cast<uint32_t>(s.object_count());
-  std::vector<uint64_t> group_of(n);
-  // The type's part of the hash once per type, not once per object.
-  std::unordered_map<uint64_t, uint64_t> fingerprint_of;  // (shape, type) -> group
-  for (uint32_t v = 0; v < n; ++v) {
-    const NodeIndex node(v);
-    const uint32_t shape = shapes.Of(node);
-    const uint64_t key = (uint64_t{shape} << 32) | s.type[v].value();
-    auto [it, added] = fingerprint_of.emplace(key, 0);
-    if (added) it->second = GroupFingerprint(ShapeFingerprint(shapes, shape), s.TypeQualname(node));
-    group_of[v] = it->second;
-    GroupTotals& g = p->groups[it->second];
-    if (g.count == 0 || a.retained[v] > a.retained[g.example.value()]) g.example = node;
-    ++g.count;
-    g.bytes += s.size[v];
-    if (shape == kNoShape) {
-      ++p->unreachable_objects;
-      p->unreachable_bytes += s.size[v];
-    } else {
-      ++p->live_objects;
-      p->live_bytes += s.size[v];
-    }
-  }
-  return group_of;
+// Objects the interpreter shares and keeps for its whole life: immortal objects (3.12+) and the
+// small ints (-5..256, cached on every version). Nothing a program does adds to them, but
+// their shortest path moves from one holder to another as the heap changes (the int 64 is
+// sys.hash_info[0] in one snapshot, some object's .n in the next), so counting them would
+// make groups rise and fall by one at random. They are left out of the groups.
+bool SharedConstant(const Snapshot& s, const std::vector<uint8_t>& is_int, uint32_t v) {
+  if (s.flags[v] & object_flags::kImmortal) return true;
+  if (!is_int[s.type[v].value()] || s.size[v] > 32) return false;
+  const ValueRecord* value = s.Value(NodeIndex(v));
+  if (value == nullptr || value->text.empty() || value->text.size() > 4) return false;
+  char* end = nullptr;
+  const long n = std::strtol(value->text.c_str(), &end, 10);
+  return *end == '\0' && n >= -5 && n <= 256;
 }
+
+// The groups of one snapshot, found object by object. An object's group is its shape's, when
+// the shape has one type (nearly always): a vector lookup, no hashing per object.
+class Grouper {
+ public:
+  Grouper(const Analysis& a, const PathShapes& shapes) : a_(a), shapes_(shapes) {}
+
+  static constexpr uint32_t kNone = UINT32_MAX;
+
+  uint32_t SlotOf(uint32_t v) {
+    const Snapshot& s = a_.snapshot();
+    const uint32_t shape = shapes_.Of(NodeIndex(v));
+    const uint32_t type = s.type[v].value();
+    const size_t index = shape == kNoShape ? 0 : size_t{shape} + 1;
+    if (index >= by_shape_.size())
+      by_shape_.resize(std::max(index + 1, by_shape_.size() * 2), kNone);
+    uint32_t slot = by_shape_[index];
+    if (slot != kNone && slot_type_[slot] == type) return slot;
+    auto [it, added] = by_key_.emplace((uint64_t{shape} << 32) | type, 0);
+    if (added) {
+      it->second = static_cast<uint32_t>(totals_.size());
+      totals_.emplace_back();
+      slot_type_.push_back(type);
+      const uint64_t shape_fingerprint =
+          shape == kNoShape ? GarbageShapeFingerprint() : shapes_.Fingerprint(shape);
+      fingerprints_.push_back(GroupFingerprint(shape_fingerprint, s.TypeQualname(NodeIndex(v))));
+    }
+    slot = it->second;
+    if (by_shape_[index] == kNone) by_shape_[index] = slot;
+    return slot;
+  }
+
+  void Add(uint32_t slot, uint32_t v) {
+    GroupTotals& g = totals_[slot];
+    if (g.count == 0 || a_.retained[v] > a_.retained[g.example.value()]) g.example = NodeIndex(v);
+    ++g.count;
+    g.bytes += a_.snapshot().size[v];
+  }
+
+  const GroupTotals& totals(uint32_t slot) const { return totals_[slot]; }
+  uint64_t fingerprint(uint32_t slot) const { return fingerprints_[slot]; }
+  size_t size() const { return totals_.size(); }
+
+ private:
+  const Analysis& a_;
+  const PathShapes& shapes_;
+  std::vector<uint32_t> by_shape_;  // 1 + shape (0: garbage) -> the slot of its first type
+  std::unordered_map<uint64_t, uint32_t> by_key_;  // (shape, type) -> slot
+  std::vector<uint32_t> slot_type_;
+  std::vector<GroupTotals> totals_;
+  std::vector<uint64_t> fingerprints_;
+};
 
 }  // namespace
 
 HeapProfile ProfileHeap(const Analysis& a, const PathShapes& shapes) {
   const Snapshot& s = a.snapshot();
   HeapProfile p;
-  const std::vector<uint64_t> group_of = GroupObjects(a, shapes, &p);
+  std::vector<uint8_t> is_int(s.types.size(), 0);
+  for (size_t t = 1; t < s.types.size(); ++t) is_int[t] = s.String(s.types[t].qualname) == "int";
+  const auto n = static_cast<uint32_t>(s.object_count());
+  Grouper grouper(a, shapes);
+  std::vector<uint32_t> slot_of(n, Grouper::kNone);
+  for (uint32_t v = 0; v < n; ++v) {
+    if (SharedConstant(s, is_int, v)) continue;
+    slot_of[v] = grouper.SlotOf(v);
+    grouper.Add(slot_of[v], v);
+    const bool live = shapes.Of(NodeIndex(v)) != kNoShape;
+    (live ? p.live_objects : p.unreachable_objects) += 1;
+    (live ? p.live_bytes : p.unreachable_bytes) += s.size[v];
+  }
+  p.groups.reserve(grouper.size());
+  for (uint32_t slot = 0; slot < grouper.size(); ++slot) {
+    GroupTotals& g = p.groups[grouper.fingerprint(slot)];  // a hash collision adds up
+    const GroupTotals& t = grouper.totals(slot);
+    if (g.count == 0 || a.retained[t.example.value()] > a.retained[g.example.value()]) {
+      g.example = t.example;
+    }
+    g.count += t.count;
+    g.bytes += t.bytes;
+  }
   // Containers alone in their group: the same container in every snapshot that has the group.
-  for (uint32_t v = 0; v < group_of.size(); ++v) {
-    if (p.groups[group_of[v]].count != 1 || shapes.Of(NodeIndex(v)) == kNoShape) continue;
+  for (uint32_t v = 0; v < n; ++v) {
+    const uint32_t slot = slot_of[v];
+    if (slot == Grouper::kNone || grouper.totals(slot).count != 1 ||
+        shapes.Of(NodeIndex(v)) == kNoShape) {
+      continue;
+    }
     const uint64_t length = detect::ContainerLength(s, NodeIndex(v));
-    if (length > 0) p.containers[group_of[v]] = {length, a.retained[v], NodeIndex(v)};
+    if (length > 0) p.containers[grouper.fingerprint(slot)] = {length, a.retained[v], NodeIndex(v)};
   }
   for (size_t t = 1; t < a.types.size(); ++t) {
     const TypeRetained& r = a.types[t];
@@ -121,22 +182,33 @@ bool GrewEveryInterval(const std::vector<uint64_t>& values, uint64_t min_growth)
   return true;
 }
 
-GroupGrowth DescribeGroup(const Analysis& last, const PathShapes& shapes, uint64_t fingerprint,
-                          NodeIndex example) {
-  GroupGrowth g;
-  g.fingerprint = fingerprint;
-  g.type = last.snapshot().TypeQualname(example);
-  g.example = example;
-  const uint32_t shape = shapes.Of(example);
-  if (shape == kNoShape) {
-    g.path = {kGarbagePathText};
-  } else {
-    g.path = shapes.Steps(shape);
-  }
-  for (const std::string& step : g.path) g.path_text += step;
-  g.path_text += " -> " + g.type;
-  return g;
+// The shape's steps and text (a shape shows at most 2 * kShownSteps steps: O(1) per group).
+void Describe(const PathShapes& shapes, GroupGrowth* g) {
+  const uint32_t shape = shapes.Of(g->example);
+  g->path = shape == kNoShape ? std::vector<std::string>{kGarbagePathText} : shapes.Steps(shape);
+  for (const std::string& step : g->path) g->path_text += step;
+  g->path_text += " -> " + g->type;
+  g->described = true;
 }
+
+// Full paths, nothing folded, cost their length each: they are rendered while the steps walked
+// stay within a budget, so that a heap of a million different deep paths costs O(n), not
+// O(n * depth).
+class FullPaths {
+ public:
+  explicit FullPaths(const Analysis& a) : a_(a) {}
+  std::string Of(NodeIndex node) {
+    if (steps_ > kBudget) return "";
+    const RetainerPath p = a_.PathTo(node);
+    steps_ += p.steps.size() + 1;
+    return PathText(a_, p);
+  }
+
+ private:
+  static constexpr uint64_t kBudget = uint64_t{1} << 18;
+  const Analysis& a_;
+  uint64_t steps_ = 0;
+};
 
 }  // namespace
 
@@ -161,7 +233,10 @@ HeapDiff DiffHeaps(const std::vector<HeapProfile>& profiles, const Analysis& las
       bytes[i] = it != profiles[i].groups.end() ? it->second.bytes : 0;
     }
     if (counts.back() <= counts.front() && bytes.back() <= bytes.front()) continue;
-    GroupGrowth g = DescribeGroup(last, last_shapes, fingerprint, totals.example);
+    GroupGrowth g;
+    g.fingerprint = fingerprint;
+    g.type = last.snapshot().TypeQualname(totals.example);
+    g.example = totals.example;
     g.growing = GrewEveryInterval(counts, min_growth);
     g.counts = counts;
     g.bytes = bytes;
@@ -174,13 +249,16 @@ HeapDiff DiffHeaps(const std::vector<HeapProfile>& profiles, const Analysis& las
     if (x.count_delta != y.count_delta) return x.count_delta > y.count_delta;
     return x.fingerprint < y.fingerprint;
   });
-  // Full paths cost their length each: the first kMaxFullPaths only (a path folded to its
-  // shape is always there).
-  size_t described = 0;
+  size_t growing_described = 0;
+  size_t others_described = 0;
+  FullPaths full_paths(last);
   for (GroupGrowth& g : d.grown) {
-    if (!g.growing) continue;
-    if (described++ == kMaxFullPaths) break;
-    g.example_path = PathText(last, last.PathTo(g.example));
+    d.growing_count += g.growing;
+    size_t& described = g.growing ? growing_described : others_described;
+    if (described == kMaxDescribedGroups) continue;
+    ++described;
+    Describe(last_shapes, &g);
+    if (g.growing && growing_described <= kMaxFullPaths) g.example_path = full_paths.Of(g.example);
   }
 
   std::vector<uint64_t> lengths(profiles.size());
@@ -210,7 +288,7 @@ HeapDiff DiffHeaps(const std::vector<HeapProfile>& profiles, const Analysis& las
               return x.fingerprint < y.fingerprint;
             });
   if (d.containers.size() > kMaxFullPaths) d.containers.resize(kMaxFullPaths);
-  for (GrownContainer& c : d.containers) c.path_text = PathText(last, last.PathTo(c.node));
+  for (GrownContainer& c : d.containers) c.path_text = full_paths.Of(c.node);
   return d;
 }
 

@@ -29,15 +29,18 @@ std::vector<std::string> FunctionsOnPath(const Analysis& a, NodeIndex node) {
   return out;
 }
 
-SuppressionSubject SubjectOf(const Analysis& a, const GroupGrowth& g) {
+// What rules see of a described group: its shape, with and without the type, and its example's
+// full path when the diff rendered it; the functions on that path only when a rule asks
+// (finding them walks the whole path).
+SuppressionSubject SubjectOf(const Analysis& a, const GroupGrowth& g, bool functions) {
   SuppressionSubject s;
   s.fingerprint = g.fingerprint;
   s.types = {g.type};
   std::string shape;
   for (const std::string& step : g.path) shape += step;
-  s.paths = {shape, g.path_text,
-             g.example_path.empty() ? PathText(a, a.PathTo(g.example)) : g.example_path};
-  s.functions = FunctionsOnPath(a, g.example);
+  s.paths = {shape, g.path_text};
+  if (!g.example_path.empty()) s.paths.push_back(g.example_path);
+  if (functions) s.functions = FunctionsOnPath(a, g.example);
   return s;
 }
 
@@ -74,7 +77,7 @@ CheckItem ItemOf(const Analysis& a, const GroupGrowth& g, const std::string& ass
   item.bytes_delta = g.bytes_delta;
   item.example = g.example;
   item.example_address = a.snapshot().address[g.example.value()];
-  item.example_path = g.example_path.empty() ? PathText(a, a.PathTo(g.example)) : g.example_path;
+  item.example_path = g.example_path;
   return item;
 }
 
@@ -113,7 +116,7 @@ class Checker {
       for (const auto& [type, bound] : options_.max_growth) CheckTypeGrowth(type, bound);
       if (options_.max_growth_bytes) CheckBytesGrowth(*options_.max_growth_bytes);
     }
-    if (options_.max_unreachable || !options_.fail_on.empty()) {
+    if (!options_.fail_on.empty()) {
       findings_ = DetectLeaks(a_, options_.detector_options);
       MatchFindings();
     }
@@ -123,12 +126,15 @@ class Checker {
   }
 
  private:
-  // -1: no rule; else the rule's index.
+  // -1: no rule; else the rule's index. Rules see the described groups (heap_diff.h: the
+  // largest kMaxDescribedGroups); the others are judged as they are.
   void MatchGroups() {
     group_rule_.assign(diff_->grown.size(), -1);
+    const bool functions = rules_->Has(SuppressionKind::kFunction);
     for (size_t i = 0; i < diff_->grown.size(); ++i) {
       const GroupGrowth& g = diff_->grown[i];
-      group_rule_[i] = rules_->Match(SubjectOf(a_, g),
+      if (!g.described) continue;
+      group_rule_[i] = rules_->Match(SubjectOf(a_, g, functions),
                                      static_cast<uint64_t>(std::max<int64_t>(g.count_delta, 0)),
                                      static_cast<uint64_t>(std::max<int64_t>(g.bytes_delta, 0)));
       if (g.growing && group_rule_[i] >= 0) Excuse(ItemOf(a_, g, "growth"), group_rule_[i]);
@@ -166,7 +172,7 @@ class Checker {
     for (size_t i = 0; i < diff_->grown.size(); ++i) {
       const GroupGrowth& g = diff_->grown[i];
       if (!g.growing || group_rule_[i] >= 0 || HasTypeBound(g.type)) continue;
-      report_.failures.push_back(ItemOf(a_, g, "growth"));
+      if (g.described) report_.failures.push_back(ItemOf(a_, g, "growth"));
       ++failed;
     }
     const std::string rule = "by " + FormatCount(options_.min_growth) + " or more in each of " +
@@ -184,7 +190,8 @@ class Checker {
     std::vector<size_t> out;
     for (size_t i = 0; i < diff_->grown.size(); ++i) {
       const GroupGrowth& g = diff_->grown[i];
-      if (group_rule_[i] < 0 && key(g) > 0 && (glob.empty() || GlobMatch(glob, g.type))) {
+      if (g.described && group_rule_[i] < 0 && key(g) > 0 &&
+          (glob.empty() || GlobMatch(glob, g.type))) {
         out.push_back(i);
       }
     }
@@ -241,24 +248,38 @@ class Checker {
                FormatBytes(static_cast<uint64_t>(std::max<int64_t>(bound, 0))) + " allowed)");
   }
 
+  // Every garbage cycle, however small (the detector's own thresholds are for reports).
+  std::vector<Finding> AllCycles() const {
+    DetectorOptions all = options_.detector_options;
+    all.min_bytes = 0;
+    all.min_share = 0;
+    const PathShapes shapes(a_, FoldRule::kTwoAlike);
+    const DetectorInput input{a_, shapes, all, ThresholdsFor(a_, all)};
+    std::vector<Finding> cycles;
+    DetectorRegistry::BuiltIn().Run(FindingKind::kUnreachableCycle, input, &cycles);
+    for (Finding& f : cycles) f.fingerprint = FindingFingerprint(a_, shapes, f);
+    std::stable_sort(cycles.begin(), cycles.end(), [](const Finding& x, const Finding& y) {
+      return x.retained_bytes > y.retained_bytes;
+    });
+    return cycles;
+  }
+
   void CheckUnreachable(uint64_t bound) {
     uint64_t excused = 0;
-    std::vector<size_t> cycles;
-    for (size_t i = 0; i < findings_.size(); ++i) {
-      if (findings_[i].kind != FindingKind::kUnreachableCycle) continue;
-      if (finding_rule_[i] >= 0) {
-        excused += findings_[i].objects;
-      } else {
-        cycles.push_back(i);
+    std::vector<CheckItem> items;
+    for (const Finding& f : AllCycles()) {
+      const int rule = rules_->Match(SubjectOf(a_, f), f.objects, f.retained_bytes);
+      if (rule >= 0) {
+        excused += f.objects;
+      } else if (items.size() < kMaxContributors) {
+        items.push_back(ItemOf(a_, f, "max-unreachable"));
       }
     }
     const uint64_t total = a_.collector.unreachable_objects;
     const uint64_t counted = total - std::min(total, excused);
     const bool passed = counted <= bound;
     if (!passed) {
-      for (size_t i = 0; i < cycles.size() && i < kMaxContributors; ++i) {
-        report_.failures.push_back(ItemOf(a_, findings_[cycles[i]], "max-unreachable"));
-      }
+      for (CheckItem& item : items) report_.failures.push_back(std::move(item));
     }
     Assert(
         "max-unreachable", passed,

@@ -117,7 +117,7 @@ bool PathShapes::Folded(uint32_t node) const {
   if (entry_state_[node] & kEntryKnown) return entry_state_[node] & kEntryFolded;
   const Analysis& a = analysis_;
   const Snapshot& s = a.snapshot();
-  const auto u = static_cast<uint32_t>(a.EdgeSource(a.parent_edge[node]));
+  const uint32_t u = a.parent[node];
   std::unordered_map<uint32_t, uint32_t> per_type;
   uint32_t keys = 0;
   // A frame's globals and locals are the program's names, like a module's namespace.

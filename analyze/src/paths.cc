@@ -50,7 +50,7 @@ StepText LastStep(const Analysis& a, NodeIndex node) {
   StepText out;
   const uint32_t v = node.value();
   const uint64_t e = a.parent_edge[v];
-  const auto u = static_cast<uint32_t>(a.EdgeSource(e));
+  const uint32_t u = a.parent[v];
   const EdgeView step{s, e};
   out.base = u;
   out.kind = step.kind();
@@ -58,7 +58,7 @@ StepText LastStep(const Analysis& a, NodeIndex node) {
   // The step into u, when u has one.
   const bool has_up = !u_is_root && a.parent_edge[u] != Analysis::kNoParent;
   const EdgeView up{s, has_up ? a.parent_edge[u] : 0};
-  auto grandparent = [&] { return static_cast<uint32_t>(a.EdgeSource(up.edge)); };
+  auto grandparent = [&] { return a.parent[u]; };
 
   if (Snapshot::IsStrKeyLabel(out.kind)) {
     bool namespace_dict = false;

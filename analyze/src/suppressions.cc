@@ -163,6 +163,13 @@ SuppressionSet::SuppressionSet(const std::vector<SuppressionRule>& user, bool de
   uses_.resize(rules_.size());
 }
 
+bool SuppressionSet::Has(SuppressionKind kind) const {
+  for (const SuppressionRule& r : rules_) {
+    if (r.kind == kind) return true;
+  }
+  return false;
+}
+
 bool SuppressionSet::Matches(const SuppressionRule& rule, const SuppressionSubject& s) const {
   auto any = [&](const std::vector<std::string>& texts) {
     for (const std::string& t : texts) {

@@ -235,24 +235,37 @@ class CheckCommand : public Command {
       out << "  " << (a.passed ? "ok   " : "FAIL ") << a.name << ": " << a.message << "\n";
     }
     PrintItems("Failures", r.failures, true, out);
-    PrintItems(
-        "Known retention (CPython's own caches, matched by built-in rules; "
-        "--no-default-suppressions judges them too)",
-        r.known_retention, false, out);
     PrintItems("Suppressed by your rules", r.suppressed, false, out);
+    // Known retention by rule, not by group: CPython's caches make many small groups.
     bool header = false;
     for (size_t i = 0; i < rules.rules().size(); ++i) {
       const SuppressionRule& rule = rules.rules()[i];
       const SuppressionUse& use = rules.uses()[i];
-      if (rule.builtin && use.matches == 0)
-        continue;  // the built-ins that matched nothing are many
-      if (!header) out << "\nSuppression rules:\n";
+      if (!rule.builtin || use.matches == 0) continue;
+      if (!header) {
+        out << "\nKnown retention: CPython's own caches, matched by built-in rules (not judged; "
+               "--no-default-suppressions judges them too; --json lists every group):\n";
+      }
+      header = true;
+      out << "  " << rule.Text() << ": " << FormatCount(use.matches)
+          << (use.matches == 1 ? " group, " : " groups, ")
+          << FormatSignedCount(static_cast<int64_t>(use.objects)) << " objects, "
+          << FormatSignedBytes(static_cast<int64_t>(use.bytes)) << "\n      " << rule.reason
+          << "\n";
+    }
+    header = false;
+    for (size_t i = 0; i < rules.rules().size(); ++i) {
+      const SuppressionRule& rule = rules.rules()[i];
+      const SuppressionUse& use = rules.uses()[i];
+      if (rule.builtin) continue;
+      if (!header) out << "\nYour suppression rules:\n";
       header = true;
       if (use.matches == 0) {
-        out << "  UNUSED   " << rule.Text() << " (" << rule.origin << ") matched nothing\n";
+        out << "  UNUSED     " << rule.Text() << " (" << rule.origin << ") matched nothing\n";
       } else {
-        out << "  matched " << FormatCount(use.matches) << ": " << rule.Text() << " ("
-            << rule.origin << "), " << FormatCount(use.objects) << " objects, "
+        out << "  matched " << FormatCount(use.matches)
+            << (use.matches == 1 ? " group or finding: " : " groups or findings: ") << rule.Text()
+            << " (" << rule.origin << "), " << FormatCount(use.objects) << " objects, "
             << FormatBytes(use.bytes) << "\n";
       }
     }

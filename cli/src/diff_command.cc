@@ -82,15 +82,15 @@ class DiffCommand : public Command {
 
     std::vector<const GroupGrowth*> growing;
     for (const GroupGrowth& g : d.grown) {
-      if (g.growing) growing.push_back(&g);
+      if (g.growing && g.described) growing.push_back(&g);
     }
     const std::string rule = "rose by " + FormatCount(min_growth_) + " or more" +
                              (series.paths.size() == 2 ? "" : " in every interval");
     if (growing.empty()) {
       out << "No group of objects " << rule << ".\n";
     } else {
-      out << "Growing: " << FormatCount(growing.size())
-          << (growing.size() == 1 ? " group of objects " : " groups of objects ") << rule
+      out << "Growing: " << FormatCount(d.growing_count)
+          << (d.growing_count == 1 ? " group of objects " : " groups of objects ") << rule
           << ", largest first\n";
     }
     for (size_t i = 0; i < growing.size() && i < kTextGroups; ++i) {
@@ -151,9 +151,10 @@ class DiffCommand : public Command {
       j.EndObject();
     }
     j.EndArray();
+    j.Key("growing_count").Uint(d.growing_count);
     j.Key("growing").BeginArray();
     for (const GroupGrowth& g : d.grown) {
-      if (!g.growing) continue;
+      if (!g.growing || !g.described) continue;
       j.BeginObject();
       j.Key("fingerprint").String(FingerprintHex(g.fingerprint));
       j.Key("path").BeginArray();

@@ -238,11 +238,11 @@ uint32_t OwnerOf(const Analysis& a, uint32_t p) {
   const Snapshot& s = a.snapshot();
   const uint64_t into = a.parent_edge[p];
   if (into == Analysis::kIsRoot || into == Analysis::kNoParent) return UINT32_MAX;
-  auto owner = static_cast<uint32_t>(a.EdgeSource(into));
+  uint32_t owner = a.parent[p];
   const uint64_t up = a.parent_edge[owner];
   if (s.TypeName(NodeIndex(owner)) == "dict" && up != Analysis::kIsRoot &&
       up != Analysis::kNoParent && s.IsField(up, "__dict__")) {
-    owner = static_cast<uint32_t>(a.EdgeSource(up));
+    owner = a.parent[owner];
   }
   return owner;
 }
@@ -278,10 +278,7 @@ std::optional<Finding> ContainerFinding(const DetectorInput& input, uint32_t p) 
   if (f.length == 0) f.length = TraversedEntries(s, p);
   f.title = ContainerTitle(input, f, p, entry_type, alike);
   const uint32_t owner = OwnerOf(a, p);
-  const uint64_t into = a.parent_edge[p];
-  const std::string holder =
-      owner == UINT32_MAX ? ""
-                          : s.TypeQualname(NodeIndex(static_cast<uint32_t>(a.EdgeSource(into))));
+  const std::string holder = owner == UINT32_MAX ? "" : s.TypeQualname(NodeIndex(a.parent[p]));
   f.fix = FixFor(f, entry_type, holder);
   // A cache that says how big it may grow, and is within that, is at its size, not leaking:
   // a note.

@@ -5,7 +5,9 @@
 // live objects with the same path shape (path_shapes.h, with FoldRule::kTwoAlike, so a dict
 // of 3 entries and the same dict with 30 have one shape) and the same type, as LeakCanary's
 // ObjectGrowthDetector groups by path and never by id. Unreachable garbage is one group per
-// type under kGarbagePathText. Each group is named by its fingerprint,
+// type under kGarbagePathText. Objects the interpreter shares for its whole life (immortal
+// objects, the small ints) are in no group: their shortest path wanders as the heap changes. Each
+// group is named by its fingerprint,
 //
 //   GroupFingerprint(shapes.Fingerprint(shape), type qualname)   (StableHash, 16 hex digits)
 //
@@ -78,8 +80,11 @@ struct HeapProfile {
 // `shapes` must be of `analysis`, made with FoldRule::kTwoAlike.
 HeapProfile ProfileHeap(const Analysis& analysis, const PathShapes& shapes);
 
-// Growing groups get their example's full path, and grown containers are listed, up to this
-// many (the largest first): each full path costs its length.
+// What a diff describes, largest first, so that a heap of a million different paths (a deep
+// tree that grew) costs O(n): the shapes of the first kMaxDescribedGroups growing groups and
+// as many others that rose; the full paths of the first kMaxFullPaths growing groups' examples
+// and grown containers (within a budget of steps walked: each costs its length).
+inline constexpr size_t kMaxDescribedGroups = 10000;
 inline constexpr size_t kMaxFullPaths = 1000;
 
 struct DiffOptions {
@@ -96,10 +101,12 @@ struct GroupGrowth {
   int64_t bytes_delta = 0;
   // From the last snapshot:
   std::string type;
+  NodeIndex example;
+  // The first kMaxDescribedGroups growing groups, and as many others, are described:
+  bool described = false;
   std::vector<std::string> path;  // the shape: its root, then its steps
   std::string path_text;          // the shape's text, " -> ", the type
-  NodeIndex example;
-  std::string example_path;  // the example's own path (growing groups, first kMaxFullPaths)
+  std::string example_path;       // the example's own path (see kMaxFullPaths), or empty
 };
 
 struct TypeDelta {
@@ -126,7 +133,9 @@ struct HeapDiff {
   // Every group that rose from the first snapshot to the last, by bytes_delta, then
   // count_delta; those that rose in every interval are marked `growing`.
   std::vector<GroupGrowth> grown;
-  // Grew in every interval, by retained_bytes_delta; the first kMaxFullPaths.
+  size_t growing_count = 0;  // of them, growing
+  // Grew in every interval, by retained_bytes_delta; the first kMaxFullPaths (path_text empty
+  // past the budget of steps).
   std::vector<GrownContainer> containers;
   int64_t live_objects_delta = 0;
   int64_t live_bytes_delta = 0;

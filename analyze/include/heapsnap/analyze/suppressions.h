@@ -86,6 +86,7 @@ class SuppressionSet {
   // The first rule that matches, counted with the objects and bytes; -1 when none does.
   int Match(const SuppressionSubject& subject, uint64_t objects, uint64_t bytes);
 
+  bool Has(SuppressionKind kind) const;
   const std::vector<SuppressionRule>& rules() const { return rules_; }
   const std::vector<SuppressionUse>& uses() const { return uses_; }
 
