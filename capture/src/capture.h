@@ -21,6 +21,7 @@
 #include <string>
 
 #include "heapsnap/base/status.h"
+#include "pod_vector.h"
 
 namespace heapsnap::capture {
 
@@ -33,6 +34,9 @@ struct CaptureConfig {
   // Describe and write objects on a second thread while the walk goes on (the default);
   // false does everything on the calling thread (HEAPSNAP_CAPTURE_THREADS=1).
   bool parallel = true;
+  // When set, receives every object the snapshot describes (not the synthetic running frames
+  // of 3.11+), for a hold (hold.h) to take references to once the capture is over.
+  PodVector<const void*>* written = nullptr;
 };
 
 struct CaptureStats {

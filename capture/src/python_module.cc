@@ -7,6 +7,7 @@
 #include <string>
 
 #include "capture.h"
+#include "hold.h"
 #include "module_init.h"
 
 #ifndef HEAPSNAP_VERSION
@@ -15,13 +16,15 @@
 
 namespace {
 
-// dump(path: str | bytes, values: bool, reason: str, max_preview_bytes: int)
-//   -> (objects, edges, roots, seconds)
+// dump(path: str | bytes, values: bool, reason: str, max_preview_bytes: int[, hold: bool])
+//   -> (objects, edges, roots, seconds), or with hold (objects, edges, roots, seconds, hold):
+//   a hold (hold.h) on every object the snapshot describes, for release_hold().
 // Positional only and METH_FASTCALL, so that the call allocates no argument tuple that would
-// show up in the snapshot. heapsnap.dump() is the documented wrapper.
+// show up in the snapshot. heapsnap.dump() is the documented wrapper; heapsnap.testing holds.
 PyObject* Dump(PyObject* /*module*/, PyObject* const* args, Py_ssize_t nargs) {
-  if (nargs != 4) {
-    PyErr_SetString(PyExc_TypeError, "dump() takes path, values, reason, max_preview_bytes");
+  if (nargs != 4 && nargs != 5) {
+    PyErr_SetString(PyExc_TypeError,
+                    "dump() takes path, values, reason, max_preview_bytes[, hold]");
     return nullptr;
   }
   heapsnap::capture::CaptureConfig config;
@@ -53,6 +56,10 @@ PyObject* Dump(PyObject* /*module*/, PyObject* const* args, Py_ssize_t nargs) {
   // on the calling thread.
   const char* threads = std::getenv("HEAPSNAP_CAPTURE_THREADS");
   config.parallel = threads == nullptr || std::strcmp(threads, "1") != 0;
+  int hold = 0;
+  if (nargs == 5 && (hold = PyObject_IsTrue(args[4])) < 0) return nullptr;
+  heapsnap::capture::PodVector<const void*> written;
+  if (hold) config.written = &written;
 
   heapsnap::capture::CaptureStats stats;
   heapsnap::Status status = heapsnap::capture::CaptureHeap(config, &stats);
@@ -62,14 +69,28 @@ PyObject* Dump(PyObject* /*module*/, PyObject* const* args, Py_ssize_t nargs) {
     PyErr_SetString(type, ("heapsnap: " + status.message()).c_str());
     return nullptr;
   }
-  return Py_BuildValue("(KKKd)", static_cast<unsigned long long>(stats.objects),
-                       static_cast<unsigned long long>(stats.edges),
-                       static_cast<unsigned long long>(stats.roots), stats.seconds);
+  const auto objects = static_cast<unsigned long long>(stats.objects);
+  const auto edges = static_cast<unsigned long long>(stats.edges);
+  const auto roots = static_cast<unsigned long long>(stats.roots);
+  if (nargs == 4) return Py_BuildValue("(KKKd)", objects, edges, roots, stats.seconds);
+  // Taken before anything else allocates: the written objects are all still alive.
+  if (!hold) return Py_BuildValue("(KKKdO)", objects, edges, roots, stats.seconds, Py_None);
+  PyObject* taken = heapsnap::capture::TakeHold(&written);
+  if (taken == nullptr) return nullptr;
+  return Py_BuildValue("(KKKdN)", objects, edges, roots, stats.seconds, taken);
+}
+
+// release_hold(hold) -> the number of references dropped (0 if it was released already).
+PyObject* ReleaseHold(PyObject* /*module*/, PyObject* hold) {
+  const Py_ssize_t released = heapsnap::capture::ReleaseHold(hold);
+  return released < 0 ? nullptr : PyLong_FromSsize_t(released);
 }
 
 PyMethodDef kMethods[] = {
     {"dump", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(Dump)), METH_FASTCALL,
-     "dump(path, values, reason, max_preview_bytes): write a heap snapshot."},
+     "dump(path, values, reason, max_preview_bytes[, hold]): write a heap snapshot."},
+    {"release_hold", ReleaseHold, METH_O,
+     "release_hold(hold): drop the references a dump(..., True) hold took."},
     {nullptr, nullptr, 0, nullptr},
 };
 

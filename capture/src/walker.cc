@@ -161,6 +161,7 @@ uint64_t Walker::ObjectSize(PyObject* op, const TypeEntry& type, uint64_t index)
 }
 
 void Walker::ProcessObject(PyObject* op, uint32_t generation) {
+  if (config_.written != nullptr) config_.written->push_back(op);
   PyTypeObject* tp = Py_TYPE(op);
   const TypeEntry& type = types_.TypeOf(tp, &batch_->types);
   const bool is_gc = IsGc(op);
