@@ -93,7 +93,8 @@ TEST(HeapDiff, FingerprintsDependOnPathAndTypeOnly) {
   c.Add(AppHeap{5}.Build(), "fp_c0");
   c.Add(other_type.Build(), "fp_c1");
   const std::string path = "sys.modules['app'].SESSIONS[*]";
-  const GroupGrowth* ga = a.Find(a.Diff(), path + " -> app.Token");
+  const HeapDiff da = a.Diff();  // the groups Find returns live in it
+  const GroupGrowth* ga = a.Find(da, path + " -> app.Token");
   const HeapDiff db = b.Diff();
   const GroupGrowth* gb = b.Find(db, path + " -> app.Token");
   const HeapDiff dc = c.Diff();

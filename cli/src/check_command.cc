@@ -74,7 +74,8 @@ class CheckCommand : public Command {
     sub->add_option("--max-growth-bytes", max_growth_bytes_,
                     "The live heap may grow by at most this much (N, or with K, M, G)");
     sub->add_option("--max-unreachable", max_unreachable_,
-                    "At most N objects may be unreachable garbage in the snapshot");
+                    "At most N objects may be unreachable garbage in the snapshot")
+        ->check(CLI::NonNegativeNumber);
     sub->add_option("--fail-on", fail_on_, "Fail on any finding of this kind: " + KindList());
     sub->add_option("--suppress", suppress_files_,
                     "A suppressions file (repeatable): type:, path:, function:, fingerprint: "
