@@ -32,13 +32,18 @@ std::vector<std::string> FunctionsOnPath(const Analysis& a, NodeIndex node) {
 // What rules see of a described group: its shape, with and without the type, and its example's
 // full path when the diff rendered it; the functions on that path only when a rule asks
 // (finding them walks the whole path).
+// A group's shape as text, without its ` -> Type`.
+std::string ShapeText(const GroupGrowth& g) {
+  std::string shape;
+  for (const std::string& step : g.path) shape += step;
+  return shape;
+}
+
 SuppressionSubject SubjectOf(const Analysis& a, const GroupGrowth& g, bool functions) {
   SuppressionSubject s;
   s.fingerprint = g.fingerprint;
   s.types = {g.type};
-  std::string shape;
-  for (const std::string& step : g.path) shape += step;
-  s.paths = {shape, g.path_text};
+  s.paths = {ShapeText(g), g.path_text};
   if (!g.example_path.empty()) s.paths.push_back(g.example_path);
   if (functions) s.functions = FunctionsOnPath(a, g.example);
   return s;
@@ -66,9 +71,7 @@ CheckItem ItemOf(const Analysis& a, const GroupGrowth& g, const std::string& ass
   item.assertion = assertion;
   item.fingerprint = g.fingerprint;
   item.kind = "group";
-  std::string shape;
-  for (const std::string& step : g.path) shape += step;
-  item.title = g.type + " objects at " + shape + ": " + FormatCountSeries(g.counts);
+  item.title = g.type + " objects at " + ShapeText(g) + ": " + FormatCountSeries(g.counts);
   item.type = g.type;
   item.path = g.path;
   item.path_text = g.path_text;

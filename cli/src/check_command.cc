@@ -120,7 +120,7 @@ class CheckCommand : public Command {
       PrintJson(series, report, rules, std::cout);
       std::cout << "\n";
     } else {
-      PrintText(series, report, rules, std::cout);
+      PrintText(report, rules, std::cout);
     }
     return report.passed ? 0 : 1;
   }
@@ -221,8 +221,7 @@ class CheckCommand : public Command {
     return JUnitXml("heapsnap check " + path_, cases);
   }
 
-  void PrintText(const SnapshotSeries& series, const CheckReport& r, const SuppressionSet& rules,
-                 std::ostream& out) const {
+  void PrintText(const CheckReport& r, const SuppressionSet& rules, std::ostream& out) const {
     size_t failed = 0;
     for (const AssertionResult& a : r.assertions) failed += !a.passed;
     out << "heapsnap check " << path_;
@@ -270,7 +269,6 @@ class CheckCommand : public Command {
             << FormatBytes(use.bytes) << "\n";
       }
     }
-    (void)series;
   }
 
   static void PrintItems(const std::string& title, const std::vector<CheckItem>& items,
@@ -304,14 +302,10 @@ class CheckCommand : public Command {
     j.Key("kind").String(item.kind);
     j.Key("fingerprint").String(FingerprintHex(item.fingerprint));
     j.Key("title").String(item.title);
-    j.Key("path").BeginArray();
-    for (const std::string& step : item.path) j.String(step);
-    j.EndArray();
+    j.Key("path").StringArray(item.path);
     j.Key("path_text").String(item.path_text);
     j.Key("type").String(item.type);
-    j.Key("counts").BeginArray();
-    for (uint64_t c : item.counts) j.Uint(c);
-    j.EndArray();
+    j.Key("counts").UintArray(item.counts);
     j.Key("count_delta").Int(item.count_delta);
     j.Key("bytes_delta").Int(item.bytes_delta);
     if (item.example_address != 0) {
@@ -329,9 +323,7 @@ class CheckCommand : public Command {
     JsonWriter j(out);
     j.BeginObject();
     j.Key("passed").Bool(r.passed);
-    j.Key("snapshots").BeginArray();
-    for (const std::string& p : series.paths) j.String(p);
-    j.EndArray();
+    j.Key("snapshots").StringArray(series.paths);
     j.Key("assertions").BeginArray();
     for (const AssertionResult& a : r.assertions) {
       j.BeginObject();

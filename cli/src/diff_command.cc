@@ -133,9 +133,7 @@ class DiffCommand : public Command {
     const Snapshot& last = series.last->snapshot;
     JsonWriter j(out);
     j.BeginObject();
-    j.Key("snapshots").BeginArray();
-    for (const std::string& p : series.paths) j.String(p);
-    j.EndArray();
+    j.Key("snapshots").StringArray(series.paths);
     j.Key("min_growth").Uint(min_growth_);
     j.Key("live_objects_delta").Int(d.live_objects_delta);
     j.Key("live_bytes_delta").Int(d.live_bytes_delta);
@@ -157,14 +155,10 @@ class DiffCommand : public Command {
       if (!g.growing || !g.described) continue;
       j.BeginObject();
       j.Key("fingerprint").String(FingerprintHex(g.fingerprint));
-      j.Key("path").BeginArray();
-      for (const std::string& step : g.path) j.String(step);
-      j.EndArray();
+      j.Key("path").StringArray(g.path);
       j.Key("path_text").String(g.path_text);
       j.Key("type").String(g.type);
-      j.Key("counts").BeginArray();
-      for (uint64_t c : g.counts) j.Uint(c);
-      j.EndArray();
+      j.Key("counts").UintArray(g.counts);
       j.Key("count_delta").Int(g.count_delta);
       j.Key("bytes_delta").Int(g.bytes_delta);
       j.Key("example").String(FormatAddress(last.address[g.example.value()]));
@@ -178,9 +172,7 @@ class DiffCommand : public Command {
       j.Key("fingerprint").String(FingerprintHex(c.fingerprint));
       j.Key("type").String(c.type);
       j.Key("path_text").String(c.path_text);
-      j.Key("lengths").BeginArray();
-      for (uint64_t n : c.lengths) j.Uint(n);
-      j.EndArray();
+      j.Key("lengths").UintArray(c.lengths);
       j.Key("retained_bytes").Uint(c.retained_bytes);
       j.Key("retained_bytes_delta").Int(c.retained_bytes_delta);
       j.Key("address").String(FormatAddress(last.address[c.node.value()]));

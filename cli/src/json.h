@@ -74,6 +74,17 @@ class JsonWriter {
     }
     return *this;
   }
+  // Arrays of plain values, in one call.
+  JsonWriter& StringArray(const std::vector<std::string>& values) {
+    BeginArray();
+    for (const std::string& v : values) String(v);
+    return EndArray();
+  }
+  JsonWriter& UintArray(const std::vector<uint64_t>& values) {
+    BeginArray();
+    for (uint64_t v : values) Uint(v);
+    return EndArray();
+  }
   JsonWriter& Bool(bool v) {
     Separate();
     out_ << (v ? "true" : "false");

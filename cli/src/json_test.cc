@@ -14,6 +14,17 @@ std::string Json(std::string_view text) {
   return out.str();
 }
 
+TEST(JsonWriter, ArraysOfValuesAreSeparatedLikeAnyOther) {
+  std::ostringstream out;
+  JsonWriter j(out);
+  j.BeginObject();
+  j.Key("path").StringArray({"sys", ".x"});
+  j.Key("none").StringArray({});
+  j.Key("counts").UintArray({1, 2, 3});
+  j.EndObject();
+  EXPECT_EQ(out.str(), "{\"path\":[\"sys\",\".x\"],\"none\":[],\"counts\":[1,2,3]}");
+}
+
 TEST(JsonWriter, EscapesWhatJsonRequires) {
   EXPECT_EQ(Json("plain"), "\"plain\"");
   EXPECT_EQ(Json("a\"b\\c"), "\"a\\\"b\\\\c\"");

@@ -8,26 +8,36 @@
 #include "heapsnap/analyze/human_numbers.h"
 
 namespace heapsnap::cli {
+namespace {
 
-ProgressLine::ProgressLine(bool enabled) : enabled_(enabled && ::isatty(2) != 0) {}
+// "heapsnap: loading 1,234,567 objects" / "heapsnap: dominators 55%" on one line, redrawn at
+// most ten times a second, erased when done. Silent unless stderr is a terminal.
+class Progress {
+ public:
+  Progress() : enabled_(::isatty(2) != 0) {}
+  ~Progress() {
+    if (enabled_ && drawn_) std::fprintf(stderr, "\r\033[K");
+  }
+  void Show(const std::string& text) {
+    if (!enabled_) return;
+    auto now = std::chrono::steady_clock::now();
+    if (drawn_ && now - last_ < std::chrono::milliseconds(100)) return;
+    last_ = now;
+    drawn_ = true;
+    std::fprintf(stderr, "\r\033[Kheapsnap: %s", text.c_str());
+    std::fflush(stderr);
+  }
 
-ProgressLine::~ProgressLine() {
-  if (enabled_ && drawn_) std::fprintf(stderr, "\r\033[K");
-}
+ private:
+  bool enabled_;
+  bool drawn_ = false;
+  std::chrono::steady_clock::time_point last_;
+};
 
-void ProgressLine::Show(const std::string& text) {
-  if (!enabled_) return;
-  auto now = std::chrono::steady_clock::now();
-  if (drawn_ && now - last_ < std::chrono::milliseconds(100)) return;
-  last_ = now;
-  drawn_ = true;
-  std::fprintf(stderr, "\r\033[Kheapsnap: %s", text.c_str());
-  std::fflush(stderr);
-}
+}  // namespace
 
-StatusOr<std::unique_ptr<Loaded>> LoadSnapshotFile(const std::string& path, Analyse analyse,
-                                                   bool show_progress) {
-  ProgressLine progress(show_progress);
+StatusOr<std::unique_ptr<Loaded>> LoadSnapshotFile(const std::string& path, Analyse analyse) {
+  Progress progress;
   LoadOptions load;
   load.progress = [&](uint64_t objects) {
     progress.Show("loading " + std::to_string(objects) + " objects");

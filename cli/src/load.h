@@ -3,7 +3,6 @@
 #ifndef HEAPSNAP_CLI_LOAD_H_
 #define HEAPSNAP_CLI_LOAD_H_
 
-#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,26 +22,8 @@ struct Loaded {
 enum class Analyse { kNo, kYes };
 
 // Loads `path` and, unless told not to, analyses it. The result lives on the heap so the
-// analysis' reference to the snapshot stays valid. Progress goes to stderr when it is a terminal
-// and `show_progress` (off for loads that run beside others).
-StatusOr<std::unique_ptr<Loaded>> LoadSnapshotFile(const std::string& path, Analyse analyse,
-                                                   bool show_progress = true);
-
-// One line of progress on stderr ("heapsnap: loading 1,234,567 objects"), redrawn at most ten
-// times a second and erased when done; silent unless enabled and stderr is a terminal.
-class ProgressLine {
- public:
-  explicit ProgressLine(bool enabled = true);
-  ~ProgressLine();
-  ProgressLine(const ProgressLine&) = delete;
-  ProgressLine& operator=(const ProgressLine&) = delete;
-  void Show(const std::string& text);
-
- private:
-  bool enabled_;
-  bool drawn_ = false;
-  std::chrono::steady_clock::time_point last_;
-};
+// analysis' reference to the snapshot stays valid.
+StatusOr<std::unique_ptr<Loaded>> LoadSnapshotFile(const std::string& path, Analyse analyse);
 
 }  // namespace heapsnap::cli
 

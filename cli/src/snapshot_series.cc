@@ -1,34 +1,9 @@
 #include "snapshot_series.h"
 
-#include <algorithm>
-#include <deque>
-#include <future>
 #include <iostream>
 
 namespace heapsnap::cli {
 namespace {
-
-// One snapshot's part: loaded, analysed and profiled; only the last one stays loaded.
-struct Step {
-  std::unique_ptr<Loaded> loaded;
-  std::unique_ptr<PathShapes> shapes;
-  HeapProfile profile;
-  HeaderInfo header;
-};
-
-StatusOr<Step> LoadAndProfile(const std::string& path, bool keep) {
-  Step step;
-  HEAPSNAP_ASSIGN_OR_RETURN(step.loaded,
-                            LoadSnapshotFile(path, Analyse::kYes, /*show_progress=*/false));
-  step.header = step.loaded->snapshot.header;
-  step.shapes = std::make_unique<PathShapes>(*step.loaded->analysis, FoldRule::kTwoAlike);
-  step.profile = ProfileHeap(*step.loaded->analysis, *step.shapes);
-  if (!keep) {
-    step.shapes.reset();
-    step.loaded.reset();
-  }
-  return step;
-}
 
 void NoteMismatches(const std::vector<std::string>& paths, const std::vector<HeaderInfo>& headers) {
   for (size_t i = 1; i < headers.size(); ++i) {
@@ -47,33 +22,21 @@ void NoteMismatches(const std::vector<std::string>& paths, const std::vector<Hea
 }  // namespace
 
 StatusOr<SnapshotSeries> LoadSeries(const std::vector<std::string>& paths) {
+  // One snapshot at a time. Loading two at once on two threads was measured: on the
+  // development machines' 2 vCPUs it took as long as one after the other (two `heapsnap
+  // summary` processes side by side do too: the work is bound by memory), for twice the memory.
   SnapshotSeries series;
   series.paths = paths;
-  // One snapshot at a time, the next loading while nothing else runs: two at once (on two
-  // threads) took as long on the development machines' 2 vCPUs as one after the other (two
-  // `heapsnap summary` processes side by side do too: the work is bound by memory, not by a
-  // core), for twice the memory. The loop keeps the window should that change.
-  const size_t window = 1;
-  std::deque<std::future<StatusOr<Step>>> running;
-  size_t next = 0;
   std::vector<HeaderInfo> headers;
-  ProgressLine progress;
   for (size_t i = 0; i < paths.size(); ++i) {
-    while (next < paths.size() && running.size() < window) {
-      const bool keep = next + 1 == paths.size();
-      running.push_back(std::async(std::launch::async, LoadAndProfile, paths[next], keep));
-      ++next;
-    }
-    progress.Show("analysing snapshot " + std::to_string(i + 1) + " of " +
-                  std::to_string(paths.size()) + ": " + paths[i]);
-    StatusOr<Step> step = running.front().get();
-    running.pop_front();
-    if (!step.ok()) return step.status();  // the futures left wait for their loads, then go
-    headers.push_back(step->header);
-    series.profiles.push_back(std::move(step->profile));
+    HEAPSNAP_ASSIGN_OR_RETURN(std::unique_ptr<Loaded> loaded,
+                              LoadSnapshotFile(paths[i], Analyse::kYes));
+    headers.push_back(loaded->snapshot.header);
+    auto shapes = std::make_unique<PathShapes>(*loaded->analysis, FoldRule::kTwoAlike);
+    series.profiles.push_back(ProfileHeap(*loaded->analysis, *shapes));
     if (i + 1 == paths.size()) {
-      series.last = std::move(step->loaded);
-      series.last_shapes = std::move(step->shapes);
+      series.last = std::move(loaded);
+      series.last_shapes = std::move(shapes);
     }
   }
   NoteMismatches(paths, headers);
