@@ -103,9 +103,58 @@ uint32_t PathShapes::Append(uint32_t shape, uint32_t token, bool link) const {
 }
 
 PathShapes::PathShapes(const Analysis& a, FoldRule rule) : analysis_(a), rule_(rule) {
-  const auto n = static_cast<uint32_t>(a.snapshot().object_count());
+  const Snapshot& s = a.snapshot();
+  const auto n = static_cast<uint32_t>(s.object_count());
   shape_of_.assign(n, kUnknown);
   entry_state_.assign(n, 0);
+  // Module namespaces reached other than from their module. One pass over the objects' types,
+  // and the edges of modules only.
+  std::vector<uint8_t> is_module_type(s.types.size(), 0);
+  for (size_t t = 1; t < s.types.size(); ++t) {
+    is_module_type[t] = s.String(s.types[t].qualname) == "module" ? 1 : 0;
+  }
+  for (uint32_t m = 0; m < n; ++m) {
+    if (!is_module_type[s.type[m].value()] || a.parent_edge[m] == Analysis::kNoParent) continue;
+    for (uint64_t e = s.edge_begin[m]; e < s.edge_begin[m + 1]; ++e) {
+      if (!s.IsField(e, "__dict__")) continue;
+      const uint32_t dict = s.edge_target[e];
+      if (a.parent_edge[dict] == Analysis::kNoParent || a.parent_edge[dict] == Analysis::kIsRoot ||
+          a.parent[dict] == m) {
+        break;
+      }
+      // The module's own path must not go through its namespace (nor be long: a module is
+      // normally one step from sys.modules).
+      bool through = false;
+      uint32_t cur = m;
+      int steps = 0;
+      for (; steps < 16 && a.parent_edge[cur] != Analysis::kIsRoot; ++steps) {
+        cur = a.parent[cur];
+        through = through || cur == dict;
+      }
+      if (!through && steps < 16) module_of_namespace_.emplace(dict, m);
+      break;
+    }
+  }
+  // Of() must never go round in circles: a module's own path must take no anchored step, so
+  // a module whose path passes through another anchored namespace is not anchored at.
+  std::vector<uint32_t> unsafe;
+  for (const auto& [dict, module] : module_of_namespace_) {
+    for (uint32_t cur = module; a.parent_edge[cur] != Analysis::kIsRoot; cur = a.parent[cur]) {
+      if (module_of_namespace_.count(a.parent[cur]) > 0) {
+        unsafe.push_back(dict);
+        break;
+      }
+    }
+  }
+  for (uint32_t dict : unsafe) module_of_namespace_.erase(dict);
+}
+
+StepText PathShapes::AnchorAtModule(uint32_t node, const StepText& step) const {
+  if (module_of_namespace_.empty() || step.base != analysis_.parent[node]) return step;
+  auto it = module_of_namespace_.find(step.base);
+  if (it == module_of_namespace_.end()) return step;
+  StepText anchored = NamespaceStep(analysis_, NodeIndex(node), it->second);
+  return anchored.label.empty() ? step : anchored;
 }
 
 // Whether the step into `node` names one entry among many alike, so that its shape reads `[*]`
@@ -171,7 +220,7 @@ uint32_t PathShapes::Of(NodeIndex node) const {
       shape_of_[cur] = Intern(kNoShape, Token(root), false);
       break;
     }
-    StepText step = LastStep(a, NodeIndex(cur));
+    const StepText step = AnchorAtModule(cur, LastStep(a, NodeIndex(cur)));
     uint32_t token = kNoToken;
     if (!step.label.empty()) {
       const bool index = IsIndex(step.kind);

@@ -104,6 +104,20 @@ StepText LastStep(const Analysis& a, NodeIndex node) {
   return out;
 }
 
+StepText NamespaceStep(const Analysis& a, NodeIndex node, uint32_t module) {
+  const Snapshot& s = a.snapshot();
+  StepText out;
+  const uint64_t e = a.parent_edge[node.value()];
+  out.kind = s.edge_label_kind[e];
+  out.base = module;
+  if (!Snapshot::IsStrKeyLabel(out.kind)) return out;
+  const std::string name = IdentifierKey(s.DictKeyRepr(e));
+  if (name.empty()) return out;
+  out.label = CutLabel("." + name);
+  out.name = true;
+  return out;
+}
+
 namespace {
 
 // "thread 'T' f (app.py:12)" -> "thread 'T' f (app.py)": the line being executed names one

@@ -34,7 +34,7 @@ HeaderInfo BuildHeader(const CaptureConfig& config, bool gc_enabled) {
   header.python_version = Py_GetVersion();
   header.python_implementation = "cpython";
   header.python_hexversion = PY_VERSION_HEX;
-  header.pid = static_cast<int64_t>(getpid());
+  header.pid = config.pid != 0 ? config.pid : static_cast<int64_t>(getpid());
   header.time_unix_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
@@ -69,6 +69,7 @@ Status CaptureHeap(const CaptureConfig& config, CaptureStats* stats) {
   HEAPSNAP_ASSIGN_OR_RETURN(
       std::unique_ptr<SnapshotWriter> writer,
       SnapshotWriter::Create(config.path, BuildHeader(config, gc_disabled.was_enabled()), options));
+  if (config.temporary_created) config.temporary_created(writer->temporary_path());
   {
     Walker walker(writer.get(), config);
     HEAPSNAP_RETURN_IF_ERROR(walker.Run(stats));

@@ -18,6 +18,7 @@
 #define HEAPSNAP_CAPTURE_CAPTURE_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "heapsnap/base/status.h"
@@ -31,6 +32,12 @@ struct CaptureConfig {
   uint32_t max_preview_bytes = 100;
   std::string reason = "dump";
   std::string capture_version;
+  // The process the snapshot is of, for the header: 0 is this one. A fork capture's child
+  // writes its parent's pid.
+  int64_t pid = 0;
+  // When set, receives the temporary file's path as soon as it exists (a fork capture's child
+  // tells its parent, which removes the file if the child is killed before the rename).
+  std::function<void(const std::string&)> temporary_created;
   // Describe and write objects on a second thread while the walk goes on (the default);
   // false does everything on the calling thread (HEAPSNAP_CAPTURE_THREADS=1).
   bool parallel = true;

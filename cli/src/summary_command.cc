@@ -75,6 +75,7 @@ class SummaryCommand : public SnapshotCommand<SummaryResult> {
     j.Key("threads").Uint(sum.threads);
     j.Key("running_frames").Uint(sum.running_frames);
     j.Key("reason").String(sum.header.reason);
+    j.Key("pid").Int(sum.header.pid);
     j.Key("unreachable").BeginObject();
     j.Key("objects").Uint(sum.unreachable_objects);
     j.Key("bytes").Uint(sum.unreachable_bytes);
@@ -95,11 +96,22 @@ class SummaryCommand : public SnapshotCommand<SummaryResult> {
     PrintTypes(r, out);
   }
 
+  // How the snapshot was taken, from the header's reason (format/FORMAT.md).
+  static std::string CaptureCause(const std::string& reason) {
+    if (reason == "exit") return "at exit";
+    if (reason == "dump") return "by heapsnap.dump()";
+    if (reason == "fork") return "by heapsnap.dump(fork=True)";
+    if (reason == "signal") return "on a signal";
+    if (reason == "periodic") return "periodically";
+    if (reason == "attach") return "by attaching to the process";
+    return "(" + reason + ")";
+  }
+
   void PrintHeader(const Summary& sum, std::ostream& out) const {
     const HeaderInfo& h = sum.header;
     out << path() << ": Python " << ShortPythonVersion(h.python_hexversion) << " ("
         << h.python_implementation << "), pid " << h.pid << ", captured "
-        << (h.reason == "exit" ? "at exit " : "by heapsnap.dump() ") << FormatTime(h.time_unix_ns)
+        << CaptureCause(h.reason) << " " << FormatTime(h.time_unix_ns)
         << "\n";
     out << FormatCount(sum.objects) << " objects, " << FormatBytes(sum.bytes) << ", "
         << FormatCount(sum.edges) << " references; " << FormatCount(sum.gc_tracked)

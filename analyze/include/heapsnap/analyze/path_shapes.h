@@ -15,6 +15,13 @@
 // A frame's globals and locals dicts are namespaces too: their keys are never folded. Roots read
 // without what names one instance: no address, and a running frame without its line.
 //
+// A module's state has one shape however the retainer path reached the module's namespace: when
+// the shortest path enters a module's __dict__ another way than from the module (a running
+// frame's f_globals: the shortest path of `SESSIONS` in a snapshot taken while `app.main` runs),
+// the shape goes through the module instead, `sys.modules['app'].SESSIONS`. So snapshots taken
+// while the program runs (on a signal, periodically) and at exit, with no frame running, group
+// module state alike.
+//
 // Comparing heaps (heap_diff.h) needs shapes that do not change as a container grows: with
 // FoldRule::kTwoAlike the entries of a container holding two or more alike are folded
 // (`SEEN['a']` and `SEEN['b']` are both `SEEN[*]`), so a dict of 3 entries and the same dict
@@ -42,6 +49,7 @@
 #include <vector>
 
 #include "heapsnap/analyze/analysis.h"
+#include "heapsnap/analyze/paths.h"
 
 namespace heapsnap {
 
@@ -86,9 +94,14 @@ class PathShapes {
   uint32_t Append(uint32_t shape, uint32_t token, bool link) const;
   bool Folded(uint32_t node) const;
   std::string NodeText(const Node& node) const;
+  // The step into `node` anchored at the module whose namespace holds it (see above), or `step`.
+  StepText AnchorAtModule(uint32_t node, const StepText& step) const;
 
   const Analysis& analysis_;
   const FoldRule rule_;
+  // Module namespace dicts whose shortest path does not come from their module -> the module
+  // (only modules whose own path does not go through that dict).
+  std::unordered_map<uint32_t, uint32_t> module_of_namespace_;
   // The memo: filled by Of(), which is logically const.
   mutable std::vector<Node> nodes_;
   mutable std::unordered_map<uint64_t, uint32_t> node_index_;  // (parent, token, star) -> node

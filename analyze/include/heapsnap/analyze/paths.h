@@ -63,6 +63,10 @@ struct StepText {
 };
 StepText LastStep(const Analysis& analysis, NodeIndex node);
 
+// The step into `node` read from `module` (`.name`), when `node`'s referrer is module's namespace
+// dict and the edge's key is an identifier; else a step with an empty label.
+StepText NamespaceStep(const Analysis& analysis, NodeIndex node, uint32_t module);
+
 // How a root reads. With `address` false, roots that are single objects (held from outside the
 // graph, immortal, frozen, unexplained) read without their address, so that the roots of many
 // objects of one kind read alike: `<dict held from C code or an extension>`; a running frame

@@ -56,6 +56,9 @@ class SnapshotWriter {
   // else an error that says what it is (`heapsnap capture` checks before it runs anything).
   [[nodiscard]] static Status CheckTarget(const std::string& path);
   ~SnapshotWriter();
+  // The temporary file the snapshot is written to until Finish renames it into place (and
+  // which the destructor removes if Finish never succeeded).
+  const std::string& temporary_path() const { return tmp_path_; }
   SnapshotWriter(const SnapshotWriter&) = delete;
   SnapshotWriter& operator=(const SnapshotWriter&) = delete;
 
