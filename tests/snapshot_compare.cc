@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
   }
   uint64_t differences = 0;
   auto differ = [&](const std::string& what) {
-    if (++differences <= 20) std::cout << what << "\n";
+    if (++differences <= 40) std::cout << what << "\n";
   };
   if (a->object_count() != b->object_count()) {
     differ("objects: " + std::to_string(a->object_count()) +
@@ -99,6 +99,8 @@ int main(int argc, char** argv) {
   if (a->captured_roots != b->captured_roots) {
     differ("roots: " + std::to_string(a->captured_roots) +
            " != " + std::to_string(b->captured_roots));
+    for (size_t r = 0; r < a->captured_roots; ++r) differ("  A: " + RootText(*a, a->roots[r]));
+    for (size_t r = 0; r < b->captured_roots; ++r) differ("  B: " + RootText(*b, b->roots[r]));
   } else {
     for (size_t r = 0; r < a->captured_roots; ++r) {
       const std::string x = RootText(*a, a->roots[r]);

@@ -67,6 +67,11 @@ void WriteAll(int fd, const std::string& text) {
   (void)::prctl(PR_SET_NAME, "heapsnap-fork", 0, 0, 0);
   ResetSignalHandlers();
   CaptureConfig config = parent_config;
+  // No thread may start here. glibc hands the stacks of the parent's other threads (which do
+  // not exist in the child) to the next threads created, and 3.11/3.12 keep each thread's
+  // _PyCFrame, the head of its frame chain, on its stack: a new thread would overwrite what
+  // the walk reads. The capture runs on this thread alone (HEAPSNAP_CAPTURE_THREADS=1).
+  config.parallel = false;
   config.temporary_created = [report_fd](const std::string& temporary) {
     WriteAll(report_fd, "temporary " + temporary + "\n");
   };
