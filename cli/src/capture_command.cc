@@ -2,6 +2,8 @@
 // Runs COMMAND with the capture loaded into every Python it starts first (through a
 // sitecustomize on PYTHONPATH; the program's code is not changed) and a snapshot written when
 // that Python's main module has finished. The program's exit code is passed through.
+// heapsnap capture --pid PID [-o FILE] [--timeout S] [--no-values]
+// Writes a snapshot of a running CPython process now (attach.h).
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -10,11 +12,13 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <iostream>
 
+#include "attach.h"
 #include "command.h"
 #include "heapsnap/format/writer.h"
 
@@ -219,9 +223,21 @@ class CaptureCommand : public Command {
     sub->add_flag("--no-values", no_values_,
                   "Leave out the contents of str/bytes/int/float objects and of dict keys that "
                   "are not names in the program's code (for processes holding sensitive data)");
-    sub->add_option("command", command_, "The program to run, after --, e.g. -- python app.py")
-        ->required();
-    sub->footer("Example: heapsnap capture -o app.heapsnap -- python app.py --port 8080");
+    CLI::Option* pid = sub->add_option(
+        "--pid", pid_,
+        "Instead of running a program: attach to this running CPython 3.8-3.13 process (with "
+        "gdb) and write a snapshot of its heap now");
+    pid->check(CLI::PositiveNumber);
+    sub->add_option("--timeout", timeout_,
+                    "With --pid: seconds for the process to reach a safe point and release the "
+                    "GIL (default 30)")
+        ->check(CLI::PositiveNumber)
+        ->needs(pid);
+    pid->excludes(sub->add_option("command", command_,
+                                  "The program to run, after --, e.g. -- python app.py"));
+    sub->footer(
+        "Examples: heapsnap capture -o app.heapsnap -- python app.py --port 8080\n"
+        "          heapsnap capture --pid 4242 -o service.heapsnap");
     return sub;
   }
 
@@ -232,6 +248,8 @@ class CaptureCommand : public Command {
     if (!IsDirectory(Dirname(output))) return NotFound(output + ": the directory does not exist");
     // Before the program runs, not when it has finished.
     HEAPSNAP_RETURN_IF_ERROR(SnapshotWriter::CheckTarget(output));
+    if (pid_ != 0) return CapturePid(lib, output);
+    if (command_.empty()) return InvalidArgument("capture: give a program after --, or --pid PID");
     struct stat before {};
     const bool existed = ::stat(output.c_str(), &before) == 0;
 
@@ -253,8 +271,24 @@ class CaptureCommand : public Command {
   }
 
  private:
+  StatusOr<int> CapturePid(const std::string& lib, const std::string& output) const {
+    HEAPSNAP_ASSIGN_OR_RETURN(const AttachOutcome outcome,
+                              CaptureRunningProcess({pid_, output, !no_values_, timeout_, lib}));
+    struct stat st {};
+    (void)::stat(output.c_str(), &st);
+    char times[128];
+    std::snprintf(times, sizeof(times), "attach %.2f s, walk %.2f s, total %.2f s",
+                  outcome.attach_seconds, outcome.dump_seconds, outcome.total_seconds);
+    std::cerr << "heapsnap: snapshot of process " << pid_ << " written to " << output << " ("
+              << FormatBytes(static_cast<uint64_t>(st.st_size)) << ", "
+              << FormatCount(outcome.objects) << " objects; " << times << ")\n";
+    return 0;
+  }
+
   std::string output_;
   bool no_values_ = false;
+  pid_t pid_ = 0;
+  double timeout_ = 30;
   std::vector<std::string> command_;
 };
 

@@ -99,8 +99,10 @@ class SummaryCommand : public SnapshotCommand<SummaryResult> {
     const HeaderInfo& h = sum.header;
     out << path() << ": Python " << ShortPythonVersion(h.python_hexversion) << " ("
         << h.python_implementation << "), pid " << h.pid << ", captured "
-        << (h.reason == "exit" ? "at exit " : "by heapsnap.dump() ") << FormatTime(h.time_unix_ns)
-        << "\n";
+        << (h.reason == "exit"     ? "at exit "
+            : h.reason == "attach" ? "by attaching (heapsnap capture --pid) "
+                                   : "by heapsnap.dump() ")
+        << FormatTime(h.time_unix_ns) << "\n";
     out << FormatCount(sum.objects) << " objects, " << FormatBytes(sum.bytes) << ", "
         << FormatCount(sum.edges) << " references; " << FormatCount(sum.gc_tracked)
         << " gc-tracked";
