@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -76,7 +77,7 @@ class Service:
         self.state_path = os.path.join(str(state_dir), "state-%s.json" % mode)
         command = [python, SERVICE, mode, self.state_path] + list(options)
         if user is not None:
-            command = ["setpriv", "--reuid=%s" % user, "--regid=%s" % user, "--clear-groups"] + command
+            command = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user, "--clear-groups"] + command
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE, text=True)
         self.pid = self.process.pid
@@ -286,31 +287,42 @@ def test_gdb_missing(tmp_path, services):
     target.stop()
 
 
-def shared_dir(tmp_path, name, mode):
-    path = tmp_path / name
-    path.mkdir()
+@pytest.fixture
+def open_dir():
+    """A directory outside pytest's private tmp (0700): another user's process works in it."""
+    path = tempfile.mkdtemp(prefix="heapsnap-attach-test-")
+    os.chmod(path, 0o755)
+    yield path
+    shutil.rmtree(path)
+
+
+def sub_dir(parent, name, mode):
+    path = os.path.join(parent, name)
+    os.mkdir(path)
     os.chmod(path, mode)
     return path
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run the target as another user")
-def test_other_users_and_unwritable_directories(tmp_path, services):
+def test_other_users_and_unwritable_directories(tmp_path, services, open_dir):
     """A target running as nobody: heapsnap run as nobody cannot attach to root's process, and
     root's heapsnap attaching to nobody's refuses an output directory nobody cannot write."""
-    os.chmod(tmp_path, 0o755)
-    shared = shared_dir(tmp_path, "shared", 0o777)
-    target = services("/usr/bin/python3", "idle", shared, user="nobody")
-    private = shared_dir(tmp_path, "private", 0o755)
-    message = refused("--pid", target.pid, "-o", private / "x.heapsnap")
+    shared = sub_dir(open_dir, "shared", 0o777)
+    target = services("/usr/bin/python3", "idle", shared, user=65534)  # nobody
+    private = sub_dir(open_dir, "private", 0o755)
+    message = refused("--pid", target.pid, "-o", os.path.join(private, "x.heapsnap"))
     assert "cannot write to %s" % private in message and "runs as nobody" in message, message
     # Root may attach to nobody's process, which writes to a directory it can write to.
-    result, _ = attach(target.pid, shared / "ok.heapsnap")
-    assert os.stat(shared / "ok.heapsnap").st_uid == 65534
-    check_snapshot(str(shared / "ok.heapsnap"), target.state(), 0)
+    target.command("leak 1")
+    snapshot = os.path.join(shared, "ok.heapsnap")
+    attach(target.pid, snapshot)
+    assert os.stat(snapshot).st_uid == 65534
+    assert check_snapshot(snapshot, target.state(), 1) == 1
     # nobody's heapsnap and root's process.
     root_target = services(INTERPRETERS[-1], "idle", tmp_path)
     as_nobody = run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", HEAPSNAP,
-                     "capture", "--pid", str(root_target.pid), "-o", str(shared / "y.heapsnap")])
+                     "capture", "--pid", str(root_target.pid), "-o",
+                     os.path.join(shared, "y.heapsnap")])
     assert as_nobody.returncode == 2, as_nobody.stderr
     assert "runs as root and heapsnap as nobody" in as_nobody.stderr, as_nobody.stderr
     target.command("leak 1")

@@ -20,12 +20,16 @@ import re
 
 import gdb
 
+# glibc's allocator, loader, thread creation and fork (by their names without leading
+# underscores). Not obmalloc's pymalloc_* and arena_map_*: they run under the GIL, take no lock,
+# and a thread inside them may call dlopen and pthread_create.
 UNSAFE_NAMES = {
     "malloc", "free", "calloc", "realloc", "reallocarray", "memalign", "posix_memalign",
     "aligned_alloc", "valloc", "pvalloc", "cfree", "sysmalloc", "systrim", "pthread_create",
-    "fork", "vfork", "clone", "clone3", "start_thread_create",
+    "fork", "Fork", "vfork", "arena_get2", "arena_get_retry", "reused_arena",
+    "get_free_list", "arena_thread_freeres",
 }
-UNSAFE_PREFIXES = ("dl", "_dl_", "_int_", "malloc_", "tcache", "arena_", "libc_dl", "fork_",
+UNSAFE_PREFIXES = ("dl", "_dl_", "_int_", "malloc_", "tcache", "libc_dl", "fork_",
                    "run_fork_handlers", "pthread_create")
 BREAKPOINT_FUNCTIONS = ("malloc", "calloc", "realloc", "free", "PyErr_CheckSignals",
                         "PyCallable_Check")
@@ -53,11 +57,14 @@ def is_unsafe(name):
     return bare in UNSAFE_NAMES or bare.startswith(UNSAFE_PREFIXES)
 
 
-def unsafe_frame(thread):
-    """The first frame of the thread's stack that makes a call there unsafe, or None."""
+def unsafe_frame(thread, skip=0):
+    """The first frame of the thread's stack (after the `skip` newest) that makes a call there
+    unsafe, or None. (clone/clone3 and start_thread are every thread's base frames: safe.)"""
     thread.switch()
     try:
         frame = gdb.newest_frame()
+        for _ in range(skip):
+            frame = frame.older() if frame is not None else None
     except gdb.error:
         return "<no stack>"
     for _ in range(128):
@@ -133,8 +140,9 @@ def wait_at_breakpoints():
             frame_name = gdb.newest_frame().name() or ""
             if bare_name(frame_name) not in {bare_name(f) for f in BREAKPOINT_FUNCTIONS}:
                 return False
-            # At a function's entry: safe unless a caller holds the loader's or fork's lock.
-            if unsafe_frame(thread) in (None, frame_name):
+            # At a function's entry: safe unless a caller is in the allocator, the loader or
+            # fork (malloc called by dlopen holds the loader's lock).
+            if unsafe_frame(thread, skip=1) is None:
                 return True
     except (KeyboardInterrupt, gdb.error):
         return False

@@ -30,6 +30,8 @@ using Clock = std::chrono::steady_clock;
 constexpr int kCapSysPtrace = 19;
 // How long gdb may take to detach once interrupted, before it is terminated.
 constexpr std::chrono::seconds kGdbGrace{10};
+// How long gdb may take to attach and read the target's symbols.
+constexpr std::chrono::seconds kGdbStartup{120};
 
 double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -281,8 +283,10 @@ StatusOr<Target> CheckTarget(const AttachRequest& request) {
 class AttachMethod {
  public:
   virtual ~AttachMethod() = default;
+  // timeout: for the target to reach a safe point, counted from the moment the method has
+  // attached (a debugger's own start-up, reading symbols, is not the target's doing).
   [[nodiscard]] virtual Status StartThread(const Target& target, const RequestDirectory& dir,
-                                           Clock::time_point deadline) = 0;
+                                           Clock::duration timeout) = 0;
 };
 
 class GdbMethod : public AttachMethod {
@@ -291,8 +295,8 @@ class GdbMethod : public AttachMethod {
       : gdb_(std::move(gdb)), lib_dir_(std::move(lib_dir)), timeout_seconds_(timeout_seconds) {}
 
   Status StartThread(const Target& target, const RequestDirectory& dir,
-                     Clock::time_point deadline) override {
-    HEAPSNAP_ASSIGN_OR_RETURN(const std::string output, RunGdb(target, dir, deadline));
+                     Clock::duration timeout) override {
+    HEAPSNAP_ASSIGN_OR_RETURN(const std::string output, RunGdb(target, dir, timeout));
     if (const char* verbose = std::getenv("HEAPSNAP_ATTACH_VERBOSE");
         verbose != nullptr && *verbose == '1') {
       std::cerr << output;
@@ -301,10 +305,11 @@ class GdbMethod : public AttachMethod {
   }
 
  private:
-  // Runs gdb on the target until it exits, interrupting it at the deadline (the script then
+  // Runs gdb on the target until it exits, interrupting it at the deadline: kGdbStartup until
+  // the script says it has attached, then the timeout (the script then
   // detaches) and terminating it if it does not exit after that. Returns its output.
   StatusOr<std::string> RunGdb(const Target& target, const RequestDirectory& dir,
-                               Clock::time_point deadline) const {
+                               Clock::duration timeout) const {
     int out[2];
     if (::pipe2(out, O_CLOEXEC) != 0) return IoError(std::string("pipe: ") + std::strerror(errno));
     const std::string pid = std::to_string(target.pid);
@@ -334,7 +339,8 @@ class GdbMethod : public AttachMethod {
     ::close(out[1]);
     std::string output;
     int stage = 0;  // 0 running, 1 interrupted (SIGINT), 2 terminated, 3 killed
-    Clock::time_point next = deadline;
+    Clock::time_point next = Clock::now() + kGdbStartup;
+    bool attached = false;
     int wstatus = 0;
     for (;;) {
       const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next - Clock::now());
@@ -345,6 +351,10 @@ class GdbMethod : public AttachMethod {
         const ssize_t n = ::read(out[0], buf, sizeof(buf));
         if (n > 0) {
           output.append(buf, static_cast<size_t>(n));
+          if (!attached && output.find("heapsnap-attach: attached") != std::string::npos) {
+            attached = true;
+            next = Clock::now() + timeout;
+          }
           continue;
         }
         if (n == 0) break;  // gdb exited (or closed its output)
@@ -612,10 +622,11 @@ StatusOr<AttachOutcome> CaptureRunningProcess(const AttachRequest& request) {
   HEAPSNAP_RETURN_IF_ERROR(WriteFile(dir->file("request"), *payload + call, 0644));
 
   const Clock::time_point attach_start = Clock::now();
-  const Clock::time_point deadline =
-      attach_start + std::chrono::duration_cast<Clock::duration>(
-                         std::chrono::duration<double>(request.timeout_seconds));
-  HEAPSNAP_RETURN_IF_ERROR(method->StartThread(target, *dir, deadline));
+  const auto timeout = std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(request.timeout_seconds));
+  HEAPSNAP_RETURN_IF_ERROR(method->StartThread(target, *dir, timeout));
+  // The GIL has its own timeout, from the moment the thread exists.
+  const Clock::time_point deadline = Clock::now() + timeout;
   const double attach_seconds = SecondsSince(attach_start);
   HEAPSNAP_ASSIGN_OR_RETURN(const std::string result,
                             WaitForResult(target, *dir, deadline, request.timeout_seconds));

@@ -33,7 +33,7 @@ struct AttachRequest {
   pid_t pid = 0;
   std::string output;  // absolute
   bool values = true;
-  double timeout_seconds = 30;  // to stop at a safe point and then to obtain the GIL
+  double timeout_seconds = 30;  // for each wait: a safe point once attached, then the GIL
   std::string lib_dir;          // lib/heapsnap: python/, attach/
 };
 
