@@ -22,7 +22,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-typedef struct _object PyObject;
+// Only pointers to objects cross this file, so the struct stays opaque (and unnamed after
+// CPython's reserved `_object`).
+typedef struct InjectorPyObject PyObject;
 typedef enum { kPyGILStateLocked, kPyGILStateUnlocked } PyGILState_STATE;
 enum { kPyFileInput = 257 };  // Py_file_input, the same on every version
 

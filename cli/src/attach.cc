@@ -122,7 +122,7 @@ std::string FindOnPath(const std::string& program) {
   std::istringstream in(path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin");
   std::string dir;
   while (std::getline(in, dir, ':')) {
-    const std::string candidate = (dir.empty() ? "." : dir) + "/" + program;
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + program;
     if (::access(candidate.c_str(), X_OK) == 0) return candidate;
   }
   return "";
@@ -331,6 +331,7 @@ class GdbMethod : public AttachMethod {
       ::setenv("HEAPSNAP_ATTACH_LIBRARY", library.c_str(), 1);
       ::setenv("HEAPSNAP_ATTACH_DIR", dir.in_target().c_str(), 1);
       std::vector<char*> argv;
+      argv.reserve(args.size() + 1);
       for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
       argv.push_back(nullptr);
       ::execv(argv[0], argv.data());
