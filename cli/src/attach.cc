@@ -262,6 +262,10 @@ StatusOr<Target> CheckTarget(const AttachRequest& request) {
                       std::any_of(built.begin(), built.end(), [&](const std::string& v) {
                         return v.rfind(version + ".", 0) == 0;
                       });
+    if (target.version->major < 3 || (target.version->major == 3 && target.version->minor < 8)) {
+      return InvalidArgument(Describe(target) + " runs Python " + version +
+                             ": heapsnap captures CPython 3.8-3.13");
+    }
     if (!have) {
       return InvalidArgument(Describe(target) + " runs Python " + version +
                              ", and this installation has capture modules for: " + Join(built) +
