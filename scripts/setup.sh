@@ -12,6 +12,8 @@ packages=(
   # clang and its runtimes (libFuzzer, sanitizers) for the fuzz target that scripts/test.sh runs
   clang libclang-rt-dev
   python3-dev python3-pytest
+  # heapsnap capture --pid attaches to running processes with gdb
+  gdb
   # pytest's pure-Python backports, so that the pyenv 3.8-3.10 interpreters can run Debian's
   # pytest too (tests/test_pytest_plugin.py runs heapsnap's pytest plugin under each)
   python3-exceptiongroup python3-tomli

@@ -38,7 +38,7 @@ def growing(diff, suffix):
 def test_a_leak_grows_in_every_interval_and_fails_the_check(python, tmp_path):
     snaps, _ = series(python, tmp_path, "leak")
     diff = heapsnap_json("diff", *snaps)
-    tokens = growing(diff, "['SESSIONS'][*]['history'][*] -> __main__.Token")
+    tokens = growing(diff, ".SESSIONS[*]['history'][*] -> __main__.Token")
     assert len(tokens) == 1, [g["path_text"] for g in diff["growing"]]
     token = tokens[0]
     assert token["counts"] == [500, 1000, 1500, 2000]
@@ -56,7 +56,7 @@ def test_a_leak_grows_in_every_interval_and_fails_the_check(python, tmp_path):
     assert result.returncode == 1, result.stderr
     assert "FAIL growth" in result.stdout
     assert token["fingerprint"] in result.stdout
-    assert "['SESSIONS'][*]['history'][*]" in result.stdout
+    assert ".SESSIONS[*]['history'][*]" in result.stdout
     suite = ElementTree.parse(junit).getroot().find("testsuite")
     failures = [case for case in suite.iter("testcase") if case.find("failure") is not None]
     names = [case.get("name") for case in failures]
@@ -125,7 +125,7 @@ def test_suppressions_file_matches_and_reports_unused_rules(python, tmp_path):
     snaps, _ = series(python, tmp_path, "leak")
     rules = tmp_path / "leaks.supp"
     rules.write_text("# the sessions are the app's own business\n"
-                     "path:*['SESSIONS'][*]['history']*   # tokens, their ints and strs\n"
+                     "path:*.SESSIONS[*]['history']*   # tokens, their ints and strs\n"
                      "type:nothing.Matches\n")
     result = heapsnap("check", *check_args(snaps), "--suppress", rules)
     assert "passed" in result.stdout
@@ -134,11 +134,11 @@ def test_suppressions_file_matches_and_reports_unused_rules(python, tmp_path):
                                   "--json").stdout)
     assert checked["findings"] == []
     assert {s["rule"].split(" (")[0] for s in checked["suppressed"]} == {
-        "path:*['SESSIONS'][*]['history']*"}
+        "path:*.SESSIONS[*]['history']*"}
     uses = {s["rule"]: s for s in checked["suppressions"] if not s["builtin"]}
     assert uses["type:nothing.Matches"]["matches"] == 0
-    assert uses["path:*['SESSIONS'][*]['history']*"]["matches"] >= 3
-    assert uses["path:*['SESSIONS'][*]['history']*"]["origin"].endswith("leaks.supp:2")
+    assert uses["path:*.SESSIONS[*]['history']*"]["matches"] >= 3
+    assert uses["path:*.SESSIONS[*]['history']*"]["origin"].endswith("leaks.supp:2")
 
 
 def test_function_rules_and_fail_on(python, tmp_path):

@@ -4,6 +4,8 @@
 // sitecustomize on PYTHONPATH; the program's code is not changed) and snapshots written when
 // that Python's main module has finished, when the signal arrives and every S seconds (numbered
 // then: FILE.1.heapsnap, ...). The program's exit code is passed through.
+// heapsnap capture --pid PID [-o FILE] [--timeout S] [--no-values]
+// Writes a snapshot of a running CPython process now (attach.h).
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -15,6 +17,7 @@
 #include <cctype>
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
@@ -22,6 +25,7 @@
 #include <sstream>
 #include <utility>
 
+#include "attach.h"
 #include "command.h"
 #include "heapsnap/format/file_names.h"
 #include "heapsnap/format/writer.h"
@@ -101,6 +105,7 @@ BootReport ReadBootReport(int fd) {
 // What the program is started with: the capture's start-up first on PYTHONPATH, and what it
 // must know (where to write, whether values are recorded, where to report that it started).
 struct CaptureEnvironment {
+  std::string lib;  // heapsnap's library directory (boot/, python/)
   std::string pythonpath;
   const char* old_pythonpath = nullptr;  // the start-up puts it back (unset if it was)
   std::string output;
@@ -373,14 +378,29 @@ class CaptureCommand : public Command {
     sub->add_flag("--print-env", print_env_,
                   "Print the environment that arms these snapshots in a Python started by "
                   "another launcher (gunicorn, uwsgi, a systemd unit), and run nothing");
-    sub->add_option("command", command_, "The program to run, after --, e.g. -- python app.py");
+    CLI::Option* pid = sub->add_option(
+        "--pid", pid_,
+        "Instead of running a program: attach to this running CPython 3.8-3.13 process (with "
+        "gdb) and write a snapshot of its heap now");
+    pid->check(CLI::PositiveNumber);
+    sub->add_option("--timeout", timeout_,
+                    "With --pid: seconds for the process to reach a safe point and release the "
+                    "GIL (default 30)")
+        ->check(CLI::PositiveNumber)
+        ->needs(pid);
+    pid->excludes(sub->add_option("command", command_,
+                                  "The program to run, after --, e.g. -- python app.py"));
+    for (const char* option : {"--on-signal", "--every", "--no-at-exit", "--fork", "--print-env"}) {
+      pid->excludes(option);
+    }
     sub->footer(
         "Examples:\n"
         "  heapsnap capture -o app.heapsnap -- python app.py --port 8080\n"
         "  heapsnap capture --on-signal --fork -o app.heapsnap -- python app.py\n"
         "      then: kill -USR2 <pid>   (each signal writes app.1.heapsnap, app.2.heapsnap, ...)\n"
         "  heapsnap capture --every 600 --no-at-exit -o /var/tmp/app.heapsnap -- gunicorn "
-        "app:wsgi");
+        "app:wsgi\n"
+        "  heapsnap capture --pid 4242 -o service.heapsnap   (a process already running)");
     sub_ = sub;
     return sub;
   }
@@ -393,10 +413,11 @@ class CaptureCommand : public Command {
       }
       return 0;
     }
+    if (pid_ != 0) return CapturePid(env_template.lib, env_template.output);
     if (command_.empty()) {
       return InvalidArgument(
           "capture: give the program to run after --, e.g. heapsnap capture "
-          "-- python app.py");
+          "-- python app.py, or --pid PID");
     }
     const std::string& output = env_template.output;
     const bool triggered = env_template.signal_number != 0 || env_template.every_seconds > 0;
@@ -453,7 +474,8 @@ class CaptureCommand : public Command {
           "capture: --fork applies to the --on-signal and --every snapshots "
           "(the one at exit is taken when the program has finished)");
     }
-    HEAPSNAP_ASSIGN_OR_RETURN(const std::string lib, FindLibDir());
+    HEAPSNAP_ASSIGN_OR_RETURN(env.lib, FindLibDir());
+    const std::string& lib = env.lib;
     HEAPSNAP_ASSIGN_OR_RETURN(env.output, Absolute(output_.empty() ? DefaultOutput() : output_));
     if (!IsDirectory(Dirname(env.output))) {
       return NotFound(env.output + ": the directory does not exist");
@@ -470,6 +492,21 @@ class CaptureCommand : public Command {
     return env;
   }
 
+ private:
+  StatusOr<int> CapturePid(const std::string& lib, const std::string& output) const {
+    HEAPSNAP_ASSIGN_OR_RETURN(const AttachOutcome outcome,
+                              CaptureRunningProcess({pid_, output, !no_values_, timeout_, lib}));
+    struct stat st {};
+    (void)::stat(output.c_str(), &st);
+    char times[128];
+    std::snprintf(times, sizeof(times), "attach %.2f s, walk %.2f s, total %.2f s",
+                  outcome.attach_seconds, outcome.dump_seconds, outcome.total_seconds);
+    std::cerr << "heapsnap: snapshot of process " << pid_ << " written to " << output << " ("
+              << FormatBytes(static_cast<uint64_t>(st.st_size)) << ", "
+              << FormatCount(outcome.objects) << " objects; " << times << ")\n";
+    return 0;
+  }
+
   CLI::App* sub_ = nullptr;
   std::string output_;
   bool no_values_ = false;
@@ -478,6 +515,8 @@ class CaptureCommand : public Command {
   bool no_at_exit_ = false;
   bool fork_ = false;
   bool print_env_ = false;
+  pid_t pid_ = 0;
+  double timeout_ = 30;
   std::vector<std::string> command_;
 };
 

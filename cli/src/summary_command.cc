@@ -103,7 +103,7 @@ class SummaryCommand : public SnapshotCommand<SummaryResult> {
     if (reason == "fork") return "by heapsnap.dump(fork=True)";
     if (reason == "signal") return "on a signal";
     if (reason == "periodic") return "periodically";
-    if (reason == "attach") return "by attaching to the process";
+    if (reason == "attach") return "by attaching (heapsnap capture --pid)";
     return "(" + reason + ")";
   }
 
