@@ -144,4 +144,5 @@ def main():
     del heap
 
 
-main()
+if __name__ == "__main__":
+    main()
