@@ -181,6 +181,23 @@ def test_attach_to_a_busy_service(python, tmp_path, services):
     target.stop()
 
 
+def test_attach_with_fork(python, tmp_path, services):
+    """--pid --fork: a child of the target writes the snapshot; the target pauses for fork()
+    only, goes on working, and the snapshot holds what it holds."""
+    target = services(python, "busy", tmp_path, "--leak-every", "0.05", "--per-tick", "5")
+    wait_for(lambda: target.state()["leaked"] >= 20, "20 Sessions leaked")
+    before = target.state()
+    snapshot = tmp_path / "forked.heapsnap"
+    result, seconds = attach(target.pid, snapshot, "--fork")
+    print("%s fork: attach took %.2f s; %s" % (python, seconds, result.stderr.strip()))
+    pause = re.search(r"the program paused ([0-9.]+) ms \(fork\)", result.stderr)
+    assert pause, result.stderr
+    check_snapshot(str(snapshot), before, before["leaked"])
+    ticks = target.state()["ticks"]
+    wait_for(lambda: target.state()["ticks"] > ticks, "ticks to advance after the attach")
+    target.stop()
+
+
 def test_attach_to_an_idle_service(python, tmp_path, services):
     target = services(python, "idle", tmp_path)
     target.command("leak 3")

@@ -468,7 +468,11 @@ StatusOr<AttachOutcome> ParseResult(const std::string& text, const Target& targe
   if (first.rfind("ok ", 0) == 0) {
     AttachOutcome outcome;
     std::istringstream in(first.substr(3));
-    if (in >> outcome.objects >> outcome.edges >> outcome.dump_seconds) return outcome;
+    if (in >> outcome.objects >> outcome.edges >> outcome.dump_seconds) {
+      // A fork capture says how long the program paused; otherwise it paused for the walk.
+      if (!(in >> outcome.pause_seconds)) outcome.pause_seconds = outcome.dump_seconds;
+      return outcome;
+    }
     return Internal("unreadable report from the attach payload: " + first);
   }
   if (first == "unavailable") {
@@ -620,10 +624,10 @@ StatusOr<AttachOutcome> CaptureRunningProcess(const AttachRequest& request) {
   if (!payload) return NotFound("cannot read " + request.lib_dir + "/attach/payload.py");
   HEAPSNAP_ASSIGN_OR_RETURN(const std::unique_ptr<RequestDirectory> dir,
                             RequestDirectory::Make(request.pid, target.status));
-  const std::string call = "\n_heapsnap_attach(" + PythonBytes(request.lib_dir + "/python") + ", " +
-                           PythonBytes(request.output) + ", " +
-                           (request.values ? "True" : "False") + ", " +
-                           PythonBytes(dir->in_target() + "/result") + ")\n";
+  const std::string call =
+      "\n_heapsnap_attach(" + PythonBytes(request.lib_dir + "/python") + ", " +
+      PythonBytes(request.output) + ", " + (request.values ? "True" : "False") + ", " +
+      PythonBytes(dir->in_target() + "/result") + ", " + (request.fork ? "True" : "False") + ")\n";
   HEAPSNAP_RETURN_IF_ERROR(WriteFile(dir->file("request"), *payload + call, 0644));
 
   const Clock::time_point attach_start = Clock::now();

@@ -33,6 +33,7 @@ struct AttachRequest {
   pid_t pid = 0;
   std::string output;  // absolute
   bool values = true;
+  bool fork = false;  // a fork capture in the target (fork_capture.h): it pauses for fork() only
   double timeout_seconds = 30;  // for each wait: a safe point once attached, then the GIL
   std::string lib_dir;          // lib/heapsnap: python/, attach/
 };
@@ -41,6 +42,7 @@ struct AttachOutcome {
   uint64_t objects = 0;
   uint64_t edges = 0;
   double dump_seconds = 0;    // the walk, as the capture measured it
+  double pause_seconds = 0;   // what the program waited: the walk, or with fork the fork()
   double attach_seconds = 0;  // from the start of gdb to the injected thread holding the GIL
   double total_seconds = 0;   // everything, checks included
 };

@@ -373,8 +373,8 @@ class CaptureCommand : public Command {
     sub->add_flag("--no-at-exit", no_at_exit_,
                   "No snapshot when the program exits (only the --on-signal/--every ones)");
     sub->add_flag("--fork", fork_,
-                  "Take the --on-signal/--every snapshots in a forked child: the program pauses "
-                  "for the fork only, not for the whole capture");
+                  "Take the --on-signal/--every snapshots (or the --pid one) in a forked child: "
+                  "the program pauses for the fork only, not for the whole capture");
     sub->add_flag("--print-env", print_env_,
                   "Print the environment that arms these snapshots in a Python started by "
                   "another launcher (gunicorn, uwsgi, a systemd unit), and run nothing");
@@ -390,7 +390,7 @@ class CaptureCommand : public Command {
         ->needs(pid);
     pid->excludes(sub->add_option("command", command_,
                                   "The program to run, after --, e.g. -- python app.py"));
-    for (const char* option : {"--on-signal", "--every", "--no-at-exit", "--fork", "--print-env"}) {
+    for (const char* option : {"--on-signal", "--every", "--no-at-exit", "--print-env"}) {
       pid->excludes(option);
     }
     sub->footer(
@@ -469,10 +469,10 @@ class CaptureCommand : public Command {
           "capture: --no-at-exit leaves nothing to capture; add --on-signal "
           "or --every");
     }
-    if (!triggered && fork_) {
+    if (!triggered && fork_ && pid_ == 0) {
       return InvalidArgument(
           "capture: --fork applies to the --on-signal and --every snapshots "
-          "(the one at exit is taken when the program has finished)");
+          "and to --pid (the one at exit is taken when the program has finished)");
     }
     HEAPSNAP_ASSIGN_OR_RETURN(env.lib, FindLibDir());
     const std::string& lib = env.lib;
@@ -494,13 +494,16 @@ class CaptureCommand : public Command {
 
  private:
   StatusOr<int> CapturePid(const std::string& lib, const std::string& output) const {
-    HEAPSNAP_ASSIGN_OR_RETURN(const AttachOutcome outcome,
-                              CaptureRunningProcess({pid_, output, !no_values_, timeout_, lib}));
+    HEAPSNAP_ASSIGN_OR_RETURN(
+        const AttachOutcome outcome,
+        CaptureRunningProcess({pid_, output, !no_values_, fork_, timeout_, lib}));
     struct stat st {};
     (void)::stat(output.c_str(), &st);
-    char times[128];
-    std::snprintf(times, sizeof(times), "attach %.2f s, walk %.2f s, total %.2f s",
-                  outcome.attach_seconds, outcome.dump_seconds, outcome.total_seconds);
+    char times[160];
+    std::snprintf(times, sizeof(times),
+                  "attach %.2f s, walk %.2f s, total %.2f s; the program paused %.1f ms%s",
+                  outcome.attach_seconds, outcome.dump_seconds, outcome.total_seconds,
+                  outcome.pause_seconds * 1e3, fork_ ? " (fork)" : "");
     std::cerr << "heapsnap: snapshot of process " << pid_ << " written to " << output << " ("
               << FormatBytes(static_cast<uint64_t>(st.st_size)) << ", "
               << FormatCount(outcome.objects) << " objects; " << times << ")\n";
