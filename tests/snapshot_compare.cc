@@ -71,7 +71,10 @@ int main(int argc, char** argv) {
     const NodeIndex nb = *found;
     const size_t j = nb.value();
     auto field = [&](const char* name, const std::string& x, const std::string& y) {
-      if (x != y) differ(std::string(hex) + " " + name + ": " + x + " != " + y);
+      if (x == y) return;
+      std::string line = hex;
+      line.append(" ").append(name).append(": ").append(x).append(" != ").append(y);
+      differ(line);
     };
     field("type", a->TypeQualname(na), b->TypeQualname(nb));
     field("size", std::to_string(a->size[i]), std::to_string(b->size[j]));
@@ -105,7 +108,10 @@ int main(int argc, char** argv) {
     for (size_t r = 0; r < a->captured_roots; ++r) {
       const std::string x = RootText(*a, a->roots[r]);
       const std::string y = RootText(*b, b->roots[r]);
-      if (x != y) differ("root " + std::to_string(r) + ": " + x + " != " + y);
+      if (x == y) continue;
+      std::string line = "root " + std::to_string(r);
+      line.append(": ").append(x).append(" != ").append(y);
+      differ(line);
     }
   }
   std::cout << (differences == 0 ? "equal" : "different") << ": " << a->object_count()

@@ -320,7 +320,9 @@ std::vector<std::string> NumberedSnapshots(const std::string& base, const struct
   while (const struct dirent* entry = ::readdir(dir)) {
     const std::string name = entry->d_name;
     if (!IsNumberedSnapshotOf(base_name, name)) continue;
-    const std::string path = directory + "/" + name;
+    std::string path = directory;
+    path += "/";
+    path += name;
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
     if (st.st_mtim.tv_sec < since.tv_sec ||
@@ -347,6 +349,7 @@ std::vector<std::string> NumberedSnapshots(const std::string& base, const struct
   ::closedir(dir);
   std::sort(found.begin(), found.end());
   std::vector<std::string> paths;
+  paths.reserve(found.size());
   for (auto& [key, path] : found) paths.push_back(std::move(path));
   return paths;
 }

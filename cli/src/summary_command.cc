@@ -110,9 +110,8 @@ class SummaryCommand : public SnapshotCommand<SummaryResult> {
   void PrintHeader(const Summary& sum, std::ostream& out) const {
     const HeaderInfo& h = sum.header;
     out << path() << ": Python " << ShortPythonVersion(h.python_hexversion) << " ("
-        << h.python_implementation << "), pid " << h.pid << ", captured "
-        << CaptureCause(h.reason) << " " << FormatTime(h.time_unix_ns)
-        << "\n";
+        << h.python_implementation << "), pid " << h.pid << ", captured " << CaptureCause(h.reason)
+        << " " << FormatTime(h.time_unix_ns) << "\n";
     out << FormatCount(sum.objects) << " objects, " << FormatBytes(sum.bytes) << ", "
         << FormatCount(sum.edges) << " references; " << FormatCount(sum.gc_tracked)
         << " gc-tracked";
