@@ -328,6 +328,7 @@ class GraphBuilder {
       for (uint32_t n = drawn_[targets_[i]], k = 0; n != kNone && k <= graph_.nodes.size();
            n = up_[n], ++k) {
         if (graph_.nodes[n].synthetic) break;  // past a fold, alternatives are far away
+        if (k > 0 && IsRoot(graph_.nodes[n].object)) break;  // a root needs no other path
         on_path[i].push_back(graph_.nodes[n].object);
         if (options_.paths <= 1 && k > 0) break;  // only the target's own fan-in is needed
       }
