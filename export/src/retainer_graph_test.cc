@@ -32,6 +32,7 @@ Analysed LoadAndAnalyze(const TestHeap& heap, const std::string& name) {
 RetainerGraph Build(const Analysed& a, const std::vector<uint32_t>& objects,
                     const RetainerGraphOptions& options = {}) {
   std::vector<NodeIndex> targets;
+  targets.reserve(objects.size());
   for (const uint32_t i : objects) targets.push_back(a.Node(i));
   StatusOr<RetainerGraph> g = BuildRetainerGraph(*a.analysis, targets, options);
   EXPECT_TRUE(g.ok()) << g.status().message();
@@ -67,7 +68,9 @@ std::string ShortestPath(const RetainerGraph& g, int node) {
     }
     const GraphNode& n = g.nodes[static_cast<size_t>(node)];
     if (up == nullptr) return n.root + text;
-    text = up->label + (n.folded > 0 ? n.value : "") + text;
+    std::string step = up->label;
+    if (n.folded > 0) step += n.value;
+    text.insert(0, step);
     node = static_cast<int>(up->from);
   }
   return "<cycle>";
