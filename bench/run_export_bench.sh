@@ -28,6 +28,8 @@ mkdir -p "$work"
 # memlab holds the whole graph in V8's heap: give it all the machine has.
 export NODE_OPTIONS="--max-old-space-size=$(($(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 - 1024))"
 
+commas() { python3 -c "print('{:,}'.format($1))"; }
+
 measure() {  # prints "seconds peak_MiB" of one run
   /usr/bin/time -o "$work/.time" -f "%e %M" "$@" >"$work/.out" 2>&1 || {
     echo "failed: $*" >&2; tail -5 "$work/.out" >&2; echo "failed"; return; }
@@ -46,7 +48,7 @@ for n in "${sizes[@]}"; do
   exp=$(measure "$build/bin/heapsnap" export "$snap" --format devtools -o "$out")
   size=$(du -m "$out" | cut -f1)
   mem=$(measure "$memlab" analyze object-size --snapshot "$out")
-  printf "| %'d | %s | %s | %s | %s MiB | %s |\n" "$n" "$edges" "$top" "$exp" "$size" "$mem"
+  echo "| $(commas "$n") | $edges | $top | $exp | $size MiB | $mem |"
   rm -f "$out"
 done
 
@@ -61,6 +63,6 @@ if [ "$export_size" != 0 ]; then
           python3 -c 'import json,sys; print("{:,}".format(json.load(sys.stdin)["edges"]))')
   exp=$(measure "$build/bin/heapsnap" export "$snap" --format devtools -o "$out")
   size=$(du -m "$out" | cut -f1)
-  printf "| %'d | %s | %s | %s MiB |\n" "$export_size" "$edges" "$exp" "$size"
+  echo "| $(commas "$export_size") | $edges | $exp | $size MiB |"
   rm -f "$out"
 fi
