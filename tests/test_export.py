@@ -159,3 +159,21 @@ def test_bad_input_is_exit_2_and_writes_nothing(tmp_path):
     result = heapsnap("export", snap, "-o", tmp_path, check=False)  # a directory
     assert result.returncode == 2 and "directory" in result.stderr
     assert not [f for f in os.listdir(tmp_path) if ".tmp-" in f]
+
+
+def test_no_values_snapshot_exports_no_values(python, tmp_path):
+    """An export holds what its snapshot holds: from a --no-values snapshot, no secret (the
+    names of strs it left out read `<str of N chars>`)."""
+    from test_capture import TOKENS, secrets_env  # pylint: disable=import-outside-toplevel
+    secrets = [b"ada@example.com", b"hunter2-password", b"token-abc123-secret",
+               b"987654321987"] + [t.encode() for t in TOKENS.values()]
+    for values, snap in ((True, tmp_path / "with.heapsnap"), (False, tmp_path / "without.heapsnap")):
+        heapsnap("capture", *([] if values else ["--no-values"]), "-o", snap, "--", python,
+                 fixture("secrets.py"), env=secrets_env())
+        export = tmp_path / (snap.stem + ".heapsnapshot")
+        heapsnap("export", snap, "-o", export)
+        data = export.read_bytes()
+        for secret in secrets:
+            assert (secret in data) == values, (values, secret)  # the test sees them when there
+        if not values:
+            assert b'"<str of 40 chars>"' in data

@@ -154,8 +154,14 @@ NodeType NodeTypeOf(const Snapshot& s, const TypeRecord& t) {
   return kObjectNode;
 }
 
-// A dict key's repr as a property name: 'ada' reads ada; anything else is not a str key.
+// A dict key's repr as a property name: 'ada' reads ada, and a str key a --no-values snapshot
+// left out keeps its placeholder, <str of 40 chars>; anything else is not a str key.
 bool UnquoteStrKey(const std::string& repr, std::string* name) {
+  constexpr std::string_view kLeftOut = "<str of ";
+  if (repr.compare(0, kLeftOut.size(), kLeftOut) == 0 && repr.back() == '>') {
+    *name = repr;
+    return true;
+  }
   if (repr.size() < 2) return false;
   const char q = repr.front();
   if ((q != '\'' && q != '"') || repr.back() != q) return false;
