@@ -48,6 +48,7 @@ std::vector<std::unique_ptr<Command>> AllCommands() {
   commands.push_back(MakeDiffCommand());
   commands.push_back(MakeCheckCommand());
   commands.push_back(MakeGraphCommand());
+  commands.push_back(MakeExportCommand());
   return commands;
 }
 

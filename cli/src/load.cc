@@ -8,33 +8,22 @@
 #include "heapsnap/analyze/human_numbers.h"
 
 namespace heapsnap::cli {
-namespace {
 
-// "heapsnap: loading 1,234,567 objects" / "heapsnap: dominators 55%" on one line, redrawn at
-// most ten times a second, erased when done. Silent unless stderr is a terminal.
-class Progress {
- public:
-  Progress() : enabled_(::isatty(2) != 0) {}
-  ~Progress() {
-    if (enabled_ && drawn_) std::fprintf(stderr, "\r\033[K");
-  }
-  void Show(const std::string& text) {
-    if (!enabled_) return;
-    auto now = std::chrono::steady_clock::now();
-    if (drawn_ && now - last_ < std::chrono::milliseconds(100)) return;
-    last_ = now;
-    drawn_ = true;
-    std::fprintf(stderr, "\r\033[Kheapsnap: %s", text.c_str());
-    std::fflush(stderr);
-  }
+Progress::Progress() : enabled_(::isatty(2) != 0) {}
 
- private:
-  bool enabled_;
-  bool drawn_ = false;
-  std::chrono::steady_clock::time_point last_;
-};
+Progress::~Progress() {
+  if (enabled_ && drawn_) std::fprintf(stderr, "\r\033[K");
+}
 
-}  // namespace
+void Progress::Show(const std::string& text) {
+  if (!enabled_) return;
+  auto now = std::chrono::steady_clock::now();
+  if (drawn_ && now - last_ < std::chrono::milliseconds(100)) return;
+  last_ = now;
+  drawn_ = true;
+  std::fprintf(stderr, "\r\033[Kheapsnap: %s", text.c_str());
+  std::fflush(stderr);
+}
 
 StatusOr<std::unique_ptr<Loaded>> LoadSnapshotFile(const std::string& path, Analyse analyse) {
   Progress progress;

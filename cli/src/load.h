@@ -3,6 +3,7 @@
 #ifndef HEAPSNAP_CLI_LOAD_H_
 #define HEAPSNAP_CLI_LOAD_H_
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,6 +14,22 @@
 #include "heapsnap/base/status.h"
 
 namespace heapsnap::cli {
+
+// "heapsnap: loading 1,234,567 objects" / "heapsnap: dominators 55%" on one line, redrawn at
+// most ten times a second, erased when done. Silent unless stderr is a terminal.
+class Progress {
+ public:
+  Progress();
+  ~Progress();
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
+  void Show(const std::string& text);
+
+ private:
+  bool enabled_;
+  bool drawn_ = false;
+  std::chrono::steady_clock::time_point last_;
+};
 
 struct Loaded {
   Snapshot snapshot;
