@@ -309,7 +309,9 @@ int WriteSnapshot(const std::string& out, const Heap& h, Builder& b, uint32_t ro
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
+  // An output name that starts with '-' is a mistaken option (`--help` once wrote a 30 MB
+  // snapshot named "--help"), never a file to write.
+  if (argc < 2 || argv[1][0] == '-') {
     std::cerr << "usage: synthetic_snapshot OUT [--objects N] "
                  "[--shape mixed|chain|chain-shared|deep-tree|garbage|wide|tiny]\n";
     return 2;
