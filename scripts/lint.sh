@@ -8,7 +8,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${BUILD_DIR:-$root/build}"
 cd "$root"
 
-sources=$(git ls-files -- '*.cc' '*.h' '*.c' | grep -E '^(base|format|capture|analyze|cli|bench|fuzz)/')
+sources=$(git ls-files -- '*.cc' '*.h' '*.c' | grep -E '^(base|format|capture|analyze|export|cli|bench|fuzz)/')
 echo "lint: clang-format on $(echo "$sources" | wc -l) files"
 clang-format --dry-run --Werror $sources
 

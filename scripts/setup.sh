@@ -17,6 +17,8 @@ packages=(
   # pytest's pure-Python backports, so that the pyenv 3.8-3.10 interpreters can run Debian's
   # pytest too (tests/test_pytest_plugin.py runs heapsnap's pytest plugin under each)
   python3-exceptiongroup python3-tomli
+  # heapsnap graph -o FILE.svg/.png runs Graphviz's dot
+  graphviz
   # numpy and pandas for /usr/bin/python3: the tests of what numpy arrays keep alive
   python3-numpy python3-pandas
   # tests/test_report.py loads `heapsnap report`'s page in headless Chromium

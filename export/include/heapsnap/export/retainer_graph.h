@@ -32,10 +32,10 @@
 namespace heapsnap {
 
 struct RetainerGraphOptions {
-  uint32_t paths = 3;               // the shortest path and up to paths-1 alternatives per target
-  uint32_t fold_fan_in_above = 8;   // more referrers of one type than this fold into one node
-  uint32_t max_nodes = 150;         // nodes in the picture, folded nodes included
-  uint32_t keep_path_ends = 6;      // objects kept at each end of a longer path
+  uint32_t paths = 3;              // the shortest path and up to paths-1 alternatives per target
+  uint32_t fold_fan_in_above = 8;  // more referrers of one type than this fold into one node
+  uint32_t max_nodes = 150;        // nodes in the picture, folded nodes included
+  uint32_t keep_path_ends = 6;     // objects kept at each end of a longer path
 };
 
 struct GraphNode {
@@ -45,9 +45,9 @@ struct GraphNode {
   std::string type;        // qualified type name ("app.Node", "dict"); for folded nodes theirs
   std::string value;       // short preview: a str's text, a function's name, "len 3"; may be ""
   uint64_t retained_bytes = 0;
-  bool target = false;     // one of the objects the graph was asked for
-  std::string root;        // how the root reads when the object is one ("sys.modules"), else ""
-  uint64_t folded = 0;     // objects this node stands for when it folds many ("2,000 more function")
+  bool target = false;  // one of the objects the graph was asked for
+  std::string root;     // how the root reads when the object is one ("sys.modules"), else ""
+  uint64_t folded = 0;  // objects this node stands for when it folds many ("2,000 more function")
 
   static constexpr uint32_t kSyntheticObject = UINT32_MAX;
 };
