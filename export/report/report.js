@@ -280,21 +280,29 @@
         d = "M" + x1 + "," + y1 + " C" + bulge + "," + y1 + " " + bulge + "," + y2 + " " + x2 + "," + y2;
         labels.push([e[2], bulge - 10, (y1 + y2) / 2]);
       }
-      append(root, svg("path", { d: d, fill: "none", stroke: "#9aa1af", "stroke-width": 1.3, "marker-end": "url(#" + id + ")" }));
+      append(root, svg("path", { d: d, fill: "none", stroke: e[3] ? "#b8bec9" : "#8a92a2", "stroke-width": 1.3,
+        "stroke-dasharray": e[3] ? "5 4" : null, "marker-end": "url(#" + id + ")" }));
     });
     g.nodes.forEach(function (node, v) {
       var p = xy[v];
-      var fill = node.target ? "#fde2dd" : node.root ? "#e1eafc" : node.type === "..." ? "#f0f1f4" : "#ffffff";
+      var fill = node.target ? "#fde2dd" : node.root ? "#e1eafc" : node.synthetic ? "#f0f1f4" : "#ffffff";
       var strokeColour = node.target ? "#c0392b" : node.root ? "#2457c5" : "#aab1bf";
-      var line1 = node.type === "..." ? node.text : node.root ? node.text : node.type + (node.text ? " " + node.text : "");
-      var line2 = node.type === "..." ? "" : (node.root ? node.type + ", " : "") + "retains " + bytes(node.retained) +
-        (node.folded ? " \u00b7 and " + count(node.folded) + " more like it" : "");
-      var title = (node.root ? "root: " : "") + (node.type === "..." ? "" : node.type + " " + node.address + "\n") +
-        node.text + (line2 ? "\n" + line2 : "");
+      var line1, line2;
+      if (node.root) {
+        line1 = node.text;
+        line2 = node.type + (node.synthetic ? "" : ", retains " + bytes(node.retained));
+      } else if (node.folded) {
+        line1 = count(node.folded) + " more " + node.type;
+        line2 = node.text || (node.retained ? "retain " + bytes(node.retained) : "");
+      } else {
+        line1 = node.type + (node.text ? " " + node.text : "");
+        line2 = "retains " + bytes(node.retained);
+      }
+      var title = (node.root ? "root: " : "") + line1 + "\n" + line2 + (node.address ? "\n" + node.address : "");
       append(root, svg("g", { cls: "gnode" },
         svg("title", { text: title }),
         svg("rect", { x: p[0], y: p[1], width: W, height: H, rx: 6, fill: fill, stroke: strokeColour,
-          "stroke-width": node.target || node.root ? 1.8 : 1 }),
+          "stroke-width": node.target || node.root ? 1.8 : 1, "stroke-dasharray": node.folded ? "4 3" : null }),
         svg("text", { x: p[0] + 8, y: p[1] + 19, "font-weight": 600, text: cut(line1, 36) }),
         svg("text", { x: p[0] + 8, y: p[1] + 37, fill: "#5d6575", text: cut(line2, 40) })));
     });
@@ -303,7 +311,11 @@
       append(root, svg("text", { x: l[1], y: l[2], "text-anchor": "middle", fill: "#2457c5", stroke: "#fcfcfd",
         "stroke-width": 4, "paint-order": "stroke", cls: "mono", text: cut(l[0], 44) }));
     });
-    return el("div", { cls: "graph" }, root, el("div", { cls: "note", text: "Retainer graph: " + g.source + "." }));
+    var note = "Retainer graph of " + (g.instances > g.examples ? "the first " + plural(g.examples, "example", "examples") +
+      " of " + count(g.instances) + " instances" : plural(g.examples, "example", "examples")) +
+      ": the shortest paths from the roots (solid) and alternative retainers (dashed)" +
+      (g.truncated ? "; cut at " + count(n) + " nodes (heapsnap graph --finding draws more)" : "") + ".";
+    return el("div", { cls: "graph" }, root, el("div", { cls: "note", text: note }));
   }
 
   // ---- memory map: icicle of the dominator tree ----------------------------------------------

@@ -14,6 +14,7 @@
 #include "heapsnap/analyze/summary.h"
 #include "heapsnap/base/hex.h"
 #include "heapsnap/base/python_text.h"
+#include "heapsnap/export/retainer_graph.h"
 #include "html_safe_json.h"
 #include "report_template.h"
 
@@ -137,151 +138,39 @@ void WriteSummary(const Analysis& a, const std::string& name, HtmlSafeJson& j,
   j.EndObject();
 }
 
-// A finding's retainer graph as the page draws it: nodes and labelled edges.
-struct PageNode {
-  std::string type;
-  std::string text;
-  std::string address;
-  uint64_t retained = 0;
-  bool target = false;
-  bool root = false;
-  uint64_t folded = 0;  // objects this node stands for besides itself
-};
-struct PageEdge {
-  size_t from;
-  size_t to;
-  std::string label;
-};
-struct PageGraph {
-  std::string source;  // how it was made, said under the picture
-  std::vector<PageNode> nodes;
-  std::vector<PageEdge> edges;
-};
-
-PageNode ObjectNode(const Analysis& a, uint32_t v) {
-  const Snapshot& s = a.snapshot();
-  PageNode node;
-  node.type = CutLabel(s.TypeQualname(NodeIndex(v)));
-  node.text = NodeText(s, NodeIndex(v));
-  node.address = FormatAddress(s.address[v]);
-  node.retained = a.retained[v];
-  return node;
-}
-
-// The example's shortest retainer path drawn as a graph: root, each step (a run of one step
-// repeated kMinRepeat or more times folded into one node), the example; a path longer than
-// max_nodes keeps its two ends around a node that counts what it leaves out.
-PageGraph PathGraph(const Analysis& a, NodeIndex example, uint64_t others, size_t max_nodes) {
-  PageGraph g;
-  g.source = "shortest retainer path from a root to the example";
-  const RetainerPath path = a.PathTo(example);
-  const RenderedPath rendered = RenderPath(a, path);
-  PageNode root = ObjectNode(a, path.start.value());
-  root.root = true;
-  root.text = rendered.root;
-  g.nodes.push_back(std::move(root));
-  struct Run {
-    std::string label;
-    uint32_t node;
-    uint64_t repeat;
-  };
-  std::vector<Run> runs;
-  for (size_t i = 0; i < rendered.steps.size();) {
-    size_t j = i + 1;
-    while (j < rendered.steps.size() && rendered.steps[j].label == rendered.steps[i].label) ++j;
-    if (j - i >= kMinRepeat) {
-      runs.push_back({rendered.steps[i].label, rendered.steps[j - 1].node.value(), j - i});
-    } else {
-      for (size_t k = i; k < j; ++k) {
-        runs.push_back({rendered.steps[k].label, rendered.steps[k].node.value(), 1});
-      }
-    }
-    i = j;
-  }
-  const size_t keep = std::max<size_t>(max_nodes, 4) - 2;
-  size_t skip_from = runs.size();
-  size_t skip_to = runs.size();
-  if (runs.size() > keep) {
-    skip_from = keep / 2;
-    skip_to = runs.size() - (keep - keep / 2);
-  }
-  for (size_t i = 0; i < runs.size(); ++i) {
-    if (i == skip_from) {
-      PageNode gap;
-      gap.type = "...";
-      gap.text = FormatCount(skip_to - skip_from) + " more steps";
-      g.edges.push_back({g.nodes.size() - 1, g.nodes.size(), ""});
-      g.nodes.push_back(std::move(gap));
-      i = skip_to - 1;
-      continue;
-    }
-    PageNode node = ObjectNode(a, runs[i].node);
-    std::string label = runs[i].label;
-    if (runs[i].repeat > 1) label += "{" + FormatCount(runs[i].repeat) + "}";
-    g.edges.push_back({g.nodes.size() - 1, g.nodes.size(), std::move(label)});
-    g.nodes.push_back(std::move(node));
-  }
-  if (g.nodes.size() == 1 || runs.empty() || runs.back().node != example.value()) {
-    // The example is the root itself, or its last step reads as part of the one above.
-    if (example.value() != path.start.value()) {
-      g.edges.push_back({g.nodes.size() - 1, g.nodes.size(), ""});
-      g.nodes.push_back(ObjectNode(a, example.value()));
-    }
-  }
-  g.nodes.back().target = true;
-  g.nodes.back().folded = others;
-  return g;
-}
-
-// Garbage has no path: the example and the garbage it reaches (its cycle), breadth-first over
-// retaining references, at most max_nodes objects.
-PageGraph GarbageGraph(const Analysis& a, NodeIndex example, uint64_t others, size_t max_nodes) {
-  const Snapshot& s = a.snapshot();
-  PageGraph g;
-  g.source = "unreachable garbage: the example and the garbage it references";
-  std::unordered_map<uint32_t, size_t> index;
-  std::vector<uint32_t> order{example.value()};
-  index[example.value()] = 0;
-  for (size_t i = 0; i < order.size(); ++i) {
-    const uint32_t v = order[i];
-    for (uint64_t e = s.edge_begin[v]; e < s.edge_begin[v + 1]; ++e) {
-      if (!Retains(s.edge_kind[e])) continue;
-      const uint32_t t = s.edge_target[e];
-      if (!a.collector.unreachable[t]) continue;
-      auto it = index.find(t);
-      if (it == index.end()) {
-        if (order.size() >= max_nodes) continue;
-        it = index.emplace(t, order.size()).first;
-        order.push_back(t);
-      }
-      g.edges.push_back({i, it->second, CutLabel(s.EdgeLabel(e))});
-    }
-  }
-  for (uint32_t v : order) g.nodes.push_back(ObjectNode(a, v));
-  g.nodes.front().target = true;
-  g.nodes.front().folded = others;
-  return g;
-}
-
-void WriteGraph(const PageGraph& g, HtmlSafeJson& j) {
+// A finding's retainer graph (retainer_graph.h) of its first examples, as the page draws it:
+// nodes {type, text, address, retained, target, root, synthetic, folded} and edges [from, to,
+// label, alternative]. The page lays it out itself (layered, in SVG): no Graphviz needed.
+void WriteGraph(const Analysis& a, const Finding& f, const HtmlReportOptions& options,
+                HtmlSafeJson& j) {
+  const size_t shown = std::min<size_t>(f.examples.size(), options.graph_examples);
+  const std::vector<NodeIndex> targets(f.examples.begin(),
+                                       f.examples.begin() + static_cast<std::ptrdiff_t>(shown));
+  RetainerGraphOptions graph_options;
+  graph_options.max_nodes = static_cast<uint32_t>(options.graph_nodes);
+  const StatusOr<RetainerGraph> graph = BuildRetainerGraph(a, targets, graph_options);
+  if (!graph.ok()) return;  // no example to draw: the finding is shown without a picture
   j.Key("graph").BeginObject();
-  j.Key("source").String(g.source);
+  j.Key("examples").Uint(shown);
+  j.Key("instances").Uint(f.count);
+  j.Key("truncated").Bool(graph->truncated);
   j.Key("nodes").BeginArray();
-  for (const PageNode& n : g.nodes) {
+  for (const GraphNode& n : graph->nodes) {
     j.BeginObject();
-    j.Key("type").String(n.type);
-    j.Key("text").String(n.text);
-    j.Key("address").String(n.address);
-    j.Key("retained").Uint(n.retained);
+    j.Key("type").String(CutLabel(n.type));
+    j.Key("text").String(n.root.empty() ? n.value : n.root);
+    if (!n.synthetic) j.Key("address").String(FormatAddress(n.address));
+    j.Key("retained").Uint(n.retained_bytes);
     if (n.target) j.Key("target").Bool(true);
-    if (n.root) j.Key("root").Bool(true);
+    if (!n.root.empty()) j.Key("root").Bool(true);
+    if (n.synthetic) j.Key("synthetic").Bool(true);
     if (n.folded > 0) j.Key("folded").Uint(n.folded);
     j.EndObject();
   }
   j.EndArray();
   j.Key("edges").BeginArray();
-  for (const PageEdge& e : g.edges) {
-    j.BeginArray().Uint(e.from).Uint(e.to).String(e.label).EndArray();
+  for (const GraphEdge& e : graph->edges) {
+    j.BeginArray().Uint(e.from).Uint(e.to).String(e.label).Bool(e.alternative).EndArray();
   }
   j.EndArray();
   j.EndObject();
@@ -341,15 +230,7 @@ void WriteFindings(const Analysis& a, const HtmlReportOptions& options, HtmlSafe
     for (size_t k = 0; k < f.details.size() && k < kMaxDetails; ++k) j.String(f.details[k]);
     j.EndArray();
     j.Key("more_details").Uint(f.details.size() > kMaxDetails ? f.details.size() - kMaxDetails : 0);
-    if (!f.examples.empty()) {
-      const NodeIndex example = f.examples.front();
-      const uint64_t others = f.count > 1 ? f.count - 1 : 0;
-      const bool garbage = a.collector.unreachable[example.value()] != 0;
-      WriteGraph(garbage
-                     ? GarbageGraph(a, example, others, std::min<size_t>(options.graph_nodes, 16))
-                     : PathGraph(a, example, others, options.graph_nodes),
-                 j);
-    }
+    if (!f.examples.empty()) WriteGraph(a, f, options, j);
     j.EndObject();
   }
   j.EndArray();

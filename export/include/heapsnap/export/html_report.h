@@ -16,9 +16,10 @@
 //
 // Size: bounded whatever the heap. The dominator tree is summarised best-first by retained
 // size (at most `tree_nodes` nodes, `tree_children` per node, the rest of each node's
-// children as one "N more" node), each finding's graph holds at most `graph_nodes` nodes
-// (repeated steps folded), and the tables are cut at their limits. Cost: O(n) beyond the
-// detectors and the analysis (the tree's expansion touches each child list once).
+// children as one "N more" node), each finding's retainer graph (BuildRetainerGraph of its
+// first `graph_examples` examples) holds at most `graph_nodes` nodes, and the tables are cut at
+// their limits. Cost beyond the detectors and the analysis: O(n) for the tree (its expansion
+// touches each child list once) and one O(n + m) referrer pass per finding's graph.
 #ifndef HEAPSNAP_EXPORT_HTML_REPORT_H_
 #define HEAPSNAP_EXPORT_HTML_REPORT_H_
 
@@ -49,7 +50,8 @@ struct HtmlReportOptions {
   size_t top_types = 25;
   size_t tree_nodes = 3000;
   size_t tree_children = 12;
-  size_t graph_nodes = 40;
+  size_t graph_nodes = 40;    // per finding's retainer graph (retainer_graph.h)
+  size_t graph_examples = 3;  // a finding's examples drawn in its graph
   size_t diff_groups = 100;
   size_t diff_containers = 30;
   size_t diff_types = 30;
