@@ -340,7 +340,7 @@
     append(sec, crumbs, el("div", { cls: "icicle-wrap" }, area), info);
 
     function name(n) {
-      if (n.group) return plural(n.more, "more object", "more objects");
+      if (n.group) return count(n.more) + " more " + (n.type || (n.more === 1 ? "object" : "objects"));
       if (!n.type) return n.text;
       return n.type + (n.step ? " " + n.step : "") + (n.text ? " " + n.text : "");
     }

@@ -264,8 +264,9 @@ void WriteTop(const Analysis& a, const HtmlReportOptions& options, HtmlSafeJson&
 // The dominator tree, summarised: nodes are expanded largest first (a priority queue on
 // retained bytes), each showing its `tree_children` largest children and one node for the
 // rest, until `tree_nodes` are written. Rows: [parent, type, retained, self, objects, step,
-// text, flags, more], parent -1 for the top; type an index into "types" (-1: none); flags
-// 1 = stands for `more` children grouped, 2 = has children not shown.
+// text, flags, more], parent -1 for the top; type an index into "types" (-1: none; of a group,
+// the type of most of its children); flags 1 = stands for `more` children grouped, 2 = has
+// children not shown.
 void WriteTree(const Analysis& a, const HtmlReportOptions& options, HtmlSafeJson& j) {
   const Snapshot& s = a.snapshot();
   Progress(options, "dominator tree", 0);
@@ -276,13 +277,15 @@ void WriteTree(const Analysis& a, const HtmlReportOptions& options, HtmlSafeJson
   const uint64_t min_node = total / 200000;
   struct Row {
     int64_t parent;
-    uint32_t vertex;  // UINT32_MAX for a group
+    uint32_t vertex;  // for a group: the type of most of its objects, or UINT32_MAX
     uint64_t retained;
     uint64_t objects;
     uint64_t more;
     uint32_t depth;
     bool hidden_children;
+    bool group = false;
   };
+  std::unordered_map<uint32_t, uint64_t> group_types;
   std::vector<Row> rows;
   auto children_of = [&](uint32_t v) {
     return std::make_pair(a.dom_child_begin[v], a.dom_child_begin[v + 1]);
@@ -318,7 +321,7 @@ void WriteTree(const Analysis& a, const HtmlReportOptions& options, HtmlSafeJson
     std::partial_sort(kids.begin(), kids.begin() + static_cast<std::ptrdiff_t>(shown), kids.end(),
                       larger);
     size_t k = 0;
-    for (; k < shown && (a.retained[kids[k]] >= min_node || v == top); ++k) {
+    for (; k < shown && a.retained[kids[k]] >= min_node; ++k) {
       const uint32_t c = kids[k];
       rows.push_back({static_cast<int64_t>(row), c, a.retained[c], objects_under(c), 0,
                       rows[row].depth + 1, false});
@@ -327,12 +330,19 @@ void WriteTree(const Analysis& a, const HtmlReportOptions& options, HtmlSafeJson
     if (k < kids.size()) {
       uint64_t bytes = 0;
       uint64_t objects = 0;
+      group_types.clear();
       for (size_t m = k; m < kids.size(); ++m) {
         bytes += a.retained[kids[m]];
         objects += objects_under(kids[m]);
+        if (kids[m] < s.object_count()) ++group_types[s.type[kids[m]].value()];
       }
-      rows.push_back({static_cast<int64_t>(row), UINT32_MAX, bytes, objects, kids.size() - k,
-                      rows[row].depth + 1, false});
+      // Named by their type when most of them have one: "999,742 more app.Record".
+      uint32_t group_type = UINT32_MAX;
+      for (const auto& [type, n] : group_types) {
+        if (2 * n > kids.size() - k) group_type = type;
+      }
+      rows.push_back({static_cast<int64_t>(row), group_type, bytes, objects, kids.size() - k,
+                      rows[row].depth + 1, false, true});
     }
   }
   Progress(options, "dominator tree", 0.5);
@@ -345,8 +355,14 @@ void WriteTree(const Analysis& a, const HtmlReportOptions& options, HtmlSafeJson
     std::string step;
     std::string text;
     uint64_t self = 0;
-    if (r.vertex == UINT32_MAX) {
-      j.Int(-1);
+    if (r.group) {
+      if (r.vertex == UINT32_MAX) {
+        j.Int(-1);
+      } else {
+        auto [it, added] = type_index.emplace(r.vertex, type_order.size());
+        if (added) type_order.push_back(r.vertex);
+        j.Uint(it->second);
+      }
     } else if (r.vertex == top) {
       j.Int(-1);
       text = "all objects";
@@ -365,7 +381,7 @@ void WriteTree(const Analysis& a, const HtmlReportOptions& options, HtmlSafeJson
       j.Int(-1);
     }
     j.Uint(r.retained).Uint(self).Uint(r.objects).String(step).String(text);
-    j.Uint((r.vertex == UINT32_MAX ? 1 : 0) | (r.hidden_children ? 2 : 0)).Uint(r.more);
+    j.Uint((r.group ? 1 : 0) | (r.hidden_children ? 2 : 0)).Uint(r.more);
     j.EndArray();
   }
   j.EndArray();
