@@ -134,6 +134,15 @@
       append(sec, el("p", null, el("span", { cls: "badge warn", text: "no values" }),
         "This snapshot was taken with --no-values: it holds no str, bytes, int or float contents, and keys that are not names of the program's code read <str of N chars>."));
     }
+    var high = data.findings.filter(function (f) { return !f.library; });
+    if (high.length) {
+      append(sec, el("h3", { text: "Leak findings at a glance" }));
+      append(sec, table([{ label: "#", num: true }, { label: "kind" }, { label: "retains", num: true }, { label: "finding" }],
+        high.map(function (f, i) {
+          return [String(i + 1), el("span", { cls: "badge " + f.severity, text: f.kind }), bytes(f.retained_bytes),
+            el("a", { href: "#finding-" + (i + 1), text: f.title })];
+        })));
+    }
     if (s.inconsistent_objects > 0) {
       append(sec, el("p", { cls: "error", text: count(s.inconsistent_objects) +
         " objects have more recorded references than their refcount: the snapshot disagrees with itself." }));
