@@ -47,7 +47,8 @@ class Browser:
             os.dup2(from_browser_w, 4)
 
         self.proc = subprocess.Popen(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--remote-debugging-pipe",
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+             "--remote-debugging-pipe",
              "--no-first-run", "--no-default-browser-check", "--disable-extensions",
              "--user-data-dir=" + self.profile, "--hide-scrollbars", "about:blank"],
             # 3 and 4 too: the child closes what pass_fds does not name after child_fds ran.

@@ -345,7 +345,7 @@
     var crumbs = el("div", { cls: "crumbs" });
     var info = el("div", { cls: "node-info muted", text: "Point at a box to see what it is." });
     var WIDTH = 1200, ROW = 26, DEPTH = 12;
-    var area = svg("svg", { id: "icicle", viewBox: "0 0 " + WIDTH + " " + ROW, preserveAspectRatio: "none" });
+    var area = svg("svg", { id: "icicle", viewBox: "0 0 " + WIDTH + " " + ROW });
     append(sec, crumbs, el("div", { cls: "icicle-wrap" }, area), info);
 
     function name(n) {
@@ -365,6 +365,8 @@
       }
     }
     function draw(focus) {
+      // One unit of the picture is one pixel of the page, so that text is not stretched.
+      WIDTH = Math.max(600, Math.floor(area.parentNode.clientWidth || 1200));
       while (area.firstChild) area.removeChild(area.firstChild);
       crumbs.textContent = "";
       var chain = [];
