@@ -32,6 +32,13 @@ for package in "${packages[@]}"; do
   fi
 done
 
+# node and npm for tests/test_export.py, which installs memlab from npm to load the DevTools
+# export. Checked by command, not by package: a NodeSource nodejs brings its own npm, and
+# Debian's npm package would conflict with it.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  missing+=(nodejs npm)
+fi
+
 if ((${#missing[@]} == 0)); then
   exit 0
 fi

@@ -16,7 +16,7 @@ bash "$root/scripts/lint.sh"
 # The capture runs inside Python and is not built with the sanitizers.
 cmake -S "$root" -B "$asan" -DCMAKE_BUILD_TYPE=Debug -DHEAPSNAP_SANITIZE=ON \
   -DHEAPSNAP_BUILD_CAPTURE=OFF >/dev/null
-cmake --build "$asan" -j "$(nproc)" --target base_test format_test analyze_test cli_test capture_core_test snapshot_replay
+cmake --build "$asan" -j "$(nproc)" --target base_test format_test analyze_test export_test cli_test capture_core_test snapshot_replay
 (cd "$asan" && ctest --output-on-failure -j "$(nproc)")
 
 # The fuzz target over reader, loader and analysis, seeded with real snapshots. A crash, a

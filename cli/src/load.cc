@@ -8,6 +8,7 @@
 #include "heapsnap/analyze/human_numbers.h"
 
 namespace heapsnap::cli {
+
 Progress::Progress() : enabled_(::isatty(2) != 0) {}
 
 Progress::~Progress() { Clear(); }
