@@ -102,17 +102,21 @@ class CheckCommand : public Command {
     }
     std::vector<std::string> paths = baselines_;
     paths.push_back(path_);
-    HEAPSNAP_ASSIGN_OR_RETURN(const SnapshotSeries series, LoadSeries(paths));
+    Progress progress;
+    HEAPSNAP_ASSIGN_OR_RETURN(const SnapshotSeries series, LoadSeries(paths, &progress));
     const Analysis& last = *series.last->analysis;
     std::optional<HeapDiff> diff;
     if (!baselines_.empty()) {
+      progress.Show("comparing " + std::to_string(paths.size()) + " snapshots");
       DiffOptions diff_options;
       diff_options.min_growth = options_.min_growth;
       diff = DiffHeaps(series.profiles, last, *series.last_shapes, diff_options);
     }
     SuppressionSet rules(user_rules, !no_defaults_,
                          PythonMinorVersion(series.last->snapshot.header.python_hexversion));
+    progress.Show("checking");
     const CheckReport report = RunCheck(last, diff ? &*diff : nullptr, options_, &rules);
+    progress.Clear();
     if (!junit_path_.empty()) {
       HEAPSNAP_RETURN_IF_ERROR(WriteFileAtomically(junit_path_, Junit(report)));
     }

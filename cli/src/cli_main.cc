@@ -49,6 +49,7 @@ std::vector<std::unique_ptr<Command>> AllCommands() {
   commands.push_back(MakeCheckCommand());
   commands.push_back(MakeGraphCommand());
   commands.push_back(MakeExportCommand());
+  commands.push_back(MakeReportCommand());
   return commands;
 }
 

@@ -82,6 +82,7 @@ std::unique_ptr<Command> MakeDiffCommand();
 std::unique_ptr<Command> MakeCheckCommand();
 std::unique_ptr<Command> MakeGraphCommand();
 std::unique_ptr<Command> MakeExportCommand();
+std::unique_ptr<Command> MakeReportCommand();
 
 }  // namespace heapsnap::cli
 

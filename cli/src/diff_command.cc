@@ -51,11 +51,14 @@ class DiffCommand : public Command {
     if (paths.size() < 2) {
       return InvalidArgument("diff: give two or more snapshots of one program, oldest first");
     }
-    HEAPSNAP_ASSIGN_OR_RETURN(const SnapshotSeries series, LoadSeries(paths));
+    Progress progress;
+    HEAPSNAP_ASSIGN_OR_RETURN(const SnapshotSeries series, LoadSeries(paths, &progress));
     DiffOptions options;
     options.min_growth = min_growth_;
+    progress.Show("comparing " + std::to_string(paths.size()) + " snapshots");
     const HeapDiff diff =
         DiffHeaps(series.profiles, *series.last->analysis, *series.last_shapes, options);
+    progress.Clear();
     if (json_) {
       PrintJson(series, diff, std::cout);
       std::cout << "\n";

@@ -21,17 +21,22 @@ void NoteMismatches(const std::vector<std::string>& paths, const std::vector<Hea
 
 }  // namespace
 
-StatusOr<SnapshotSeries> LoadSeries(const std::vector<std::string>& paths) {
+StatusOr<SnapshotSeries> LoadSeries(const std::vector<std::string>& paths, Progress* shared) {
   // One snapshot at a time. Loading two at once on two threads was measured: on the
   // development machines' 2 vCPUs it took as long as one after the other (two `heapsnap
   // summary` processes side by side do too: the work is bound by memory), for twice the memory.
+  Progress own;
+  Progress& progress = shared != nullptr ? *shared : own;
   SnapshotSeries series;
   series.paths = paths;
   std::vector<HeaderInfo> headers;
   for (size_t i = 0; i < paths.size(); ++i) {
+    progress.SetPrefix("snapshot " + std::to_string(i + 1) + "/" + std::to_string(paths.size()) +
+                       " (" + paths[i] + "): ");
     HEAPSNAP_ASSIGN_OR_RETURN(std::unique_ptr<Loaded> loaded,
-                              LoadSnapshotFile(paths[i], Analyse::kYes));
+                              LoadSnapshotFile(paths[i], Analyse::kYes, &progress));
     headers.push_back(loaded->snapshot.header);
+    progress.Show("path shapes");
     auto shapes = std::make_unique<PathShapes>(*loaded->analysis, FoldRule::kTwoAlike);
     series.profiles.push_back(ProfileHeap(*loaded->analysis, *shapes));
     if (i + 1 == paths.size()) {
@@ -39,6 +44,8 @@ StatusOr<SnapshotSeries> LoadSeries(const std::vector<std::string>& paths) {
       series.last_shapes = std::move(shapes);
     }
   }
+  progress.SetPrefix("");
+  progress.Clear();
   NoteMismatches(paths, headers);
   return series;
 }

@@ -23,9 +23,12 @@ struct SnapshotSeries {
   std::unique_ptr<PathShapes> last_shapes;  // of last, FoldRule::kTwoAlike
 };
 
-// Loads `paths` (oldest first, one or more). Says on stderr when the snapshots come from
-// different Python versions (their paths may differ) or were taken out of order.
-StatusOr<SnapshotSeries> LoadSeries(const std::vector<std::string>& paths);
+// Loads `paths` (oldest first, one or more), showing on `progress` (or a Progress of its own)
+// which snapshot it is at and how far: "snapshot 2/3 (b.heapsnap): dominators 40%". Says on
+// stderr when the snapshots come from different Python versions (their paths may differ) or
+// were taken out of order.
+StatusOr<SnapshotSeries> LoadSeries(const std::vector<std::string>& paths,
+                                    Progress* progress = nullptr);
 
 }  // namespace heapsnap::cli
 
