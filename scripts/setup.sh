@@ -21,7 +21,8 @@ packages=(
   graphviz
   # numpy and pandas for /usr/bin/python3: the tests of what numpy arrays keep alive
   python3-numpy python3-pandas
-  # tests/test_report.py loads `heapsnap report`'s page in headless Chromium
+  # tests/test_report.py loads `heapsnap report`'s page in headless Chromium, and
+  # tests/test_devtools_frontend.py loads exports with its bundled DevTools
   chromium
 )
 
