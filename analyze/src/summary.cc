@@ -1,6 +1,7 @@
 #include "heapsnap/analyze/summary.h"
 
 #include <algorithm>
+#include <ctime>
 #include <set>
 
 #include "heapsnap/analyze/analysis.h"
@@ -75,6 +76,31 @@ void AddAnalysis(const Analysis& a, Summary* s) {
   for (TypeTotal& t : s->types) {
     if (t.id.value() < a.types.size()) t.retained_bytes = a.types[t.id.value()].retained_bytes;
   }
+}
+
+std::string CaptureTimeText(int64_t unix_ns) {
+  if (unix_ns == 0) return "";
+  const auto t = static_cast<std::time_t>(unix_ns / 1000000000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return buf;
+}
+
+std::string ShortPythonVersion(uint32_t hexversion) {
+  return std::to_string(hexversion >> 24) + "." + std::to_string((hexversion >> 16) & 0xff) + "." +
+         std::to_string((hexversion >> 8) & 0xff);
+}
+
+std::string CaptureCause(const std::string& reason) {
+  if (reason == "exit") return "at exit";
+  if (reason == "dump") return "by heapsnap.dump()";
+  if (reason == "fork") return "by heapsnap.dump(fork=True)";
+  if (reason == "signal") return "on a signal";
+  if (reason == "periodic") return "periodically";
+  if (reason == "attach") return "by attaching (heapsnap capture --pid)";
+  return "(" + reason + ")";
 }
 
 }  // namespace heapsnap

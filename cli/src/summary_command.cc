@@ -10,21 +10,6 @@
 namespace heapsnap::cli {
 namespace {
 
-std::string FormatTime(int64_t unix_ns) {
-  std::time_t t = static_cast<std::time_t>(unix_ns / 1000000000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S UTC", &tm);
-  return buf;
-}
-
-// "3.12.1" from sys.hexversion.
-std::string ShortPythonVersion(uint32_t hex) {
-  return std::to_string(hex >> 24) + "." + std::to_string((hex >> 16) & 0xff) + "." +
-         std::to_string((hex >> 8) & 0xff);
-}
-
 struct SummaryResult {
   Summary summary;
   size_t types_shown = 0;
@@ -96,22 +81,11 @@ class SummaryCommand : public SnapshotCommand<SummaryResult> {
     PrintTypes(r, out);
   }
 
-  // How the snapshot was taken, from the header's reason (format/FORMAT.md).
-  static std::string CaptureCause(const std::string& reason) {
-    if (reason == "exit") return "at exit";
-    if (reason == "dump") return "by heapsnap.dump()";
-    if (reason == "fork") return "by heapsnap.dump(fork=True)";
-    if (reason == "signal") return "on a signal";
-    if (reason == "periodic") return "periodically";
-    if (reason == "attach") return "by attaching (heapsnap capture --pid)";
-    return "(" + reason + ")";
-  }
-
   void PrintHeader(const Summary& sum, std::ostream& out) const {
     const HeaderInfo& h = sum.header;
     out << path() << ": Python " << ShortPythonVersion(h.python_hexversion) << " ("
         << h.python_implementation << "), pid " << h.pid << ", captured " << CaptureCause(h.reason)
-        << " " << FormatTime(h.time_unix_ns) << "\n";
+        << " " << CaptureTimeText(h.time_unix_ns) << "\n";
     out << FormatCount(sum.objects) << " objects, " << FormatBytes(sum.bytes) << ", "
         << FormatCount(sum.edges) << " references; " << FormatCount(sum.gc_tracked)
         << " gc-tracked";

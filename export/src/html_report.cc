@@ -31,32 +31,6 @@ void Progress(const HtmlReportOptions& options, const char* phase, double fracti
   if (options.progress) options.progress(phase, fraction);
 }
 
-std::string FormatTime(int64_t unix_ns) {
-  if (unix_ns == 0) return "";
-  const auto t = static_cast<std::time_t>(unix_ns / 1000000000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S UTC", &tm);
-  return buf;
-}
-
-std::string ShortPythonVersion(uint32_t hex) {
-  return std::to_string(hex >> 24) + "." + std::to_string((hex >> 16) & 0xff) + "." +
-         std::to_string((hex >> 8) & 0xff);
-}
-
-// As `heapsnap summary` says it (its CaptureCause).
-std::string CaptureCause(const std::string& reason) {
-  if (reason == "exit") return "at exit";
-  if (reason == "dump") return "by heapsnap.dump()";
-  if (reason == "fork") return "by heapsnap.dump(fork=True)";
-  if (reason == "signal") return "on a signal";
-  if (reason == "periodic") return "periodically";
-  if (reason == "attach") return "by attaching (heapsnap capture --pid)";
-  return "(" + reason + ")";
-}
-
 // The value a snapshot recorded for a node, cut for a label; empty when it recorded none (every
 // object of a --no-values snapshot).
 std::string ShortValue(const Snapshot& s, NodeIndex node) {
@@ -104,7 +78,7 @@ void WriteSummary(const Analysis& a, const std::string& name, HtmlSafeJson& j,
   j.Key("implementation").String(h.python_implementation);
   j.Key("pid").Int(h.pid);
   j.Key("captured").String(CaptureCause(h.reason));
-  j.Key("time").String(FormatTime(h.time_unix_ns));
+  j.Key("time").String(CaptureTimeText(h.time_unix_ns));
   j.Key("values").Bool(h.values);
   j.Key("objects").Uint(sum.objects);
   j.Key("bytes").Uint(sum.bytes);

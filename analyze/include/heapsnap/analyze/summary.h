@@ -58,6 +58,13 @@ class Analysis;
 // Adds garbage totals and retained sizes per type from a full analysis of the same file.
 void AddAnalysis(const Analysis& analysis, Summary* summary);
 
+// How the header reads, the same in `heapsnap summary` and the report:
+// "2026-12-07 04:40:04 UTC" ("" for no time), "3.12.1" from sys.hexversion, and how the snapshot
+// was taken from the header's reason (format/FORMAT.md): "at exit", "on a signal", ...
+std::string CaptureTimeText(int64_t unix_ns);
+std::string ShortPythonVersion(uint32_t hexversion);
+std::string CaptureCause(const std::string& reason);
+
 }  // namespace heapsnap
 
 #endif  // HEAPSNAP_ANALYZE_SUMMARY_H_
