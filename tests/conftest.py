@@ -3,6 +3,7 @@ and running fixture programs under capture."""
 import json
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -53,6 +54,18 @@ def heapsnap(*args, check=True, **kwargs):
 
 def heapsnap_json(*args):
     return json.loads(heapsnap(*args, "--json").stdout)
+
+
+def wait_for(predicate, what, timeout=60.0):
+    """Polls predicate until it returns something true, and returns that; fails the test after
+    timeout seconds, naming what it waited for."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
 
 
 def fixture(name):

@@ -20,7 +20,8 @@ import time
 
 import pytest
 
-from conftest import BUILD, FIXTURES, HEAPSNAP, INTERPRETERS, heapsnap, heapsnap_json, run
+from conftest import (BUILD, FIXTURES, HEAPSNAP, INTERPRETERS, heapsnap, heapsnap_json, run,
+                      wait_for)
 
 sys.path.insert(0, FIXTURES)
 import service  # noqa: E402  (expected_checksum: what a healthy service prints)
@@ -52,16 +53,6 @@ PTRACE_PROBLEM = ptrace_problem()
 if PTRACE_PROBLEM:
     print("test_attach: skipped: %s" % PTRACE_PROBLEM, file=sys.stderr)
 pytestmark = pytest.mark.skipif(PTRACE_PROBLEM is not None, reason=str(PTRACE_PROBLEM))
-
-
-def wait_for(predicate, what, timeout=60):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def proc_state(pid):

@@ -14,23 +14,13 @@ import time
 
 import pytest
 
-from conftest import BUILD, FIXTURES, HEAPSNAP, fixture, heapsnap, heapsnap_json, run
+from conftest import BUILD, FIXTURES, HEAPSNAP, fixture, heapsnap, heapsnap_json, run, wait_for
 
 sys.path.insert(0, FIXTURES)
 import service  # noqa: E402  (expected_checksum: what a healthy service prints)
 
 COMPARE = os.path.join(BUILD, "bin", "snapshot_compare")
 LIB = os.path.join(BUILD, "lib", "heapsnap")
-
-
-def wait_for(predicate, what, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def read_state(path):
